@@ -1,0 +1,16 @@
+//! Tongban's domain: identity checks, regions, the service catalog, the working-day
+//! calendar, the case state machine and the use cases that tie them to a store.
+//!
+//! This crate does no I/O and reads no clock: the time comes in as an argument, the
+//! store is a trait ([`store::Tx`]) implemented elsewhere.
+
+pub mod actor;
+pub mod calendar;
+pub mod case;
+pub mod catalog;
+pub mod error;
+pub mod identity;
+pub mod region;
+pub mod time;
+
+pub use error::{Error, FieldErrors, Result};
