@@ -13,4 +13,7 @@ pub mod identity;
 pub mod region;
 pub mod time;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 pub use error::{Error, FieldErrors, Result};
