@@ -372,8 +372,8 @@ mod tests {
 
     #[test]
     fn february_29_is_real_only_in_leap_years() {
-        let ok = format!("44090220000229123");
-        let ok = format!("{ok}{}", IdNumber::check_char(&ok));
+        let ok = "44090220000229123";
+        let ok = format!("{ok}{}", IdNumber::check_char(ok));
         assert!(IdNumber::parse(&ok).is_ok());
         let bad = "44090219990229123";
         let bad = format!("{bad}{}", IdNumber::check_char(bad));

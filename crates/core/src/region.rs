@@ -131,13 +131,15 @@ impl RegionCode {
     /// Check that `self` may be a direct child of `parent`: one level down (a county may
     /// also sit directly under a province, 省直辖县) and inside the parent's prefix.
     pub fn check_parent(&self, parent: &RegionCode) -> Result<(), RegionError> {
-        let ok_level = match (parent.level(), self.level()) {
-            (RegionLevel::Province, RegionLevel::City | RegionLevel::County) => true,
-            (RegionLevel::City, RegionLevel::County) => true,
-            (RegionLevel::County, RegionLevel::Town) => true,
-            (RegionLevel::Town, RegionLevel::Village) => true,
-            _ => false,
-        };
+        let ok_level = matches!(
+            (parent.level(), self.level()),
+            (
+                RegionLevel::Province,
+                RegionLevel::City | RegionLevel::County
+            ) | (RegionLevel::City, RegionLevel::County)
+                | (RegionLevel::County, RegionLevel::Town)
+                | (RegionLevel::Town, RegionLevel::Village)
+        );
         if ok_level && self.0 != parent.0 && self.0.starts_with(parent.prefix()) {
             Ok(())
         } else {

@@ -83,7 +83,7 @@ impl CaseNumber {
             return Err(CaseNumberError::Format);
         }
         let digits = format!("{r}{d}{n}");
-        if c.chars().next() != Some(check_char(&digits)) {
+        if !c.starts_with(check_char(&digits)) {
             return Err(CaseNumberError::Checksum);
         }
         Ok(CaseNumber(s))
