@@ -10,8 +10,11 @@ pub mod case;
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod org;
 pub mod region;
+pub mod store;
 pub mod time;
+pub mod usecase;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

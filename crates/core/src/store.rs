@@ -1,0 +1,283 @@
+//! The store contract: what the use cases need from persistence, shaped by aggregate
+//! (a case with its events, an item with its versions), not by table.
+//!
+//! One [`Tx`] is one database transaction: everything a use case does through it
+//! commits together or not at all. The `tongban-store` crate implements it for SQLite
+//! and PostgreSQL.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::CalendarYear;
+use crate::case::ApplicantKind;
+use crate::case::{Case, CaseState, Channel, ClockKind, Event};
+use crate::catalog::{BasicItem, Item, ItemStatus, ItemVersion, ProcessingType};
+use crate::error::Result;
+use crate::org::{
+    Account, Applicant, Department, Hall, NewDepartment, Session, Window, WindowKind,
+};
+use crate::region::{Region, RegionCode};
+
+/// Which cases a list may contain, derived from the actor (never from the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseScope {
+    /// Everything (the system).
+    All,
+    /// One department's cases.
+    Department(i64),
+    /// Cases whose item region starts with this prefix.
+    RegionPrefix(String),
+    /// One applicant's cases, or those an agent account filed.
+    Owner {
+        /// The applicant.
+        applicant_id: Option<i64>,
+        /// The agent account.
+        agent_account: Option<i64>,
+    },
+}
+
+/// How a case list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOrder {
+    /// Earliest deadline first, cases without a running deadline last (the inbox).
+    #[default]
+    Due,
+    /// Newest first.
+    Newest,
+}
+
+/// A case list query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFilter {
+    /// Scope (from the actor).
+    pub scope: CaseScope,
+    /// Only these states (empty: all).
+    pub states: Vec<CaseState>,
+    /// Only this item.
+    pub item_id: Option<i64>,
+    /// Only this department (within the scope).
+    pub department_id: Option<i64>,
+    /// Only cases due on or before this day.
+    pub due_before: Option<NaiveDate>,
+    /// Only cases due on or after this day.
+    pub due_after: Option<NaiveDate>,
+    /// Only cases with an open 容缺 commitment due on or before this day.
+    pub rongque_due_before: Option<NaiveDate>,
+    /// Only this case number.
+    pub number: Option<String>,
+    /// Order.
+    pub order: CaseOrder,
+    /// Keyset cursor: the sort key and id of the last row of the previous page.
+    pub after: Option<(String, i64)>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// A case in a list (personal data masked by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// Id.
+    pub id: i64,
+    /// 办件编号.
+    pub number: String,
+    /// Item.
+    pub item_id: i64,
+    /// Item name.
+    pub item_name: String,
+    /// 即办件 / 承诺件.
+    pub processing_type: ProcessingType,
+    /// Department.
+    pub department_id: i64,
+    /// Region.
+    pub region: String,
+    /// Applicant name (unmasked; mask before showing in lists).
+    pub applicant_name: String,
+    /// Applicant kind.
+    pub applicant_kind: ApplicantKind,
+    /// Channel.
+    pub channel: Channel,
+    /// State.
+    pub state: CaseState,
+    /// The deadline waited on.
+    pub due: Option<NaiveDate>,
+    /// Which clock.
+    pub due_clock: Option<ClockKind>,
+    /// The due clock's deadline is provisional.
+    pub due_provisional: bool,
+    /// Earliest open 容缺 due date.
+    pub rongque_due: Option<NaiveDate>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version.
+    pub version: i64,
+    /// The sort key the cursor uses.
+    pub sort_key: String,
+}
+
+/// An item list query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemFilter {
+    /// Only items whose region starts with this prefix.
+    pub region_prefix: Option<String>,
+    /// Only this department.
+    pub department_id: Option<i64>,
+    /// Only these statuses (empty: all).
+    pub statuses: Vec<ItemStatus>,
+    /// Only items with a published version.
+    pub published_only: bool,
+    /// Name contains.
+    pub name_contains: Option<String>,
+    /// After this id (keyset).
+    pub after_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// A window with its hall, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewWindow {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: WindowKind,
+    /// Theme (themed windows).
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+/// One transaction against the store.
+pub trait Tx {
+    // --- regions ---
+    /// A region by code.
+    fn region(&mut self, code: &RegionCode) -> Result<Option<Region>>;
+    /// Add a region.
+    fn insert_region(&mut self, r: &Region) -> Result<()>;
+    /// Regions whose code starts with `prefix` (all when `None`), by code.
+    fn regions(&mut self, prefix: Option<&str>) -> Result<Vec<Region>>;
+
+    // --- departments, halls, windows ---
+    /// A department.
+    fn department(&mut self, id: i64) -> Result<Option<Department>>;
+    /// Add a department; `Conflict` when the credit code is taken.
+    fn insert_department(&mut self, d: &NewDepartment) -> Result<i64>;
+    /// Change a department.
+    fn update_department(&mut self, d: &Department) -> Result<()>;
+    /// Departments whose region starts with `prefix`.
+    fn departments(&mut self, prefix: Option<&str>) -> Result<Vec<Department>>;
+    /// A hall.
+    fn hall(&mut self, id: i64) -> Result<Option<Hall>>;
+    /// Add a hall.
+    fn insert_hall(&mut self, h: &Hall) -> Result<i64>;
+    /// Halls whose region starts with `prefix`.
+    fn halls(&mut self, prefix: Option<&str>) -> Result<Vec<Hall>>;
+    /// A window.
+    fn window(&mut self, id: i64) -> Result<Option<Window>>;
+    /// Add a window to a hall.
+    fn insert_window(&mut self, hall_id: i64, w: &NewWindow) -> Result<i64>;
+    /// A hall's windows.
+    fn windows(&mut self, hall_id: i64) -> Result<Vec<Window>>;
+
+    // --- accounts and sessions ---
+    /// An account.
+    fn account(&mut self, id: i64) -> Result<Option<Account>>;
+    /// An account by login name.
+    fn account_by_username(&mut self, username: &str) -> Result<Option<Account>>;
+    /// Add an account; `Conflict` when the username is taken.
+    fn insert_account(&mut self, a: &Account) -> Result<i64>;
+    /// Change an account (name, role, scope, password, active, authorizations).
+    fn update_account(&mut self, a: &Account) -> Result<()>;
+    /// Accounts whose region starts with `prefix` (staff), by id.
+    fn accounts(&mut self, prefix: Option<&str>) -> Result<Vec<Account>>;
+    /// Record a session.
+    fn insert_session(&mut self, s: &Session) -> Result<()>;
+    /// A live session and its account.
+    fn session(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Session, Account)>>;
+    /// End a session.
+    fn delete_session(&mut self, token_hash: &str) -> Result<()>;
+    /// End every session of an account.
+    fn delete_sessions_of(&mut self, account_id: i64) -> Result<()>;
+    /// Record a login attempt under a key (username or address).
+    fn record_login_attempt(&mut self, key: &str, ok: bool, at: DateTime<Utc>) -> Result<()>;
+    /// Failed attempts under `key` since `since`, and the oldest of them.
+    fn login_failures(
+        &mut self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(u32, Option<DateTime<Utc>>)>;
+
+    // --- applicants ---
+    /// An applicant.
+    fn applicant(&mut self, id: i64) -> Result<Option<Applicant>>;
+    /// An applicant by ID number or credit code.
+    fn applicant_by_identifier(&mut self, identifier: &str) -> Result<Option<Applicant>>;
+    /// Add an applicant; `Conflict` when the identifier is taken.
+    fn insert_applicant(&mut self, a: &Applicant) -> Result<i64>;
+    /// Change an applicant (contact, 容缺 bar).
+    fn update_applicant(&mut self, a: &Applicant) -> Result<()>;
+
+    // --- catalog ---
+    /// A basic item.
+    fn basic_item(&mut self, code: &str) -> Result<Option<BasicItem>>;
+    /// Add a basic item; `Conflict` when the code is taken.
+    fn insert_basic_item(&mut self, b: &BasicItem) -> Result<()>;
+    /// All basic items, by code.
+    fn basic_items(&mut self) -> Result<Vec<BasicItem>>;
+    /// An item.
+    fn item(&mut self, id: i64) -> Result<Option<Item>>;
+    /// Add an item; `Conflict` when the implementation code is taken.
+    fn insert_item(&mut self, item: &Item) -> Result<i64>;
+    /// Change an item's status, name and version pointers.
+    fn update_item(&mut self, item: &Item) -> Result<()>;
+    /// Items.
+    fn items(&mut self, f: &ItemFilter) -> Result<Vec<Item>>;
+    /// Number of items implementing a basic item in a department.
+    fn count_items_of(&mut self, basic_code: &str, department_id: i64) -> Result<u32>;
+    /// A version of an item.
+    fn item_version(&mut self, item_id: i64, version: u32) -> Result<Option<ItemVersion>>;
+    /// Insert a version, or replace a draft (published versions are never replaced).
+    fn save_item_version(&mut self, v: &ItemVersion) -> Result<()>;
+    /// All versions of an item, oldest first.
+    fn item_versions(&mut self, item_id: i64) -> Result<Vec<ItemVersion>>;
+
+    // --- calendar ---
+    /// Every loaded year.
+    fn calendar_years(&mut self) -> Result<Vec<CalendarYear>>;
+    /// Insert or replace a year.
+    fn save_calendar_year(&mut self, y: &CalendarYear, by: i64, at: DateTime<Utc>) -> Result<()>;
+
+    // --- cases ---
+    /// The next serial for case numbers in `region6` on `date` (1, 2, …).
+    fn next_case_serial(&mut self, region6: &str, date: NaiveDate) -> Result<u32>;
+    /// Add a case; returns its id.
+    fn insert_case(&mut self, case: &Case) -> Result<i64>;
+    /// A case.
+    fn case(&mut self, id: i64) -> Result<Option<Case>>;
+    /// A case by number.
+    fn case_by_number(&mut self, number: &str) -> Result<Option<Case>>;
+    /// Save a changed case if it is still at `expected_version`; `Conflict` otherwise.
+    fn update_case(&mut self, case: &Case, expected_version: i64) -> Result<()>;
+    /// Append an event to a case's log; returns its seq.
+    fn append_event(&mut self, case_id: i64, e: &Event) -> Result<u32>;
+    /// A case's log, in order.
+    fn events(&mut self, case_id: i64) -> Result<Vec<Event>>;
+    /// A page of cases.
+    fn cases(&mut self, f: &CaseFilter) -> Result<Vec<CaseSummary>>;
+    /// Ids of open cases whose deadlines a calendar change may move: those with a
+    /// provisional deadline, and (with `due_from`) those due on or after that day;
+    /// after `after_id`, up to `limit`, by id.
+    fn recompute_case_ids(
+        &mut self,
+        due_from: Option<NaiveDate>,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>>;
+    /// Ids of open cases with an open 容缺 commitment due before `day`.
+    fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> Result<Vec<i64>>;
+}

@@ -1,0 +1,94 @@
+//! Calendar use cases: load or edit a year's notice, and recompute the deadlines of
+//! open cases that depended on it.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::Env;
+use crate::actor::{Actor, Role};
+use crate::calendar::{Calendar, CalendarYear};
+use crate::case::Event;
+use crate::error::{Error, Result};
+use crate::store::Tx;
+
+/// What loading a year changed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CalendarSaved {
+    /// The year saved.
+    pub year: i32,
+    /// Working days in it.
+    pub working_days: u32,
+    /// Open cases whose deadlines were recomputed.
+    pub cases_recomputed: u32,
+}
+
+/// Save a year's notice and recompute open cases. Returns the new calendar, which the
+/// caller puts in force once the transaction commits.
+pub fn save_year(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    y: &CalendarYear,
+) -> Result<(Calendar, CalendarSaved)> {
+    actor.require(&[Role::SysAdmin, Role::CatalogAdmin])?;
+    y.validate().map_err(Error::Validation)?;
+    let mut y = y.clone();
+    y.holidays.sort();
+    y.adjusted_workdays.sort();
+    y.source = y.source.trim().to_string();
+    let mut years = tx.calendar_years()?;
+    let replacing = years.iter().any(|x| x.year == y.year);
+    years.retain(|x| x.year != y.year);
+    years.push(y.clone());
+    tx.save_calendar_year(&y, actor.account_id, env.now)?;
+    let cal = Calendar::new(&years);
+    // Provisional deadlines always; when an existing year is edited, every open case
+    // due from that year on may move too.
+    let from = replacing
+        .then(|| NaiveDate::from_ymd_opt(y.year, 1, 1))
+        .flatten();
+    let mut recomputed = 0;
+    let mut after = 0;
+    loop {
+        let ids = tx.recompute_case_ids(from, after, 500)?;
+        let Some(&last) = ids.last() else { break };
+        after = last;
+        for id in ids {
+            let Some(mut case) = tx.case(id)? else {
+                continue;
+            };
+            let before = case.clone();
+            if case
+                .clocks
+                .recompute(&cal)
+                .map_err(|e| Error::field("year", e.to_string()))?
+            {
+                case.version += 1;
+                case.updated_at = env.now;
+                tx.update_case(&case, before.version)?;
+                tx.append_event(
+                    id,
+                    &Event {
+                        seq: 0,
+                        at: env.now,
+                        actor_id: actor.account_id,
+                        actor_name: actor.name.clone(),
+                        actor_role: actor.role,
+                        action: "recompute_deadlines".into(),
+                        from: Some(case.state),
+                        to: case.state,
+                        reason: Some(format!("载入 {} 年节假日安排，重新计算期限", y.year)),
+                        data: serde_json::json!({ "before": before.due(), "after": case.due() }),
+                    },
+                )?;
+                recomputed += 1;
+            }
+        }
+    }
+    let saved = CalendarSaved {
+        year: y.year,
+        working_days: y.working_day_count(),
+        cases_recomputed: recomputed,
+    };
+    Ok((cal, saved))
+}

@@ -1,0 +1,557 @@
+//! Case use cases: receive, act, read, list.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Env, text};
+use crate::actor::{Actor, Role};
+use crate::case::{
+    Action, ActionKind, ApplicantKind, Application, Case, CaseNumber, CaseState, Channel, Ctx,
+    Effect, Event, Warning, apply, available_actions, can_see, receive,
+};
+use crate::catalog::ItemSpec;
+use crate::error::{Error, FieldErrors, Result};
+use crate::identity::{CreditCode, IdNumber, Phone, mask_name};
+use crate::org::{Applicant, RongqueBar};
+use crate::store::{CaseFilter, CaseOrder, CaseScope, CaseSummary, Tx};
+
+/// The applicant as the clerk (or agent) identifies them at the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApplicantInput {
+    /// Person or enterprise.
+    pub kind: ApplicantKind,
+    /// ID number (persons) or credit code (enterprises), as checked against the document.
+    pub identifier: String,
+    /// Name as on the document.
+    pub name: String,
+    /// Contact phone.
+    pub phone: String,
+    /// 法定代表人 (enterprises).
+    #[serde(default)]
+    pub legal_representative: Option<String>,
+}
+
+/// A new case: the application, and (window, post, agent) who applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NewCase {
+    /// The application.
+    #[serde(flatten)]
+    pub application: Application,
+    /// Required at the window, by post and for agents; online it is the signed-in applicant.
+    #[serde(default)]
+    pub applicant: Option<ApplicantInput>,
+}
+
+/// Find or register the applicant a clerk or agent identified.
+fn resolve_applicant(
+    tx: &mut dyn Tx,
+    env: &Env,
+    input: &ApplicantInput,
+    e: &mut FieldErrors,
+) -> Result<Option<Applicant>> {
+    let identifier = match input.kind {
+        ApplicantKind::Person => e
+            .check(
+                "applicant.identifier",
+                IdNumber::parse(&input.identifier).map_err(|x| format!("身份证号码{x}")),
+            )
+            .map(|v| v.as_str().to_string()),
+        ApplicantKind::Enterprise => e
+            .check(
+                "applicant.identifier",
+                CreditCode::parse(&input.identifier).map_err(|x| format!("统一社会信用代码{x}")),
+            )
+            .map(|v| v.as_str().to_string()),
+    };
+    let name = text(e, "applicant.name", &input.name, "申请人姓名（名称）", 100);
+    let phone = e
+        .check("applicant.phone", Phone::parse(&input.phone))
+        .map(|p| p.as_str().to_string());
+    let rep = input
+        .legal_representative
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if input.kind == ApplicantKind::Enterprise && rep.is_none() {
+        e.add("applicant.legal_representative", "法人申请须填写法定代表人");
+    }
+    let (Some(identifier), Some(phone)) = (identifier, phone) else {
+        return Ok(None);
+    };
+    if !e.is_empty() {
+        return Ok(None);
+    }
+    match tx.applicant_by_identifier(&identifier)? {
+        Some(mut a) => {
+            if a.kind != input.kind {
+                e.add("applicant.kind", "与已登记的申请人类型不一致");
+                return Ok(None);
+            }
+            if a.name != name {
+                e.add("applicant.name", "与该证件号码已登记的姓名（名称）不一致");
+                return Ok(None);
+            }
+            if a.phone != phone || (rep.is_some() && a.legal_representative != rep) {
+                a.phone = phone;
+                if rep.is_some() {
+                    a.legal_representative = rep;
+                }
+                tx.update_applicant(&a)?;
+            }
+            Ok(Some(a))
+        }
+        None => {
+            let mut a = Applicant {
+                id: 0,
+                kind: input.kind,
+                name,
+                identifier,
+                phone,
+                legal_representative: rep,
+                rongque_bar: None,
+                created_at: env.now,
+            };
+            a.id = tx.insert_applicant(&a)?;
+            Ok(Some(a))
+        }
+    }
+}
+
+/// The published spec of a case's version (or any version of it).
+fn spec_of(tx: &mut dyn Tx, item_id: i64, version: u32) -> Result<ItemSpec> {
+    tx.item_version(item_id, version)?
+        .map(|v| v.spec)
+        .ok_or(Error::Store(format!(
+            "item {item_id} version {version} missing"
+        )))
+}
+
+/// 收件 — create a case (at a window, by post, online or by an agent).
+pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, req: &NewCase) -> Result<Case> {
+    let app = &req.application;
+    let item = tx
+        .item(app.item_id)?
+        .ok_or(Error::NotFound { entity: "事项" })?;
+    let Some(version) = item.published_version else {
+        return Err(Error::InvalidTransition {
+            state: item.status.label().into(),
+            action: "收件".into(),
+            reason: item.closed_reason().unwrap_or("该事项尚未发布").into(),
+        });
+    };
+    let spec = spec_of(tx, item.id, version)?;
+    let mut e = FieldErrors::new();
+    let applicant = match app.channel {
+        Channel::Online => {
+            if req.applicant.is_some() {
+                e.add("applicant", "网上申请以登录的申请人办理，无需填写申请人");
+            }
+            match actor.applicant_id {
+                Some(id) => tx.applicant(id)?,
+                None => return Err(Error::forbidden("只有申请人账号可以网上申请")),
+            }
+        }
+        Channel::Window | Channel::Post | Channel::Agent => {
+            if !matches!(actor.role, Role::AcceptanceClerk | Role::Agent) {
+                return Err(Error::forbidden("只有综合受理窗口或代办员可以代为收件"));
+            }
+            match &req.applicant {
+                Some(input) => resolve_applicant(tx, env, input, &mut e)?,
+                None => {
+                    e.add("applicant", "须核验并填写申请人身份信息");
+                    None
+                }
+            }
+        }
+    };
+    e.into_result()?;
+    let applicant = applicant.ok_or(Error::NotFound {
+        entity: "申请人"
+    })?;
+    let ctx = Ctx {
+        now: env.now,
+        today: env.today(),
+        cal: env.cal,
+        spec: &spec,
+    };
+    let serial = tx.next_case_serial(item.region.county_part(), ctx.today)?;
+    let number = CaseNumber::new(&item.region, ctx.today, serial);
+    let barred = applicant.rongque_bar.is_some();
+    let (mut case, event) = receive(
+        app,
+        actor,
+        &ctx,
+        &item,
+        version,
+        applicant.as_ref(),
+        barred,
+        number,
+    )?;
+    case.id = tx.insert_case(&case)?;
+    tx.append_event(case.id, &event)?;
+    Ok(case)
+}
+
+/// Load a case the actor may see; otherwise it does not exist for them.
+pub fn visible_case(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Case> {
+    match tx.case(id)? {
+        Some(c) if can_see(actor, &c) => Ok(c),
+        _ => Err(Error::NotFound { entity: "办件" }),
+    }
+}
+
+/// Take an action on a case. With `expected_version`, refuse (409) when the case changed
+/// since the actor saw it.
+pub fn act(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    case_id: i64,
+    action: &Action,
+    expected_version: Option<i64>,
+) -> Result<Case> {
+    let case = visible_case(tx, actor, case_id)?;
+    if let Some(v) = expected_version
+        && v != case.version
+    {
+        return Err(Error::Conflict(format!(
+            "办件已被他人更新（版本 {} → {}），请刷新后重试",
+            v, case.version
+        )));
+    }
+    let spec = spec_of(tx, case.item_id, case.item_version)?;
+    let ctx = Ctx {
+        now: env.now,
+        today: env.today(),
+        cal: env.cal,
+        spec: &spec,
+    };
+    let t = apply(&case, actor, action, &ctx)?;
+    for effect in &t.effects {
+        match effect {
+            Effect::BarApplicantFromRongque {
+                applicant_id,
+                reason,
+            } => {
+                if let Some(mut a) = tx.applicant(*applicant_id)?
+                    && a.rongque_bar.is_none()
+                {
+                    a.rongque_bar = Some(RongqueBar {
+                        reason: reason.clone(),
+                        since: env.now,
+                    });
+                    tx.update_applicant(&a)?;
+                }
+            }
+        }
+    }
+    tx.update_case(&t.case, case.version)?;
+    tx.append_event(case_id, &t.event)?;
+    Ok(t.case)
+}
+
+/// A case with what the viewer may do next.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    /// The case.
+    #[serde(flatten)]
+    pub case: Case,
+    /// Yellow/red for the clock the case waits on.
+    pub warning: Warning,
+    /// Actions the viewer may take now.
+    pub available_actions: Vec<ActionKind>,
+}
+
+/// Read a case.
+pub fn get_case(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    id: i64,
+    yellow_days: u32,
+) -> Result<CaseView> {
+    let case = visible_case(tx, actor, id)?;
+    Ok(view(case, actor, env, yellow_days))
+}
+
+/// Read a case by its number.
+pub fn get_case_by_number(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    number: &str,
+    yellow_days: u32,
+) -> Result<CaseView> {
+    let n = CaseNumber::parse(number).map_err(|e| Error::field("number", e.to_string()))?;
+    match tx.case_by_number(n.as_str())? {
+        Some(c) if can_see(actor, &c) => Ok(view(c, actor, env, yellow_days)),
+        _ => Err(Error::NotFound { entity: "办件" }),
+    }
+}
+
+/// Wrap a case with its warning and available actions.
+pub fn view(case: Case, actor: &Actor, env: &Env, yellow_days: u32) -> CaseView {
+    let warning = case.warning(env.cal, env.today(), yellow_days);
+    let available_actions = available_actions(&case, actor);
+    CaseView {
+        case,
+        warning,
+        available_actions,
+    }
+}
+
+/// A case's log.
+pub fn case_events(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Vec<Event>> {
+    visible_case(tx, actor, id)?;
+    tx.events(id)
+}
+
+/// The scope of case lists for an actor.
+pub fn scope_of(actor: &Actor) -> Result<CaseScope> {
+    match actor.role {
+        Role::Applicant => Ok(CaseScope::Owner {
+            applicant_id: actor.applicant_id,
+            agent_account: None,
+        }),
+        Role::Agent => Ok(CaseScope::Owner {
+            applicant_id: None,
+            agent_account: Some(actor.account_id),
+        }),
+        Role::DeptReviewer | Role::DeptApprover => actor
+            .department_id
+            .map(CaseScope::Department)
+            .ok_or(Error::forbidden("账号未归属部门")),
+        Role::AcceptanceClerk
+        | Role::IssuanceClerk
+        | Role::Supervisor
+        | Role::CatalogAdmin
+        | Role::SysAdmin => actor
+            .region
+            .as_ref()
+            .map(|r| CaseScope::RegionPrefix(r.prefix().to_string()))
+            .ok_or(Error::forbidden("账号未设置区划范围")),
+        Role::HotlineOperator | Role::HandlingUnit => Err(Error::forbidden("该角色不能查看办件")),
+        Role::System => Ok(CaseScope::All),
+    }
+}
+
+/// A list query as the API takes it (the scope comes from the actor).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// Comma-separated states, e.g. `received,under_review`; `open` for every non-final state.
+    pub state: Option<String>,
+    /// Only this item.
+    pub item_id: Option<i64>,
+    /// Only this department.
+    pub department_id: Option<i64>,
+    /// Due on or before (YYYY-MM-DD).
+    pub due_before: Option<chrono::NaiveDate>,
+    /// Due on or after (YYYY-MM-DD).
+    pub due_after: Option<chrono::NaiveDate>,
+    /// Only cases with a 容缺 commitment due on or before (YYYY-MM-DD).
+    pub rongque_due_before: Option<chrono::NaiveDate>,
+    /// Only yellow or red (`yellow` includes red).
+    pub warning: Option<Warning>,
+    /// A case number.
+    pub number: Option<String>,
+    /// `due` (default) or `newest`.
+    pub order: Option<CaseOrder>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A case in a list, personal data masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseListItem {
+    /// Id.
+    pub id: i64,
+    /// 办件编号.
+    pub number: String,
+    /// Item.
+    pub item_id: i64,
+    /// Item name.
+    pub item_name: String,
+    /// 即办件 / 承诺件.
+    pub processing_type: crate::catalog::ProcessingType,
+    /// Department.
+    pub department_id: i64,
+    /// Applicant, masked.
+    pub applicant_name: String,
+    /// Channel.
+    pub channel: Channel,
+    /// State.
+    pub state: CaseState,
+    /// State in Chinese.
+    pub state_label: String,
+    /// The deadline waited on.
+    pub due: Option<chrono::NaiveDate>,
+    /// Which clock.
+    pub due_clock: Option<crate::case::ClockKind>,
+    /// Provisional deadline.
+    pub due_provisional: bool,
+    /// Earliest open 容缺 due date.
+    pub rongque_due: Option<chrono::NaiveDate>,
+    /// Yellow / red.
+    pub warning: Warning,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Version (send back as `expected_version`).
+    pub version: i64,
+}
+
+/// A page of cases.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CasePage {
+    /// The cases.
+    pub items: Vec<CaseListItem>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Parse a `state` filter.
+pub fn parse_states(s: &str) -> Result<Vec<CaseState>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "open" {
+            out.extend(CaseState::ALL.into_iter().filter(|s| !s.is_final()));
+        } else {
+            out.push(
+                CaseState::parse(part)
+                    .ok_or_else(|| Error::field("state", format!("未知状态“{part}”")))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn encode_cursor(key: &str, id: i64) -> String {
+    format!("{key}~{id}")
+}
+
+fn decode_cursor(c: &str) -> Result<(String, i64)> {
+    let bad = || Error::field("cursor", "翻页游标无效");
+    let (k, id) = c.rsplit_once('~').ok_or_else(bad)?;
+    let id = id.parse().map_err(|_| bad())?;
+    if k.len() > 40
+        || !k
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-:.".contains(&b))
+    {
+        return Err(bad());
+    }
+    Ok((k.to_string(), id))
+}
+
+/// List cases within the actor's scope.
+pub fn list_cases(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    q: &CaseQuery,
+    yellow_days: u32,
+) -> Result<CasePage> {
+    let scope = scope_of(actor)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Error::field("limit", "每页条数须在 1–200 之间"));
+    }
+    let mut states = match &q.state {
+        Some(s) => parse_states(s)?,
+        None => vec![],
+    };
+    let today = env.today();
+    let mut due_before = q.due_before;
+    // Warnings: red = due before today; yellow = due within the yellow threshold.
+    if let Some(w) = q.warning {
+        let edge = match w {
+            Warning::Red => today.pred_opt(),
+            Warning::Yellow => env
+                .cal
+                .deadline(today, yellow_days)
+                .ok()
+                .map(|d| d.deadline),
+            Warning::None => None,
+        };
+        due_before = match (due_before, edge) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if states.is_empty() {
+            states.extend(CaseState::ALL.into_iter().filter(|s| !s.is_final()));
+        }
+    }
+    let number = match &q.number {
+        Some(n) => Some(
+            CaseNumber::parse(n)
+                .map_err(|e| Error::field("number", e.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let filter = CaseFilter {
+        scope,
+        states,
+        item_id: q.item_id,
+        department_id: q.department_id,
+        due_before,
+        due_after: q.due_after,
+        rongque_due_before: q.rongque_due_before,
+        number,
+        order: q.order.unwrap_or_default(),
+        after: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut rows = tx.cases(&filter)?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(&r.sort_key, r.id))
+    } else {
+        None
+    };
+    Ok(CasePage {
+        items: rows
+            .into_iter()
+            .map(|r| list_item(r, env, yellow_days))
+            .collect(),
+        next_cursor,
+    })
+}
+
+fn list_item(r: CaseSummary, env: &Env, yellow_days: u32) -> CaseListItem {
+    let today = env.today();
+    let w = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| crate::case::clock::warning_for(env.cal, d, today, yellow_days))
+            .unwrap_or(Warning::None)
+    };
+    let warning = if r.state.is_final() {
+        Warning::None
+    } else {
+        w(r.due).max(w(r.rongque_due))
+    };
+    CaseListItem {
+        id: r.id,
+        number: r.number,
+        item_id: r.item_id,
+        item_name: r.item_name,
+        processing_type: r.processing_type,
+        department_id: r.department_id,
+        applicant_name: match r.applicant_kind {
+            ApplicantKind::Person => mask_name(&r.applicant_name),
+            ApplicantKind::Enterprise => r.applicant_name,
+        },
+        channel: r.channel,
+        state_label: r.state.label().to_string(),
+        state: r.state,
+        due: r.due,
+        due_clock: r.due_clock,
+        due_provisional: r.due_provisional,
+        rongque_due: r.rongque_due,
+        warning,
+        created_at: r.created_at,
+        version: r.version,
+    }
+}
