@@ -148,9 +148,13 @@ pub struct NewWindow {
     pub theme: Option<String>,
 }
 
-/// One transaction against the store.
-pub trait Tx {
-    // --- regions ---
+/// One transaction against the store: every part of the contract.
+pub trait Tx: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore {}
+
+impl<T: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + ?Sized> Tx for T {}
+
+/// Regions, departments, halls, windows, applicants.
+pub trait OrgStore {
     /// A region by code.
     fn region(&mut self, code: &RegionCode) -> Result<Option<Region>>;
     /// Add a region.
@@ -158,7 +162,6 @@ pub trait Tx {
     /// Regions whose code starts with `prefix` (all when `None`), by code.
     fn regions(&mut self, prefix: Option<&str>) -> Result<Vec<Region>>;
 
-    // --- departments, halls, windows ---
     /// A department.
     fn department(&mut self, id: i64) -> Result<Option<Department>>;
     /// Add a department; `Conflict` when the credit code is taken.
@@ -180,7 +183,10 @@ pub trait Tx {
     /// A hall's windows.
     fn windows(&mut self, hall_id: i64) -> Result<Vec<Window>>;
 
-    // --- accounts and sessions ---
+}
+
+/// Accounts, sessions and sign-in attempts.
+pub trait AuthStore {
     /// An account.
     fn account(&mut self, id: i64) -> Result<Option<Account>>;
     /// An account by login name.
@@ -212,7 +218,10 @@ pub trait Tx {
         since: DateTime<Utc>,
     ) -> Result<(u32, Option<DateTime<Utc>>)>;
 
-    // --- applicants ---
+}
+
+/// Applicants.
+pub trait ApplicantStore {
     /// An applicant.
     fn applicant(&mut self, id: i64) -> Result<Option<Applicant>>;
     /// An applicant by ID number or credit code.
@@ -222,7 +231,10 @@ pub trait Tx {
     /// Change an applicant (contact, 容缺 bar).
     fn update_applicant(&mut self, a: &Applicant) -> Result<()>;
 
-    // --- catalog ---
+}
+
+/// Basic items, items and versions.
+pub trait CatalogStore {
     /// A basic item.
     fn basic_item(&mut self, code: &str) -> Result<Option<BasicItem>>;
     /// Add a basic item; `Conflict` when the code is taken.
@@ -246,13 +258,19 @@ pub trait Tx {
     /// All versions of an item, oldest first.
     fn item_versions(&mut self, item_id: i64) -> Result<Vec<ItemVersion>>;
 
-    // --- calendar ---
+}
+
+/// The calendar's years.
+pub trait CalendarStore {
     /// Every loaded year.
     fn calendar_years(&mut self) -> Result<Vec<CalendarYear>>;
     /// Insert or replace a year.
     fn save_calendar_year(&mut self, y: &CalendarYear, by: i64, at: DateTime<Utc>) -> Result<()>;
 
-    // --- cases ---
+}
+
+/// Cases and their events.
+pub trait CaseStore {
     /// The next serial for case numbers in `region6` on `date` (1, 2, …).
     fn next_case_serial(&mut self, region6: &str, date: NaiveDate) -> Result<u32>;
     /// Add a case; returns its id.
