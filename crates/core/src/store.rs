@@ -149,9 +149,15 @@ pub struct NewWindow {
 }
 
 /// One transaction against the store: every part of the contract.
-pub trait Tx: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore {}
+pub trait Tx:
+    OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore
+{
+}
 
-impl<T: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + ?Sized> Tx for T {}
+impl<T: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + ?Sized>
+    Tx for T
+{
+}
 
 /// Regions, departments, halls, windows, applicants.
 pub trait OrgStore {
@@ -182,7 +188,6 @@ pub trait OrgStore {
     fn insert_window(&mut self, hall_id: i64, w: &NewWindow) -> Result<i64>;
     /// A hall's windows.
     fn windows(&mut self, hall_id: i64) -> Result<Vec<Window>>;
-
 }
 
 /// Accounts, sessions and sign-in attempts.
@@ -217,7 +222,6 @@ pub trait AuthStore {
         key: &str,
         since: DateTime<Utc>,
     ) -> Result<(u32, Option<DateTime<Utc>>)>;
-
 }
 
 /// Applicants.
@@ -230,7 +234,6 @@ pub trait ApplicantStore {
     fn insert_applicant(&mut self, a: &Applicant) -> Result<i64>;
     /// Change an applicant (contact, 容缺 bar).
     fn update_applicant(&mut self, a: &Applicant) -> Result<()>;
-
 }
 
 /// Basic items, items and versions.
@@ -257,7 +260,6 @@ pub trait CatalogStore {
     fn save_item_version(&mut self, v: &ItemVersion) -> Result<()>;
     /// All versions of an item, oldest first.
     fn item_versions(&mut self, item_id: i64) -> Result<Vec<ItemVersion>>;
-
 }
 
 /// The calendar's years.
@@ -266,7 +268,6 @@ pub trait CalendarStore {
     fn calendar_years(&mut self) -> Result<Vec<CalendarYear>>;
     /// Insert or replace a year.
     fn save_calendar_year(&mut self, y: &CalendarYear, by: i64, at: DateTime<Utc>) -> Result<()>;
-
 }
 
 /// Cases and their events.

@@ -36,6 +36,7 @@ pub enum FieldKind {
 
 /// One field of an item's form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FormField {
     /// Key (letters, digits, `_`), shared across items for the same meaning.
     pub key: String,

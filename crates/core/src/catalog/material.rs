@@ -25,6 +25,7 @@ pub enum Requirement {
 
 /// A rule over one form field's value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FieldRule {
     /// The form field key.
     pub field: String,
@@ -69,6 +70,7 @@ pub enum Medium {
 
 /// One material in a guide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Material {
     /// Key within the item, e.g. `M01` (letters, digits, `_`, `-`).
     pub code: String,

@@ -162,6 +162,7 @@ impl StageKind {
 
 /// One stage of the process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Stage {
     /// Which stage.
     pub kind: StageKind,
@@ -174,6 +175,7 @@ pub struct Stage {
 
 /// What the case produces (办理结果).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResultSpec {
     /// Certificate (证照) or decision document (批文).
     pub kind: ResultKind,
@@ -193,6 +195,7 @@ pub enum ResultKind {
 
 /// 收费.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Fee {
     /// 收费项目.
     pub name: String,
@@ -218,6 +221,7 @@ pub type OnlineDepth = u8;
 
 /// The content of one version of an implementation item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ItemSpec {
     /// 事项名称.
     pub name: String,
