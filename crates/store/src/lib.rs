@@ -1,1 +1,186 @@
+//! Tongban's persistence: the store contract of `tongban-core` ([`tongban_core::store::Tx`])
+//! in one SQL code path, over embedded SQLite (the default) or PostgreSQL, chosen by
+//! the database URL.
+//!
+//! [`Db::write`] runs a use case in a write transaction and answers only after the
+//! commit; [`Db::read`] runs one on a read-only snapshot. Both run the synchronous use
+//! case on a blocking thread so that the async server never waits on the database.
 
+pub mod conn;
+pub mod migrate;
+pub mod postgres;
+pub mod sqlite;
+pub mod tx;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tongban_core::store::Tx;
+use tongban_core::{Error, Result};
+
+pub use conn::Backend;
+pub use tx::SqlTx;
+
+use sqlite::{Completion, SqliteDb, WriteJob};
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string.
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Parse `sqlite://path`, `sqlite:path`, a bare path, or `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DbUrl> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(Error::field(
+                "database_url",
+                "数据库地址须为 sqlite://文件路径 或 postgres://…",
+            ));
+        }
+        Ok(DbUrl::Sqlite(PathBuf::from(path)))
+    }
+}
+
+enum Inner {
+    Sqlite(SqliteDb),
+    Postgres(Arc<postgres::PgPool>),
+}
+
+/// The database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+impl Db {
+    /// Open the database, creating and migrating it as needed.
+    pub fn open(url: &DbUrl) -> Result<Db> {
+        let inner = match url {
+            DbUrl::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
+            DbUrl::Postgres(u) => Inner::Postgres(postgres::PgPool::open(u, 16)?),
+        };
+        Ok(Db {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Which backend.
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Run `f` in a write transaction. Its result is returned once the transaction is
+    /// durably committed; if `f` fails, nothing it wrote remains.
+    pub async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(db) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                db.submit(sqlite_job(f, move |r| {
+                    let _ = tx.send(r);
+                }))?;
+                rx.await
+                    .map_err(|_| Error::Store("the write was not carried out".into()))?
+            }
+            Inner::Postgres(pool) => {
+                let pool = pool.clone();
+                tokio::task::spawn_blocking(move || pool.run(false, |c| f(&mut SqlTx::new(c))))
+                    .await
+                    .map_err(|e| Error::Store(format!("write task: {e}")))?
+            }
+        }
+    }
+
+    /// Run `f` on a read-only snapshot.
+    pub async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || inner.read_blocking(f))
+            .await
+            .map_err(|e| Error::Store(format!("read task: {e}")))?
+    }
+
+    /// Run `f` on a read-only snapshot, on this thread (start-up, commands, tests).
+    pub fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        self.inner.read_blocking(f)
+    }
+
+    /// Run `f` in a write transaction, blocking this thread until it commits.
+    pub fn write_blocking<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        match &*self.inner {
+            Inner::Sqlite(db) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                db.submit(sqlite_job(f, move |r| {
+                    let _ = tx.send(r);
+                }))?;
+                rx.recv()
+                    .map_err(|_| Error::Store("the write was not carried out".into()))?
+            }
+            Inner::Postgres(pool) => pool.run(false, |c| f(&mut SqlTx::new(c))),
+        }
+    }
+
+    /// Stop background writers after queued work (SQLite).
+    pub fn close(&self) {
+        if let Inner::Sqlite(db) = &*self.inner {
+            db.close();
+        }
+    }
+}
+
+/// Wrap a use case as a job for the SQLite writer: run it, and `reply` with its result
+/// once the commit's outcome is known (a success whose commit failed becomes an error).
+fn sqlite_job<R, F>(f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> WriteJob
+where
+    F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
+    R: Send + 'static,
+{
+    Box::new(move |conn| {
+        let r = f(&mut SqlTx::new(conn));
+        let ok = r.is_ok();
+        let completion: Completion = Box::new(move |commit_err| {
+            reply(match (r, commit_err) {
+                (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
+                (r, _) => r,
+            })
+        });
+        (ok, completion)
+    })
+}
+
+impl Inner {
+    fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
+        match self {
+            Inner::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c))),
+            Inner::Postgres(pool) => pool.run(true, |c| f(&mut SqlTx::new(c))),
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! PostgreSQL: a pool of synchronous clients, used from blocking threads.
+//!
+//! The named places where PostgreSQL differs from SQLite for the shared SQL:
+//! - placeholders: queries are written with `?`; [`number_placeholders`] turns them into
+//!   `$1, $2, …` once per statement (cached with the prepared statement);
+//! - values: [`Val`] encodes itself for whatever type PostgreSQL inferred for the
+//!   parameter (an integer bound to an `INT4` column is sent as `INT4`);
+//! - rows: integers are read from `INT2/INT4/INT8`, whichever the expression produced;
+//! - errors: unique violations are mapped by constraint name (`table_column_key`).
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::{Arc, Condvar, Mutex};
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls, Statement};
+use tongban_core::Error;
+
+use crate::conn::{Backend, Conn, Row, Val, unique_violation};
+
+impl ToSql for Val<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Val::Null => Ok(IsNull::Yes),
+            Val::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*v as f64).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    v.to_string().as_str().to_sql(&Type::TEXT, out)
+                }
+                _ => Err(format!("cannot send an integer as {ty}").into()),
+            },
+            Val::Real(v) => match *ty {
+                Type::FLOAT8 => v.to_sql(ty, out),
+                Type::FLOAT4 => (*v as f32).to_sql(ty, out),
+                _ => Err(format!("cannot send a float as {ty}").into()),
+            },
+            Val::Text(s) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    s.to_sql(ty, out)
+                }
+                _ => Err(format!("cannot send text as {ty}").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// `?` → `$1, $2, …`, outside quoted literals and identifiers.
+pub fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Map a PostgreSQL error: unique violations become conflicts, the rest store errors.
+pub(crate) fn map_err(e: postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION {
+            let table = db.table().unwrap_or("");
+            let constraint = db.constraint().unwrap_or("");
+            let key = match constraint.strip_suffix("_pkey") {
+                Some(t) => format!(
+                    "{t}.{}",
+                    match t {
+                        "regions" | "basic_items" => "code",
+                        "calendar_years" => "year",
+                        _ => "id",
+                    }
+                ),
+                None => {
+                    let col = constraint
+                        .strip_prefix(&format!("{table}_"))
+                        .and_then(|c| c.strip_suffix("_key"))
+                        .unwrap_or(constraint);
+                    format!("{table}.{col}")
+                }
+            };
+            return unique_violation(&key);
+        }
+        return Error::Store(format!("postgres: {}: {}", db.code().code(), db.message()));
+    }
+    Error::Store(format!("postgres: {e}"))
+}
+
+struct PgRow<'a>(&'a postgres::Row);
+
+impl PgRow<'_> {
+    fn ty(&self, i: usize) -> Result<&Type, Error> {
+        self.0
+            .columns()
+            .get(i)
+            .map(|c| c.type_())
+            .ok_or_else(|| Error::Store(format!("no column {i}")))
+    }
+}
+
+impl Row for PgRow<'_> {
+    fn int(&self, i: usize) -> Result<i64, Error> {
+        self.opt_int(i)?
+            .ok_or_else(|| Error::Store(format!("column {i} is NULL")))
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, Error> {
+        let r = match *self.ty(i)? {
+            Type::INT8 => self.0.try_get::<_, Option<i64>>(i),
+            Type::INT4 => self
+                .0
+                .try_get::<_, Option<i32>>(i)
+                .map(|v| v.map(i64::from)),
+            Type::INT2 => self
+                .0
+                .try_get::<_, Option<i16>>(i)
+                .map(|v| v.map(i64::from)),
+            Type::BOOL => self
+                .0
+                .try_get::<_, Option<bool>>(i)
+                .map(|v| v.map(i64::from)),
+            ref t => return Err(Error::Store(format!("column {i} is {t}, not an integer"))),
+        };
+        r.map_err(map_err)
+    }
+    fn text(&self, i: usize) -> Result<String, Error> {
+        self.opt_text(i)?
+            .ok_or_else(|| Error::Store(format!("column {i} is NULL")))
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, Error> {
+        self.0.try_get::<_, Option<String>>(i).map_err(map_err)
+    }
+    fn real(&self, i: usize) -> Result<f64, Error> {
+        match *self.ty(i)? {
+            Type::FLOAT4 => self.0.try_get::<_, f32>(i).map(f64::from).map_err(map_err),
+            _ => self.0.try_get::<_, f64>(i).map_err(map_err),
+        }
+    }
+}
+
+/// A PostgreSQL client with its prepared statements.
+pub struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let st = self
+            .client
+            .prepare(&number_placeholders(sql))
+            .map_err(map_err)?;
+        if self.statements.len() > 512 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+}
+
+fn refs<'a>(params: &'a [Val<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Conn for PgConn {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+        let st = self.statement(sql)?;
+        self.client.execute(&st, &refs(params)).map_err(map_err)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let st = self.statement(sql)?;
+        for r in self.client.query(&st, &refs(params)).map_err(map_err)? {
+            f(&PgRow(&r))?;
+        }
+        Ok(())
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        self.client.batch_execute(sql).map_err(map_err)
+    }
+}
+
+/// A fixed-size pool of clients.
+pub struct PgPool {
+    url: String,
+    idle: Mutex<Vec<PgConn>>,
+    open: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+impl PgPool {
+    /// Connect once (to fail early), run migrations.
+    pub fn open(url: &str, max: usize) -> Result<Arc<PgPool>, Error> {
+        let pool = Arc::new(PgPool {
+            url: url.to_string(),
+            idle: Mutex::new(Vec::new()),
+            open: Mutex::new(0),
+            freed: Condvar::new(),
+            max: max.max(1),
+        });
+        let mut c = pool.connect()?;
+        crate::migrate::run(&mut c)?;
+        pool.put(c);
+        *pool
+            .open
+            .lock()
+            .map_err(|_| Error::Store("pool poisoned".into()))? = 1;
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<PgConn, Error> {
+        let client = Client::connect(&self.url, NoTls).map_err(map_err)?;
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn take(&self) -> Result<PgConn, Error> {
+        loop {
+            if let Some(c) = self
+                .idle
+                .lock()
+                .map_err(|_| Error::Store("pool poisoned".into()))?
+                .pop()
+            {
+                if !c.client.is_closed() {
+                    return Ok(c);
+                }
+                *self
+                    .open
+                    .lock()
+                    .map_err(|_| Error::Store("pool poisoned".into()))? -= 1;
+                continue;
+            }
+            let mut open = self
+                .open
+                .lock()
+                .map_err(|_| Error::Store("pool poisoned".into()))?;
+            if *open < self.max {
+                *open += 1;
+                drop(open);
+                return self.connect().inspect_err(|_| {
+                    if let Ok(mut o) = self.open.lock() {
+                        *o -= 1;
+                    }
+                });
+            }
+            let (guard, _) = self
+                .freed
+                .wait_timeout(open, std::time::Duration::from_millis(50))
+                .map_err(|_| Error::Store("pool poisoned".into()))?;
+            drop(guard);
+        }
+    }
+
+    fn put(&self, c: PgConn) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.push(c);
+        }
+        self.freed.notify_one();
+    }
+
+    fn discard(&self) {
+        if let Ok(mut o) = self.open.lock() {
+            *o = o.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+
+    /// Run `f` in a transaction (read-only when `read_only`), committing when it succeeds.
+    pub fn run<R>(
+        &self,
+        read_only: bool,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut c = self.take()?;
+        if let Err(e) = c.batch(if read_only {
+            "BEGIN READ ONLY"
+        } else {
+            "BEGIN"
+        }) {
+            self.discard();
+            return Err(e);
+        }
+        let r = f(&mut c);
+        let end = match &r {
+            Ok(_) => c.batch("COMMIT"),
+            Err(_) => c.batch("ROLLBACK"),
+        };
+        match end {
+            Ok(()) => self.put(c),
+            Err(_) => self.discard(),
+        }
+        let r = r?;
+        end?;
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_literals() {
+        assert_eq!(
+            number_placeholders("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)"
+        );
+    }
+}

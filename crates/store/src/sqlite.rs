@@ -1,0 +1,283 @@
+//! Embedded SQLite: one writer thread with group commit, a small pool of readers.
+//!
+//! SQLite has one writer at a time anyway; giving it one thread lets concurrent
+//! use cases share a transaction and its fsync. The writer takes every job waiting,
+//! runs each inside its own SAVEPOINT (a failing job rolls back alone), commits once,
+//! and only then answers each job — so a success answered is a success on disk
+//! (`synchronous=FULL` in WAL mode).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tongban_core::Error;
+
+use crate::conn::{Backend, Conn, Row, Val, unique_violation};
+
+/// Jobs gathered into one transaction at most.
+pub const MAX_BATCH: usize = 256;
+
+impl rusqlite::ToSql for Val<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Val::Null => ToSqlOutput::Owned(Value::Null),
+            Val::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+            Val::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
+            Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// Map a SQLite error: unique violations become conflicts, the rest store errors.
+pub(crate) fn map_err(e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+        && let Some(key) = msg.strip_prefix("UNIQUE constraint failed: ")
+    {
+        // "table.col" or "table.a, table.b": the first column names the key.
+        let key = key.split(',').next().unwrap_or(key).trim();
+        return unique_violation(key);
+    }
+    Error::Store(format!("sqlite: {e}"))
+}
+
+struct SqliteRow<'a, 'b>(&'a rusqlite::Row<'b>);
+
+impl Row for SqliteRow<'_, '_> {
+    fn int(&self, i: usize) -> Result<i64, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+    fn text(&self, i: usize) -> Result<String, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+    fn real(&self, i: usize) -> Result<f64, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+}
+
+/// A SQLite connection as a [`Conn`].
+pub struct SqliteConn(pub Connection);
+
+impl Conn for SqliteConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+        let mut st = self.0.prepare_cached(sql).map_err(map_err)?;
+        st.execute(rusqlite::params_from_iter(params.iter()))
+            .map(|n| n as u64)
+            .map_err(map_err)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut st = self.0.prepare_cached(sql).map_err(map_err)?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
+        while let Some(r) = rows.next().map_err(map_err)? {
+            f(&SqliteRow(r))?;
+        }
+        Ok(())
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        self.0.execute_batch(sql).map_err(map_err)
+    }
+}
+
+/// Open a connection with the pragmas every connection needs.
+pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let c = Connection::open_with_flags(path, flags).map_err(map_err)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(map_err)?;
+    c.set_prepared_statement_cache_capacity(256);
+    let pragmas = if read_only {
+        "PRAGMA foreign_keys=ON;"
+    } else {
+        // WAL for concurrent readers; FULL so that every commit is on disk before it
+        // is acknowledged.
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+    };
+    c.execute_batch(pragmas).map_err(map_err)?;
+    Ok(c)
+}
+
+/// What the writer runs: the job's body inside its savepoint; it returns whether it
+/// succeeded and how to answer once the commit's outcome is known.
+pub(crate) type WriteJob = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
+/// Answers a job: called with the commit error, if the commit failed.
+pub(crate) type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
+
+/// The SQLite side of a [`crate::Db`].
+pub struct SqliteDb {
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Arc<Mutex<Vec<SqliteConn>>>,
+}
+
+impl SqliteDb {
+    /// Open (creating) the database file, run migrations, start the writer.
+    pub fn open(path: &Path) -> Result<SqliteDb, Error> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Store(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = SqliteConn(open_conn(path, false)?);
+        crate::migrate::run(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        let thread = std::thread::Builder::new()
+            .name("tongban-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| Error::Store(format!("writer thread: {e}")))?;
+        Ok(SqliteDb {
+            path: path.to_path_buf(),
+            writer: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// Queue a job for the writer.
+    pub(crate) fn submit(&self, job: WriteJob) -> Result<(), Error> {
+        let guard = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Store("writer lock poisoned".into()))?;
+        match guard.as_ref() {
+            Some(tx) => tx
+                .send(job)
+                .map_err(|_| Error::Store("the writer has stopped".into())),
+            None => Err(Error::Store("the database is closed".into())),
+        }
+    }
+
+    /// Run `f` on a reader connection inside a read transaction (a consistent snapshot).
+    pub(crate) fn with_reader<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let conn = self
+            .readers
+            .lock()
+            .map_err(|_| Error::Store("reader pool poisoned".into()))?
+            .pop();
+        let mut conn = match conn {
+            Some(c) => c,
+            None => SqliteConn(open_conn(&self.path, true)?),
+        };
+        conn.batch("BEGIN")?;
+        let r = f(&mut conn);
+        let end = conn.batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        if end.is_ok()
+            && let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 16
+        {
+            pool.push(conn);
+        }
+        let r = r?;
+        end?;
+        Ok(r)
+    }
+
+    /// Stop the writer after the jobs already queued.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+        if let Ok(mut t) = self.thread.lock()
+            && let Some(h) = t.take()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for SqliteDb {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut conn: SqliteConn, rx: mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut conn, batch);
+    }
+}
+
+fn run_batch(conn: &mut SqliteConn, batch: Vec<WriteJob>) {
+    if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
+        // The jobs are dropped unrun; each caller sees that its job was not done.
+        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
+        return;
+    }
+    let single = batch.len() == 1;
+    let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
+    for job in batch {
+        if !single && conn.batch("SAVEPOINT job").is_err() {
+            continue;
+        }
+        let (ok, completion) = match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("a write job panicked; it is rolled back alone");
+                (false, Box::new(|_: Option<&Error>| {}) as Completion)
+            }
+        };
+        if single {
+            if !ok {
+                let _ = conn.batch("ROLLBACK");
+                completion(None);
+                return;
+            }
+        } else {
+            let _ = conn.batch(if ok {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            });
+        }
+        done.push(completion);
+    }
+    let commit = conn.batch("COMMIT").err();
+    if let Some(e) = &commit {
+        tracing::error!(error = %e, jobs = done.len(), "commit failed");
+        let _ = conn.batch("ROLLBACK");
+    }
+    for c in done {
+        c(commit.as_ref());
+    }
+}

@@ -1,0 +1,77 @@
+//! Databases for tests (feature `testing`): a fresh SQLite file, or a fresh database
+//! on the PostgreSQL server named by `TONGBAN_TEST_POSTGRES_URL`.
+//!
+//! Without that variable, PostgreSQL tests are skipped — unless
+//! `TONGBAN_REQUIRE_POSTGRES=1`, as the README test command sets, where its absence
+//! is a failure.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{Backend, Db, DbUrl};
+
+/// A database for one test; the SQLite file is deleted when this is dropped.
+pub struct TestDb {
+    /// The database.
+    pub db: Db,
+    /// Its URL (to open a second handle, as a second server would).
+    pub url: DbUrl,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, migrated database on `backend`; `None` when PostgreSQL is not available
+/// and not required.
+pub fn fresh(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = DbUrl::Sqlite(dir.path().join("tongban.db"));
+            let db = Db::open(&url).expect("open sqlite");
+            Some(TestDb {
+                db,
+                url,
+                _dir: Some(dir),
+            })
+        }
+        Backend::Postgres => {
+            let url = postgres_url()?;
+            let db = Db::open(&url).expect("open postgres");
+            Some(TestDb {
+                db,
+                url,
+                _dir: None,
+            })
+        }
+    }
+}
+
+/// A new, empty database on the test server, as a URL.
+pub fn postgres_url() -> Option<DbUrl> {
+    let Ok(base) = std::env::var("TONGBAN_TEST_POSTGRES_URL") else {
+        if std::env::var("TONGBAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!("TONGBAN_REQUIRE_POSTGRES=1 but TONGBAN_TEST_POSTGRES_URL is not set");
+        }
+        eprintln!("PostgreSQL test skipped: TONGBAN_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let mut admin =
+        postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test server");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
+    let url = match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("TONGBAN_TEST_POSTGRES_URL must end in /database"),
+    };
+    Some(DbUrl::Postgres(url))
+}

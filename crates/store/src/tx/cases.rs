@@ -1,0 +1,362 @@
+//! Cases and their events.
+
+use chrono::NaiveDate;
+use tongban_core::Error;
+use tongban_core::case::{Case, Event};
+use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary};
+
+use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
+use crate::conn::{ConnExt, Row, Val, from_json, to_json};
+
+type R<T> = Result<T, Error>;
+
+/// The sort key of a case without a running deadline: after every date.
+const NO_DUE: &str = "9999-12-31";
+
+/// The columns kept beside the JSON, computed from the case.
+struct Cols {
+    processing_type: String,
+    applicant_kind: String,
+    channel: String,
+    state: String,
+    due_date: Option<String>,
+    due_clock: Option<String>,
+    due_provisional: bool,
+    due_sort: String,
+    rongque_due: Option<String>,
+    data: String,
+}
+
+fn cols(c: &Case) -> R<Cols> {
+    let due_clock = c.due_clock();
+    let due = c.due();
+    Ok(Cols {
+        processing_type: name_of(&c.processing_type),
+        applicant_kind: name_of(&c.applicant.kind),
+        channel: name_of(&c.channel),
+        state: c.state.as_str().to_string(),
+        due_date: due.map(|d| d.to_string()),
+        due_clock: due_clock.map(|k| name_of(&k)),
+        due_provisional: due_clock
+            .and_then(|k| c.clocks.get(k))
+            .is_some_and(|k| k.provisional),
+        due_sort: due
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| NO_DUE.to_string()),
+        rongque_due: c.rongque_due().map(|d| d.to_string()),
+        data: to_json(c)?,
+    })
+}
+
+const SUMMARY_COLS: &str = "id, number, item_id, item_name, processing_type, department_id, region, applicant_name, \
+                            applicant_kind, channel, state, due_date, due_clock, due_provisional, rongque_due, \
+                            created_at, updated_at, version, due_sort";
+
+fn summary_row(r: &dyn Row, order: CaseOrder) -> R<CaseSummary> {
+    let created = r.int(15)?;
+    Ok(CaseSummary {
+        id: r.int(0)?,
+        number: r.text(1)?,
+        item_id: r.int(2)?,
+        item_name: r.text(3)?,
+        processing_type: enum_of(&r.text(4)?)?,
+        department_id: r.int(5)?,
+        region: r.text(6)?,
+        applicant_name: r.text(7)?,
+        applicant_kind: enum_of(&r.text(8)?)?,
+        channel: enum_of(&r.text(9)?)?,
+        state: enum_of(&r.text(10)?)?,
+        due: r.opt_text(11)?.map(|s| date(&s)).transpose()?,
+        due_clock: r.opt_text(12)?.map(|s| enum_of(&s)).transpose()?,
+        due_provisional: r.int(13)? != 0,
+        rongque_due: r.opt_text(14)?.map(|s| date(&s)).transpose()?,
+        created_at: instant(created)?,
+        updated_at: instant(r.int(16)?)?,
+        version: r.int(17)?,
+        sort_key: match order {
+            CaseOrder::Due => r.text(18)?,
+            CaseOrder::Newest => created.to_string(),
+        },
+    })
+}
+
+/// The JSON holds everything but the id, which the row gives (it is not known when a
+/// new case's JSON is written).
+fn case_row(r: &dyn Row) -> R<Case> {
+    let mut c: Case = from_json(&r.text(1)?)?;
+    c.id = r.int(0)?;
+    Ok(c)
+}
+
+fn event_row(r: &dyn Row) -> R<Event> {
+    Ok(Event {
+        seq: r.int(0)? as u32,
+        at: instant(r.int(1)?)?,
+        actor_id: r.int(2)?,
+        actor_name: r.text(3)?,
+        actor_role: enum_of(&r.text(4)?)?,
+        action: r.text(5)?,
+        from: r.opt_text(6)?.map(|s| enum_of(&s)).transpose()?,
+        to: enum_of(&r.text(7)?)?,
+        reason: r.opt_text(8)?,
+        data: from_json(&r.text(9)?)?,
+    })
+}
+
+impl CaseStore for SqlTx<'_> {
+    fn next_case_serial(&mut self, region6: &str, day: NaiveDate) -> R<u32> {
+        let d = day.to_string();
+        self.c.one(
+            "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
+             ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last",
+            &[region6.into(), d.as_str().into()],
+            |r| Ok(r.int(0)? as u32),
+        )
+    }
+
+    fn insert_case(&mut self, c: &Case) -> R<i64> {
+        let k = cols(c)?;
+        self.c.one(
+            "INSERT INTO cases (number, item_id, item_name, processing_type, department_id, region, applicant_id, \
+             applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
+             due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                c.number.as_str().into(),
+                c.item_id.into(),
+                c.item_name.as_str().into(),
+                k.processing_type.as_str().into(),
+                c.department_id.into(),
+                c.region.as_str().into(),
+                c.applicant.id.into(),
+                c.applicant.name.as_str().into(),
+                k.applicant_kind.as_str().into(),
+                c.agent.as_ref().map(|a| a.account_id).into(),
+                k.channel.as_str().into(),
+                k.state.as_str().into(),
+                (!c.state.is_final()).into(),
+                k.due_date.as_ref().into(),
+                k.due_clock.as_ref().into(),
+                k.due_provisional.into(),
+                c.clocks.any_provisional().into(),
+                k.due_sort.as_str().into(),
+                k.rongque_due.as_ref().into(),
+                ms(c.created_at).into(),
+                ms(c.updated_at).into(),
+                c.version.into(),
+                k.data.as_str().into(),
+            ],
+            |r| r.int(0),
+        )
+    }
+
+    fn case(&mut self, id: i64) -> R<Option<Case>> {
+        self.c.opt(
+            "SELECT id, data FROM cases WHERE id = ?",
+            &[id.into()],
+            case_row,
+        )
+    }
+
+    fn case_by_number(&mut self, number: &str) -> R<Option<Case>> {
+        self.c.opt(
+            "SELECT id, data FROM cases WHERE number = ?",
+            &[number.into()],
+            case_row,
+        )
+    }
+
+    fn update_case(&mut self, c: &Case, expected_version: i64) -> R<()> {
+        let k = cols(c)?;
+        let n = self.c.execute(
+            "UPDATE cases SET state = ?, is_open = ?, due_date = ?, due_clock = ?, due_provisional = ?, \
+             any_provisional = ?, due_sort = ?, rongque_due = ?, updated_at = ?, version = ?, data = ? \
+             WHERE id = ? AND version = ?",
+            &[
+                k.state.as_str().into(),
+                (!c.state.is_final()).into(),
+                k.due_date.as_ref().into(),
+                k.due_clock.as_ref().into(),
+                k.due_provisional.into(),
+                c.clocks.any_provisional().into(),
+                k.due_sort.as_str().into(),
+                k.rongque_due.as_ref().into(),
+                ms(c.updated_at).into(),
+                c.version.into(),
+                k.data.as_str().into(),
+                c.id.into(),
+                expected_version.into(),
+            ],
+        )?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Conflict("办件已被他人同时处理，请刷新后重试".into()))
+        }
+    }
+
+    fn append_event(&mut self, case_id: i64, e: &Event) -> R<u32> {
+        let seq = self.c.one(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_events WHERE case_id = ?",
+            &[case_id.into()],
+            |r| r.int(0),
+        )?;
+        let role = name_of(&e.actor_role);
+        let data = to_json(&e.data)?;
+        self.c.execute(
+            "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_state, \
+             to_state, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                case_id.into(),
+                seq.into(),
+                ms(e.at).into(),
+                e.actor_id.into(),
+                e.actor_name.as_str().into(),
+                role.as_str().into(),
+                e.action.as_str().into(),
+                e.from.map(|s| s.as_str()).into(),
+                e.to.as_str().into(),
+                e.reason.as_deref().into(),
+                data.as_str().into(),
+            ],
+        )?;
+        Ok(seq as u32)
+    }
+
+    fn events(&mut self, case_id: i64) -> R<Vec<Event>> {
+        self.c.all(
+            "SELECT seq, at, actor_id, actor_name, actor_role, action, from_state, to_state, reason, data \
+             FROM case_events WHERE case_id = ? ORDER BY seq",
+            &[case_id.into()],
+            event_row,
+        )
+    }
+
+    fn cases(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
+        let mut sql = format!("SELECT {SUMMARY_COLS} FROM cases WHERE ");
+        let mut conds: Vec<&str> = Vec::new();
+        let mut params: Vec<Val> = Vec::new();
+        let end;
+        match &f.scope {
+            CaseScope::All => {}
+            CaseScope::Department(d) => {
+                conds.push("department_id = ?");
+                params.push((*d).into());
+            }
+            CaseScope::RegionPrefix(p) => {
+                end = prefix_end(p);
+                conds.push("region >= ? AND region < ?");
+                params.push(p.as_str().into());
+                params.push(end.as_str().into());
+            }
+            CaseScope::Owner {
+                applicant_id,
+                agent_account,
+            } => {
+                conds.push("(applicant_id = ? OR agent_account = ?)");
+                params.push(applicant_id.unwrap_or(-1).into());
+                params.push(agent_account.unwrap_or(-1).into());
+            }
+        }
+        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let state_in;
+        if !states.is_empty() {
+            state_in = format!("state IN ({})", vec!["?"; states.len()].join(", "));
+            conds.push(&state_in);
+            params.extend(states.iter().map(|s| Val::from(*s)));
+        }
+        if let Some(i) = f.item_id {
+            conds.push("item_id = ?");
+            params.push(i.into());
+        }
+        if let Some(d) = f.department_id {
+            conds.push("department_id = ?");
+            params.push(d.into());
+        }
+        if let Some(n) = &f.number {
+            conds.push("number = ?");
+            params.push(n.as_str().into());
+        }
+        let (before, after, rq) = (
+            f.due_before.map(|d| d.to_string()),
+            f.due_after.map(|d| d.to_string()),
+            f.rongque_due_before.map(|d| d.to_string()),
+        );
+        if let Some(d) = &before {
+            conds.push("due_date <= ?");
+            params.push(d.as_str().into());
+        }
+        if let Some(d) = &after {
+            conds.push("due_date >= ?");
+            params.push(d.as_str().into());
+        }
+        if let Some(d) = &rq {
+            conds.push("is_open = 1 AND rongque_due <= ?");
+            params.push(d.as_str().into());
+        }
+        let cursor_key;
+        let newest_key: i64;
+        match (&f.after, f.order) {
+            (Some((k, id)), CaseOrder::Due) => {
+                cursor_key = k.clone();
+                conds.push("(due_sort, id) > (?, ?)");
+                params.push(cursor_key.as_str().into());
+                params.push((*id).into());
+            }
+            (Some((k, id)), CaseOrder::Newest) => {
+                newest_key = k
+                    .parse()
+                    .map_err(|_| Error::field("cursor", "翻页游标无效"))?;
+                conds.push("(created_at, id) < (?, ?)");
+                params.push(newest_key.into());
+                params.push((*id).into());
+            }
+            (None, _) => {}
+        }
+        if conds.is_empty() {
+            conds.push("1 = 1");
+        }
+        sql.push_str(&conds.join(" AND "));
+        sql.push_str(match f.order {
+            CaseOrder::Due => " ORDER BY due_sort, id",
+            CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
+        });
+        sql.push_str(" LIMIT ?");
+        params.push(f.limit.into());
+        let order = f.order;
+        self.c.all(&sql, &params, |r| summary_row(r, order))
+    }
+
+    fn recompute_case_ids(
+        &mut self,
+        due_from: Option<NaiveDate>,
+        after_id: i64,
+        limit: u32,
+    ) -> R<Vec<i64>> {
+        match due_from {
+            None => self.c.all(
+                "SELECT id FROM cases WHERE any_provisional = 1 AND is_open = 1 AND id > ? ORDER BY id LIMIT ?",
+                &[after_id.into(), limit.into()],
+                |r| r.int(0),
+            ),
+            Some(d) => {
+                let d = d.to_string();
+                self.c.all(
+                    "SELECT id FROM cases WHERE is_open = 1 AND id > ? AND (any_provisional = 1 OR due_date >= ?) \
+                     ORDER BY id LIMIT ?",
+                    &[after_id.into(), d.as_str().into(), limit.into()],
+                    |r| r.int(0),
+                )
+            }
+        }
+    }
+
+    fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
+        let d = day.to_string();
+        self.c.all(
+            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due < ? ORDER BY rongque_due, id LIMIT ?",
+            &[d.as_str().into(), limit.into()],
+            |r| r.int(0),
+        )
+    }
+}

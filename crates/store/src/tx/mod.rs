@@ -1,0 +1,63 @@
+//! [`SqlTx`]: the store contract of `tongban-core` in SQL, once, for both backends.
+//! One file per aggregate.
+
+mod auth;
+mod calendar;
+mod cases;
+mod catalog;
+mod org;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tongban_core::Error;
+
+use crate::conn::Conn;
+
+/// A transaction as the use cases see it.
+pub struct SqlTx<'a> {
+    pub(crate) c: &'a mut dyn Conn,
+}
+
+impl<'a> SqlTx<'a> {
+    /// Wrap a connection that is inside a transaction.
+    pub fn new(c: &'a mut dyn Conn) -> Self {
+        SqlTx { c }
+    }
+}
+
+/// Instant → stored milliseconds.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Stored milliseconds → instant.
+pub(crate) fn instant(v: i64) -> Result<DateTime<Utc>, Error> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| Error::Store(format!("bad instant {v}")))
+}
+
+/// Stored `YYYY-MM-DD` → date.
+pub(crate) fn date(s: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::Store(format!("bad date {s}")))
+}
+
+/// A snake_case enum from its stored name.
+pub(crate) fn enum_of<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Error> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| Error::Store(format!("bad stored value {s}")))
+}
+
+/// A snake_case enum's stored name.
+pub(crate) fn name_of<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The exclusive upper bound of a prefix range: `4409` → `440:` (the next byte).
+pub(crate) fn prefix_end(prefix: &str) -> String {
+    let mut b = prefix.as_bytes().to_vec();
+    if let Some(last) = b.last_mut() {
+        *last += 1;
+    }
+    String::from_utf8(b).unwrap_or_default()
+}

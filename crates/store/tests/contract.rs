@@ -1,0 +1,513 @@
+//! The store contract, run against SQLite and against PostgreSQL: what the use cases
+//! rely on, checked through the same trait they use.
+
+use chrono::{Duration, TimeZone, Utc};
+use tongban_core::Error;
+use tongban_core::actor::{Actor, Role};
+use tongban_core::calendar::{Calendar, builtin};
+use tongban_core::case::{Action, CaseState, Channel};
+use tongban_core::catalog::{BasicItem, ItemType, VersionState};
+use tongban_core::org::{Account, NewDepartment, Session, SessionKind};
+use tongban_core::region::{Region, RegionCode};
+use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, Tx};
+use tongban_core::testing::{application, promised_spec};
+use tongban_core::usecase::Env;
+use tongban_core::usecase::cases::{ApplicantInput, NewCase, act, receive_case};
+use tongban_core::usecase::catalog::{NewItem, create_item, publish};
+use tongban_store::testing::fresh;
+use tongban_store::{Backend, Db};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name(tongban_store::Backend::Sqlite)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name(tongban_store::Backend::Postgres)
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends!(
+    org_records_round_trip_and_taken_keys_are_conflicts,
+    a_case_is_saved_whole_and_an_outdated_save_is_refused,
+    case_lists_are_scoped_filtered_ordered_and_paged,
+    a_failed_use_case_leaves_nothing_behind,
+    published_versions_never_change,
+    case_serials_count_per_region_and_day,
+    sessions_expire_and_failures_are_counted,
+    calendar_years_round_trip,
+);
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap()
+}
+
+fn rc(s: &str) -> RegionCode {
+    RegionCode::parse(s).unwrap()
+}
+
+/// Ids of the seeded world.
+#[derive(Clone)]
+struct World {
+    dept: i64,
+    other_dept: i64,
+    item: i64,
+    clerk: Actor,
+    reviewer: Actor,
+}
+
+fn account(
+    tx: &mut dyn Tx,
+    username: &str,
+    role: Role,
+    dept: i64,
+    region: &str,
+) -> Result<Actor, Error> {
+    let mut a = Account {
+        id: 0,
+        username: username.into(),
+        name: username.into(),
+        role,
+        department_id: Some(dept),
+        region: Some(rc(region)),
+        applicant_id: None,
+        window_id: None,
+        immediate_departments: vec![],
+        password_hash: "x".into(),
+        active: true,
+        created_at: now(),
+    };
+    a.id = tx.insert_account(&a)?;
+    Ok(a.actor())
+}
+
+fn seed(db: &Db) -> World {
+    db.write_blocking(|tx| {
+        for (code, name, parent) in [
+            ("440900", "茂名市", None),
+            ("440902", "茂南区", Some("440900")),
+            ("440904", "电白区", Some("440900")),
+        ] {
+            let code = rc(code);
+            tx.insert_region(&Region {
+                level: code.level(),
+                code,
+                name: name.into(),
+                parent: parent.map(rc),
+            })?;
+        }
+        let dept = tx.insert_department(&NewDepartment {
+            name: "茂名市茂南区卫生健康局".into(),
+            short_name: "区卫健局".into(),
+            credit_code: "115113010833722043".into(),
+            region: "440902".into(),
+        })?;
+        let other_dept = tx.insert_department(&NewDepartment {
+            name: "茂名市电白区卫生健康局".into(),
+            short_name: "电白卫健".into(),
+            credit_code: "91350100M000100Y43".into(),
+            region: "440904".into(),
+        })?;
+        tx.insert_basic_item(&BasicItem {
+            code: "JB00001".into(),
+            name: "公共场所卫生许可".into(),
+            item_type: ItemType::License,
+            legal_basis: "《公共场所卫生管理条例》".into(),
+        })?;
+        let admin = account(tx, "admin", Role::CatalogAdmin, dept, "440900")?;
+        let cal = Calendar::builtin();
+        let env = Env {
+            now: now(),
+            cal: &cal,
+        };
+        let item = create_item(
+            tx,
+            &admin,
+            &env,
+            &NewItem {
+                basic_code: "JB00001".into(),
+                department_id: dept,
+                code: None,
+                spec: promised_spec(),
+            },
+        )?
+        .item
+        .id;
+        publish(tx, &admin, &env, item)?;
+        let clerk = account(tx, "clerk", Role::AcceptanceClerk, dept, "440902")?;
+        let reviewer = account(tx, "reviewer", Role::DeptReviewer, dept, "440902")?;
+        Ok(World {
+            dept,
+            other_dept,
+            item,
+            clerk,
+            reviewer,
+        })
+    })
+    .unwrap()
+}
+
+fn new_case(item: i64, id_number: &str) -> NewCase {
+    let mut application = application(Channel::Window, false);
+    application.item_id = item;
+    NewCase {
+        application,
+        applicant: Some(ApplicantInput {
+            kind: tongban_core::case::ApplicantKind::Person,
+            identifier: id_number.into(),
+            name: "张三".into(),
+            phone: "13800138000".into(),
+            legal_representative: None,
+        }),
+    }
+}
+
+fn receive(db: &Db, w: &World, days: i64) -> i64 {
+    let (clerk, item) = (w.clerk.clone(), w.item);
+    db.write_blocking(move |tx| {
+        let cal = Calendar::builtin();
+        let env = Env {
+            now: now() + Duration::days(days),
+            cal: &cal,
+        };
+        receive_case(tx, &clerk, &env, &new_case(item, "11010519491231002X"))
+    })
+    .unwrap()
+    .id
+}
+
+fn org_records_round_trip_and_taken_keys_are_conflicts(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let (dept, regions, dup) =
+        t.db.read_blocking(|tx| {
+            Ok((
+                tx.department(w.dept)?,
+                tx.regions(Some("4409"))?,
+                tx.account_by_username("clerk")?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(dept.unwrap().short_name, "区卫健局");
+    assert_eq!(regions.len(), 3);
+    assert_eq!(dup.unwrap().role, Role::AcceptanceClerk);
+    let err =
+        t.db.write_blocking(|tx| {
+            tx.insert_department(&NewDepartment {
+                name: "重复".into(),
+                short_name: "重复".into(),
+                credit_code: "115113010833722043".into(),
+                region: "440902".into(),
+            })
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("统一社会信用代码")),
+        "{err}"
+    );
+    let err =
+        t.db.write_blocking(|tx| account(tx, "clerk", Role::Supervisor, 1, "440900"))
+            .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("用户名")),
+        "{err}"
+    );
+    // Departments by region prefix.
+    let by_county =
+        t.db.read_blocking(|tx| tx.departments(Some("440904")))
+            .unwrap();
+    assert_eq!(
+        by_county.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [w.other_dept]
+    );
+}
+
+fn a_case_is_saved_whole_and_an_outdated_save_is_refused(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let id = receive(&t.db, &w, 0);
+    let case = t.db.read_blocking(move |tx| tx.case(id)).unwrap().unwrap();
+    assert_eq!(case.id, id);
+    assert_eq!(case.state, CaseState::Received);
+    assert_eq!(case.materials.len(), 4);
+    let by_number = {
+        let n = case.number.as_str().to_string();
+        t.db.read_blocking(move |tx| tx.case_by_number(&n))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(by_number, case);
+    // Two saves from the same version: the second is a conflict.
+    let mut changed = case.clone();
+    changed.version += 1;
+    let (a, b2) = (changed.clone(), changed.clone());
+    t.db.write_blocking(move |tx| tx.update_case(&a, 1))
+        .unwrap();
+    let err =
+        t.db.write_blocking(move |tx| tx.update_case(&b2, 1))
+            .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)));
+    // Events keep their order.
+    let reviewer = w.reviewer.clone();
+    t.db.write_blocking(move |tx| {
+        let cal = Calendar::builtin();
+        act(
+            tx,
+            &reviewer,
+            &Env {
+                now: now(),
+                cal: &cal,
+            },
+            id,
+            &Action::Accept,
+            None,
+        )
+    })
+    .unwrap();
+    let events = t.db.read_blocking(move |tx| tx.events(id)).unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(events[1].action, "accept");
+    assert_eq!(events[1].from, Some(CaseState::Received));
+}
+
+fn case_lists_are_scoped_filtered_ordered_and_paged(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    // Five cases received on five days: acceptance deadlines ascending.
+    let ids: Vec<i64> = (0..5).map(|d| receive(&t.db, &w, d)).collect();
+    let list = |scope: CaseScope, after: Option<(String, i64)>, limit: u32| {
+        t.db.read_blocking(move |tx| {
+            tx.cases(&CaseFilter {
+                scope,
+                states: vec![CaseState::Received],
+                item_id: None,
+                department_id: None,
+                due_before: None,
+                due_after: None,
+                rongque_due_before: None,
+                number: None,
+                order: CaseOrder::Due,
+                after,
+                limit,
+            })
+        })
+        .unwrap()
+    };
+    let page1 = list(CaseScope::Department(w.dept), None, 3);
+    assert_eq!(page1.iter().map(|c| c.id).collect::<Vec<_>>(), ids[..3]);
+    let last = page1.last().unwrap();
+    let page2 = list(
+        CaseScope::Department(w.dept),
+        Some((last.sort_key.clone(), last.id)),
+        3,
+    );
+    assert_eq!(page2.iter().map(|c| c.id).collect::<Vec<_>>(), ids[3..]);
+    assert!(page1.windows(2).all(|p| p[0].due <= p[1].due));
+    assert!(list(CaseScope::Department(w.other_dept), None, 10).is_empty());
+    assert_eq!(
+        list(CaseScope::RegionPrefix("4409".into()), None, 10).len(),
+        5
+    );
+    assert!(list(CaseScope::RegionPrefix("440904".into()), None, 10).is_empty());
+    let mine = list(
+        CaseScope::Owner {
+            applicant_id: Some(1),
+            agent_account: None,
+        },
+        None,
+        10,
+    );
+    assert_eq!(mine.len(), 5);
+    assert!(
+        list(
+            CaseScope::Owner {
+                applicant_id: Some(2),
+                agent_account: None
+            },
+            None,
+            10
+        )
+        .is_empty()
+    );
+}
+
+fn a_failed_use_case_leaves_nothing_behind(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let clerk = w.clerk.clone();
+    let item = w.item;
+    // The applicant is registered, then the receipt fails on a missing material: nothing stays.
+    let err =
+        t.db.write_blocking(move |tx| {
+            let cal = Calendar::builtin();
+            let mut req = new_case(item, "440902199001011234");
+            req.application.materials.clear();
+            receive_case(
+                tx,
+                &clerk,
+                &Env {
+                    now: now(),
+                    cal: &cal,
+                },
+                &req,
+            )
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)));
+    let left =
+        t.db.read_blocking(|tx| tx.applicant_by_identifier("440902199001011234"))
+            .unwrap();
+    assert!(
+        left.is_none(),
+        "the applicant written before the failure was rolled back"
+    );
+}
+
+fn published_versions_never_change(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let item = w.item;
+    let err =
+        t.db.write_blocking(move |tx| {
+            let mut v = tx.item_version(item, 1)?.unwrap();
+            assert_eq!(v.state, VersionState::Published);
+            v.spec.promised_limit_days = 1;
+            tx.save_item_version(&v)
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::Store(m) if m.contains("refusing")));
+}
+
+fn case_serials_count_per_region_and_day(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let d1 = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let d2 = d1.succ_opt().unwrap();
+    let got =
+        t.db.write_blocking(move |tx| {
+            Ok(vec![
+                tx.next_case_serial("440902", d1)?,
+                tx.next_case_serial("440902", d1)?,
+                tx.next_case_serial("440904", d1)?,
+                tx.next_case_serial("440902", d2)?,
+                tx.next_case_serial("440902", d1)?,
+            ])
+        })
+        .unwrap();
+    assert_eq!(got, [1, 2, 1, 1, 3]);
+}
+
+fn sessions_expire_and_failures_are_counted(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    seed(&t.db);
+    let found =
+        t.db.write_blocking(|tx| {
+            let acc = tx.account_by_username("clerk")?.unwrap();
+            tx.insert_session(&Session {
+                token_hash: "h1".into(),
+                account_id: acc.id,
+                kind: SessionKind::Bearer,
+                created_at: now(),
+                expires_at: now() + Duration::hours(1),
+                csrf: "c".into(),
+            })?;
+            for m in 0..3 {
+                tx.record_login_attempt("u:CLERK", false, now() + Duration::minutes(m))?;
+            }
+            Ok((
+                tx.session("h1", now())?.map(|(s, a)| (s.kind, a.username)),
+                tx.session("h1", now() + Duration::hours(2))?.is_some(),
+                tx.login_failures("u:CLERK", now() + Duration::seconds(30))?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(found.0, Some((SessionKind::Bearer, "clerk".to_string())));
+    assert!(!found.1, "an expired session is not found");
+    assert_eq!(found.2.0, 2);
+}
+
+fn calendar_years_round_trip(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let years = builtin::years();
+    let y2 = years.clone();
+    t.db.write_blocking(move |tx| {
+        for y in &y2 {
+            tx.save_calendar_year(y, 1, now())?;
+        }
+        // Saving a year again replaces it.
+        tx.save_calendar_year(&y2[6], 1, now())
+    })
+    .unwrap();
+    let back = t.db.read_blocking(|tx| tx.calendar_years()).unwrap();
+    assert_eq!(back, years);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
+    let t = fresh(Backend::Sqlite).unwrap();
+    let w = seed(&t.db);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let db = t.db.clone();
+        let (clerk, item) = (w.clerk.clone(), w.item);
+        tasks.push(tokio::spawn(async move {
+            db.write(move |tx| {
+                let cal = Calendar::builtin();
+                let mut req = new_case(item, "11010519491231002X");
+                if i == 30 {
+                    req.application.materials.clear();
+                }
+                receive_case(
+                    tx,
+                    &clerk,
+                    &Env {
+                        now: now(),
+                        cal: &cal,
+                    },
+                    &req,
+                )
+            })
+            .await
+        }));
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(Error::Validation(_)) => failed += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((ok, failed), (59, 1));
+    let n =
+        t.db.read(|tx| {
+            tx.cases(&CaseFilter {
+                scope: CaseScope::All,
+                states: vec![],
+                item_id: None,
+                department_id: None,
+                due_before: None,
+                due_after: None,
+                rongque_due_before: None,
+                number: None,
+                order: CaseOrder::Newest,
+                after: None,
+                limit: 100,
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(n.len(), 59);
+    // Every committed case got its own serial.
+    let mut numbers: Vec<_> = n.iter().map(|c| c.number.clone()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 59);
+}
