@@ -1,1 +1,197 @@
-fn main() {}
+//! `tongban`: the one binary. `serve` runs the platform (demo data on an empty
+//! database), `migrate` brings a database's schema up to date, `calendar deadline`
+//! answers a working-day question.
+
+mod demo;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use tongban_core::calendar::{Calendar, builtin};
+use tongban_store::{Db, DbUrl};
+use tongban_web::auth::PasswordCost;
+use tongban_web::clock::{Clock, SystemClock};
+use tongban_web::{AppState, Settings};
+
+/// Tongban 通办 — 一体化政务服务平台.
+#[derive(Parser, Debug)]
+#[command(name = "tongban", version, about)]
+struct Cli {
+    /// Database: `sqlite://path/to/file.db` (default) or `postgres://user@host/db`.
+    #[arg(long, env = "TONGBAN_DATABASE_URL", default_value = "sqlite://data/tongban.db", global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the platform.
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Working-day calendar questions.
+    Calendar {
+        #[command(subcommand)]
+        q: CalendarCmd,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TONGBAN_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Do not load the demo county into an empty database.
+    #[arg(long, env = "TONGBAN_NO_DEMO")]
+    no_demo: bool,
+    /// Working days left at which a deadline turns yellow.
+    #[arg(long, env = "TONGBAN_YELLOW_DAYS", default_value_t = 1)]
+    yellow_days: u32,
+    /// Mark cookies Secure (set when served over HTTPS).
+    #[arg(long, env = "TONGBAN_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Take client addresses from X-Forwarded-For (behind a trusted proxy).
+    #[arg(long, env = "TONGBAN_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Seconds between background sweeps.
+    #[arg(long, env = "TONGBAN_JOBS_EVERY", default_value_t = 300)]
+    jobs_every: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCmd {
+    /// The deadline N working days after DATE (the day itself not counted).
+    Deadline {
+        /// The day of the event, YYYY-MM-DD.
+        date: NaiveDate,
+        /// Working days.
+        working_days: u32,
+    },
+}
+
+fn open(url: &str) -> anyhow::Result<Db> {
+    let url = DbUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = Db::open(&url).map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    // The calendar ships with the State Council's notices; load them into a new database.
+    db.write_blocking(|tx| {
+        if tx.calendar_years()?.is_empty() {
+            for y in builtin::years() {
+                tx.save_calendar_year(&y, 0, chrono::Utc::now())?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("loading the calendar: {e}"))?;
+    Ok(db)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Migrate => {
+            open(&cli.database_url)?;
+            println!("数据库已是最新结构 (schema up to date): {}", redact(&cli.database_url));
+            Ok(())
+        }
+        Command::Calendar { q: CalendarCmd::Deadline { date, working_days } } => {
+            let db = open(&cli.database_url)?;
+            let years = db.read_blocking(|tx| tx.calendar_years()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let d = Calendar::new(&years).deadline(date, working_days).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", d.deadline);
+            if d.provisional {
+                eprintln!("（暂定：所跨年度尚未载入国务院节假日安排，按周一至周五计算）");
+            }
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(serve(cli.database_url, args))
+        }
+    }
+}
+
+/// Hide a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
+    let url = database_url.clone();
+    let db = tokio::task::spawn_blocking(move || open(&url)).await??;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings = Settings {
+        yellow_days: args.yellow_days,
+        password_cost: PasswordCost::default(),
+        secure_cookies: args.secure_cookies,
+        trust_proxy: args.trust_proxy,
+    };
+    let state = AppState::new(db.clone(), clock.clone(), settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let empty = db.read_blocking(demo::is_empty).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut accounts = None;
+    if empty && !args.no_demo {
+        let hash = state.hash_password(demo::DEMO_PASSWORD.into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cal = state.calendar();
+        let now = clock.now();
+        accounts = Some(
+            db.write(move |tx| demo::load(tx, now, &cal, &hash))
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo county: {e}"))?,
+        );
+    }
+
+    let jobs = tongban_web::jobs::spawn(state.clone(), Duration::from_secs(args.jobs_every.max(1)));
+    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    println!();
+    println!("  通办 Tongban 已启动: http://{addr}/");
+    println!("  API 文档 (OpenAPI):  http://{addr}/api/v1/docs/");
+    println!("  数据库: {}", redact(&database_url));
+    if let Some(accounts) = &accounts {
+        println!();
+        println!("  演示账号（密码均为 {}）:", demo::DEMO_PASSWORD);
+        for a in accounts {
+            println!("    {:<20} {:<12} {}", a.username, a.role.label(), a.description);
+        }
+    }
+    println!();
+    axum::serve(listener, tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    jobs.abort();
+    db.close();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_in_database_urls_are_not_printed() {
+        assert_eq!(redact("postgres://tb:secret@db:5432/tb"), "postgres://tb:***@db:5432/tb");
+        assert_eq!(redact("sqlite://data/tongban.db"), "sqlite://data/tongban.db");
+    }
+}

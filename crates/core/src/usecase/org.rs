@@ -299,13 +299,14 @@ fn check_staff(
     Ok(region)
 }
 
-/// Add a staff account. `hash` turns the password into an Argon2id PHC string.
+/// Add a staff account. `password_hash` is the Argon2id PHC string of `n.password`,
+/// computed by the caller outside the transaction.
 pub fn create_staff(
     tx: &mut dyn Tx,
     actor: &Actor,
     env: &Env,
     n: &NewStaff,
-    hash: &dyn Fn(&str) -> String,
+    password_hash: &str,
 ) -> Result<Account> {
     admin(actor)?;
     let mut e = FieldErrors::new();
@@ -338,7 +339,7 @@ pub fn create_staff(
         applicant_id: None,
         window_id: n.window_id,
         immediate_departments: n.immediate_departments.clone(),
-        password_hash: hash(&n.password),
+        password_hash: password_hash.to_string(),
         active: true,
         created_at: env.now,
     };
@@ -366,14 +367,9 @@ pub struct AccountChange {
     pub immediate_departments: Option<Vec<i64>>,
 }
 
-/// Change a staff account in the administrator's region.
-pub fn update_staff(
-    tx: &mut dyn Tx,
-    actor: &Actor,
-    id: i64,
-    c: &AccountChange,
-    hash: &dyn Fn(&str) -> String,
-) -> Result<Account> {
+/// Change a staff account in the administrator's region. `password_hash` is the PHC
+/// string of `c.password`, when one is given.
+pub fn update_staff(tx: &mut dyn Tx, actor: &Actor, id: i64, c: &AccountChange, password_hash: Option<&str>) -> Result<Account> {
     admin(actor)?;
     let mut a = tx.account(id)?.ok_or(Error::NotFound { entity: "账号" })?;
     match &a.region {
@@ -385,9 +381,10 @@ pub fn update_staff(
         a.name = text(&mut e, "name", n, "姓名", 50);
     }
     if let Some(p) = &c.password {
-        match check_password(p) {
-            Ok(()) => a.password_hash = hash(p),
-            Err(x) => e.add("password", x),
+        match (check_password(p), password_hash) {
+            (Ok(()), Some(h)) => a.password_hash = h.to_string(),
+            (Ok(()), None) => e.add("password", "密码未能处理"),
+            (Err(x), _) => e.add("password", x),
         }
     }
     if c.window_id.is_some() {
@@ -440,12 +437,12 @@ pub struct Registration {
 }
 
 /// Register an applicant account. An applicant already known from a window visit is
-/// linked when the name matches.
+/// linked when the name matches. `password_hash` is the PHC string of `r.password`.
 pub fn register(
     tx: &mut dyn Tx,
     env: &Env,
     r: &Registration,
-    hash: &dyn Fn(&str) -> String,
+    password_hash: &str,
 ) -> Result<(Applicant, Account)> {
     let mut e = FieldErrors::new();
     let identifier = match r.kind {
@@ -529,7 +526,7 @@ pub fn register(
         applicant_id: Some(applicant.id),
         window_id: None,
         immediate_departments: vec![],
-        password_hash: hash(&r.password),
+        password_hash: password_hash.to_string(),
         active: true,
         created_at: env.now,
     };

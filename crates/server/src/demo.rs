@@ -1,0 +1,321 @@
+//! The demo county: 茂名市 with 茂南区 and 电白区, their departments, halls, 49 real
+//! items, one account per role and a few cases in flight. Loaded on an empty database
+//! through the same use cases the API uses, so it passes every rule a real import would.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use tongban_core::actor::{Actor, Role};
+use tongban_core::calendar::Calendar;
+use tongban_core::case::{Action, ApplicantKind, Application, Channel, MaterialInput, MaterialLine};
+use tongban_core::catalog::{BasicItem, ItemSpec, Requirement};
+use tongban_core::org::{Account, NewDepartment};
+use tongban_core::region::{Region, RegionCode};
+use tongban_core::store::{NewWindow, Tx};
+use tongban_core::usecase::Env;
+use tongban_core::usecase::cases::{ApplicantInput, NewCase, act, receive_case};
+use tongban_core::usecase::catalog::{NewItem, create_basic_item, create_item, publish};
+use tongban_core::usecase::org::{NewHall, NewRegion, NewStaff, Registration, create_department, create_hall, create_region, create_staff, register};
+use tongban_core::{Error, Result};
+
+/// The demo data file.
+const DATA: &str = include_str!("../demo/maoming.json");
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "Tongban2026";
+
+#[derive(Deserialize)]
+struct Data {
+    regions: Vec<RegionRow>,
+    departments: Vec<DeptRow>,
+    halls: Vec<HallRow>,
+    basic_items: Vec<BasicItem>,
+    items: Vec<ItemRow>,
+}
+
+#[derive(Deserialize)]
+struct RegionRow {
+    code: String,
+    name: String,
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeptRow {
+    key: String,
+    name: String,
+    short_name: String,
+    credit_code: String,
+    region: String,
+}
+
+#[derive(Deserialize)]
+struct HallRow {
+    name: String,
+    region: String,
+    address: String,
+    phone: String,
+    department: String,
+    windows: Vec<NewWindow>,
+}
+
+#[derive(Deserialize)]
+struct ItemRow {
+    basic_code: String,
+    department: String,
+    spec: ItemSpec,
+}
+
+/// A demo account, as printed at start-up.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Who, where.
+    pub description: String,
+}
+
+/// The demo person (a valid resident ID number).
+pub const DEMO_PERSON_ID: &str = "440902199003153219";
+/// The demo enterprise (a valid credit code).
+pub const DEMO_ENTERPRISE_CODE: &str = "91440902MA4W5X7Q7W";
+
+fn err(e: impl std::fmt::Display) -> Error {
+    Error::Store(format!("demo data: {e}"))
+}
+
+/// True when the database has no regions yet (a fresh install).
+pub fn is_empty(tx: &mut dyn Tx) -> Result<bool> {
+    Ok(tx.regions(None)?.is_empty())
+}
+
+/// Load the demo county. `hash` is the PHC string of [`DEMO_PASSWORD`].
+pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> Result<Vec<DemoAccount>> {
+    let data: Data = serde_json::from_str(DATA).map_err(err)?;
+    let env = Env { now, cal };
+
+    // The top region and the first administrator are the bootstrap; everything else
+    // goes through the use cases as that administrator.
+    let top = data.regions.iter().find(|r| r.parent.is_none()).ok_or_else(|| err("no top region"))?;
+    let top_code = RegionCode::parse(&top.code).map_err(err)?;
+    tx.insert_region(&Region { level: top_code.level(), code: top_code.clone(), name: top.name.clone(), parent: None })?;
+    let province_admin = Actor { region: Some(top_code), ..Actor::system() };
+    let province_admin = Actor { role: Role::SysAdmin, name: "安装程序".into(), ..province_admin };
+    for r in data.regions.iter().filter(|r| r.parent.is_some()) {
+        create_region(tx, &province_admin, &NewRegion { code: r.code.clone(), name: r.name.clone(), parent: r.parent.clone().unwrap_or_default() })?;
+    }
+    let mut dept = BTreeMap::new();
+    for d in &data.departments {
+        let made = create_department(
+            tx,
+            &province_admin,
+            &NewDepartment { name: d.name.clone(), short_name: d.short_name.clone(), credit_code: d.credit_code.clone(), region: d.region.clone() },
+        )?;
+        dept.insert(d.key.clone(), made.id);
+    }
+    let id_of = |k: &str| dept.get(k).copied().ok_or_else(|| err(format!("unknown department {k}")));
+    let mut windows = BTreeMap::new();
+    for h in &data.halls {
+        let made = create_hall(
+            tx,
+            &province_admin,
+            &NewHall {
+                name: h.name.clone(),
+                region: h.region.clone(),
+                address: h.address.clone(),
+                phone: h.phone.clone(),
+                department_id: id_of(&h.department)?,
+                windows: h.windows.clone(),
+            },
+        )?;
+        for w in made.windows {
+            windows.insert((h.name.clone(), w.name.clone()), w.id);
+        }
+    }
+
+    // The city's system administrator: the first account.
+    let mut admin = Account {
+        id: 0,
+        username: "admin".into(),
+        name: "系统管理员".into(),
+        role: Role::SysAdmin,
+        department_id: Some(id_of("city-zwfw")?),
+        region: Some(RegionCode::parse("440900").map_err(err)?),
+        applicant_id: None,
+        window_id: None,
+        immediate_departments: vec![],
+        password_hash: hash.to_string(),
+        active: true,
+        created_at: now,
+    };
+    admin.id = tx.insert_account(&admin)?;
+    let admin = admin.actor();
+    let mut accounts = vec![DemoAccount { username: "admin".into(), role: Role::SysAdmin, description: "茂名市 系统管理员".into() }];
+
+    let hall_mn = "茂名市茂南区政务服务中心";
+    let win = |h: &str, w: &str| windows.get(&(h.to_string(), w.to_string())).copied();
+    let staff: Vec<(&str, &str, Role, &str, Option<&str>, Option<i64>, Vec<&str>, &str)> = vec![
+        ("catalog", "王事项", Role::CatalogAdmin, "city-zwfw", None, None, vec![], "茂名市政数局 事项管理员"),
+        ("clerk", "李晓华", Role::AcceptanceClerk, "mn-zwfw", None, win(hall_mn, "综合受理1号窗口"), vec!["mn-scjg", "mn-wjj", "mn-zjj", "mn-zrzy", "mn-rsj", "mn-gaj"], "茂南区政务服务中心 综合受理1号窗口（即办件已授权）"),
+        ("issuer", "陈出件", Role::IssuanceClerk, "mn-zwfw", None, win(hall_mn, "综合出件窗口"), vec![], "茂南区政务服务中心 综合出件窗口"),
+        ("reviewer", "赵审查", Role::DeptReviewer, "mn-scjg", None, None, vec![], "茂南区市场监管局 审查员"),
+        ("approver", "钱科长", Role::DeptApprover, "mn-scjg", None, None, vec![], "茂南区市场监管局 审批人"),
+        ("wjj-reviewer", "孙卫健", Role::DeptApprover, "mn-wjj", None, None, vec![], "茂南区卫健局 审批人"),
+        ("supervisor", "周监察", Role::Supervisor, "city-zwfw", None, None, vec![], "茂名市 效能监察"),
+        ("operator", "吴话务", Role::HotlineOperator, "city-zwfw", None, None, vec![], "12345 话务员"),
+        ("unit", "郑承办", Role::HandlingUnit, "mn-wjj", None, None, vec![], "茂南区卫健局 承办单位"),
+        ("agent", "冯代办", Role::Agent, "mn-zwfw", Some("440902100218"), None, vec![], "金塘镇牙象村 代办员"),
+    ];
+    let mut by_name = BTreeMap::new();
+    for (username, name, role, d, region, window, imm, description) in staff {
+        let imm: Vec<i64> = imm.iter().map(|k| id_of(k)).collect::<Result<_>>()?;
+        let made = create_staff(
+            tx,
+            &admin,
+            &env,
+            &NewStaff {
+                username: username.into(),
+                name: name.into(),
+                role,
+                department_id: id_of(d)?,
+                region: region.map(str::to_string),
+                window_id: window,
+                immediate_departments: imm,
+                password: DEMO_PASSWORD.into(),
+            },
+            hash,
+        )?;
+        by_name.insert(username, made.actor());
+        accounts.push(DemoAccount { username: username.into(), role, description: description.into() });
+    }
+
+    // The catalog, published.
+    let catalog = by_name.get("catalog").cloned().ok_or_else(|| err("catalog admin"))?;
+    for b in &data.basic_items {
+        create_basic_item(tx, &catalog, b)?;
+    }
+    let mut items = BTreeMap::new();
+    for i in &data.items {
+        let made = create_item(
+            tx,
+            &catalog,
+            &env,
+            &NewItem { basic_code: i.basic_code.clone(), department_id: id_of(&i.department)?, code: None, spec: i.spec.clone() },
+        )?;
+        publish(tx, &catalog, &env, made.item.id)?;
+        items.insert((i.department.clone(), i.spec.name.clone()), (made.item.id, i.spec.clone()));
+    }
+
+    // Two applicants with accounts.
+    let (person, _) = register(
+        tx,
+        &env,
+        &Registration {
+            kind: ApplicantKind::Person,
+            identifier: DEMO_PERSON_ID.into(),
+            name: "张伟".into(),
+            phone: "13800138000".into(),
+            legal_representative: None,
+            password: DEMO_PASSWORD.into(),
+        },
+        hash,
+    )?;
+    accounts.push(DemoAccount { username: DEMO_PERSON_ID.into(), role: Role::Applicant, description: "申请人 张伟（自然人）".into() });
+    register(
+        tx,
+        &env,
+        &Registration {
+            kind: ApplicantKind::Enterprise,
+            identifier: DEMO_ENTERPRISE_CODE.into(),
+            name: "茂名市好味餐饮管理有限公司".into(),
+            phone: "0668-2281234".into(),
+            legal_representative: Some("张伟".into()),
+            password: DEMO_PASSWORD.into(),
+        },
+        hash,
+    )?;
+    accounts.push(DemoAccount { username: DEMO_ENTERPRISE_CODE.into(), role: Role::Applicant, description: "申请人 茂名市好味餐饮管理有限公司（法人）".into() });
+
+    // A few cases in flight, so that every role's inbox has something in it.
+    let clerk = by_name.get("clerk").cloned().ok_or_else(|| err("clerk"))?;
+    let reviewer = by_name.get("reviewer").cloned().ok_or_else(|| err("reviewer"))?;
+    let food = items.get(&("mn-scjg".to_string(), "食品经营许可（新办）".to_string())).cloned().ok_or_else(|| err("food item"))?;
+    let enterprise = ApplicantInput {
+        kind: ApplicantKind::Enterprise,
+        identifier: DEMO_ENTERPRISE_CODE.into(),
+        name: "茂名市好味餐饮管理有限公司".into(),
+        phone: "0668-2281234".into(),
+        legal_representative: Some("张伟".into()),
+    };
+    let earlier = Env { now: now - Duration::days(3), cal };
+    let received = receive_case(tx, &clerk, &earlier, &full_application(food.0, &food.1, Channel::Window, enterprise.clone()))?;
+    let accepted = receive_case(tx, &clerk, &earlier, &full_application(food.0, &food.1, Channel::Window, enterprise))?;
+    act(tx, &reviewer, &earlier, accepted.id, &Action::Accept, None)?;
+    let _ = (received, person);
+    Ok(accounts)
+}
+
+/// An application for `spec` that hands in every material and fills every required field.
+fn full_application(item_id: i64, spec: &ItemSpec, channel: Channel, applicant: ApplicantInput) -> NewCase {
+    let mut form = BTreeMap::new();
+    for f in spec.fields.iter().filter(|f| f.required) {
+        let v = match f.kind {
+            tongban_core::catalog::FieldKind::Choice => f.options.first().cloned().unwrap_or_default(),
+            tongban_core::catalog::FieldKind::YesNo => "false".into(),
+            tongban_core::catalog::FieldKind::Number => "100".into(),
+            tongban_core::catalog::FieldKind::Date => "2026-12-01".into(),
+            tongban_core::catalog::FieldKind::IdNumber => DEMO_PERSON_ID.into(),
+            tongban_core::catalog::FieldKind::CreditCode => DEMO_ENTERPRISE_CODE.into(),
+            tongban_core::catalog::FieldKind::Phone => "13800138000".into(),
+            tongban_core::catalog::FieldKind::Text | tongban_core::catalog::FieldKind::Address => "茂名市茂南区油城五路 88 号".into(),
+        };
+        form.insert(f.key.clone(), v);
+    }
+    let materials = spec
+        .materials
+        .iter()
+        .filter(|m| matches!(m.requirement, Requirement::Required))
+        .map(|m| MaterialLine { code: m.code.clone(), input: MaterialInput::Provided { electronic: false, files: vec![] } })
+        .collect();
+    NewCase {
+        application: Application { item_id, channel, form, materials, rongque_due: None, submit: true, authorization: None },
+        applicant: Some(applicant),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tongban_store::Backend;
+    use tongban_store::testing::fresh;
+
+    #[test]
+    fn the_demo_loads_through_the_use_cases_on_an_empty_database() {
+        let t = fresh(Backend::Sqlite).unwrap();
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 1, 0, 0).unwrap();
+        let accounts = t
+            .db
+            .write_blocking(move |tx| {
+                let cal = Calendar::builtin();
+                load(tx, now, &cal, "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA")
+            })
+            .unwrap();
+        let roles: std::collections::BTreeSet<Role> = accounts.iter().map(|a| a.role).collect();
+        for r in Role::ASSIGNABLE {
+            assert!(roles.contains(&r), "no demo account for {r:?}");
+        }
+        let (items, regions) = t
+            .db
+            .read_blocking(|tx| {
+                Ok((
+                    tx.items(&tongban_core::store::ItemFilter { published_only: true, limit: 200, ..Default::default() })?.len(),
+                    tx.regions(None)?.len(),
+                ))
+            })
+            .unwrap();
+        assert!(items >= 30, "{items} items");
+        assert!(regions >= 5);
+    }
+}

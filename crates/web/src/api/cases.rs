@@ -1,0 +1,107 @@
+//! Cases (办件): receive, list, read, act.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tongban_core::case::{Action, Event};
+use tongban_core::usecase::cases::{
+    CasePage, CaseQuery, CaseView, NewCase, act, case_events, get_case, get_case_by_number, list_cases, receive_case, view,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// The routes of this area.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, post))
+        .routes(routes!(get_one))
+        .routes(routes!(by_number))
+        .routes(routes!(events))
+        .routes(routes!(post_action))
+}
+
+/// 收件: a clerk receives at the window or by post (applicant identified), an applicant
+/// applies online, an agent applies for a resident.
+#[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCase,
+    responses((status = 201, body = CaseView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewCase>) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    let yellow = s.settings.yellow_days;
+    let v = s
+        .write(move |tx, env| {
+            let c = receive_case(tx, &a, env, &n)?;
+            Ok(view(c, &a, env, yellow))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Cases in the caller's scope: an applicant's own, a department's inbox (sorted by
+/// deadline), a clerk's or supervisor's region. Keyset-paged.
+#[utoipa::path(get, path = "/cases", tag = "cases", params(CaseQuery),
+    responses((status = 200, body = CasePage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list(State(s): State<AppState>, Auth(a): Auth, ApiQuery(q): ApiQuery<CaseQuery>) -> ApiResult<Json<CasePage>> {
+    let yellow = s.settings.yellow_days;
+    Ok(Json(s.read(move |tx, env| list_cases(tx, &a, env, &q, yellow)).await?))
+}
+
+/// A case, with its warning and the actions the caller may take.
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+async fn get_one(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CaseView>> {
+    let yellow = s.settings.yellow_days;
+    Ok(Json(s.read(move |tx, env| get_case(tx, &a, env, id, yellow)).await?))
+}
+
+/// A case by its number (办件编号), e.g. as typed at a window.
+#[utoipa::path(get, path = "/cases/by-number/{number}", tag = "cases", params(("number" = String, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn by_number(State(s): State<AppState>, Auth(a): Auth, ApiPath(number): ApiPath<String>) -> ApiResult<Json<CaseView>> {
+    let yellow = s.settings.yellow_days;
+    Ok(Json(s.read(move |tx, env| get_case_by_number(tx, &a, env, &number, yellow)).await?))
+}
+
+/// A case's log: who did what, when, why.
+#[utoipa::path(get, path = "/cases/{id}/events", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Event>), (status = 404, body = ErrorBody)))]
+async fn events(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<Event>>> {
+    Ok(Json(s.read(move |tx, _| case_events(tx, &a, id)).await?))
+}
+
+/// An action and, optionally, the version it was decided on.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ActionRequest {
+    /// The action, tagged by `action`.
+    #[serde(flatten)]
+    pub action: Action,
+    /// The case version the caller saw; a mismatch is a 409.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+}
+
+/// Act on a case: accept, request correction, review, pause, decide, deliver …
+/// Refused with 409 when the state does not allow it or someone acted first, 403 when
+/// the caller's role may not.
+#[utoipa::path(post, path = "/cases/{id}/actions", tag = "cases", params(("id" = i64, Path)), request_body = ActionRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_action(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<ActionRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let yellow = s.settings.yellow_days;
+    let v = s
+        .write(move |tx, env| {
+            let c = act(tx, &a, env, id, &r.action, r.expected_version)?;
+            Ok(view(c, &a, env, yellow))
+        })
+        .await?;
+    Ok(Json(v))
+}

@@ -1,0 +1,185 @@
+//! Who is asking: passwords (Argon2id), session tokens, and the extractors that turn a
+//! cookie or a bearer token into an [`Actor`].
+//!
+//! A token is 32 random bytes, base64url; only its SHA-256 is stored. Cookie sessions
+//! must also send their CSRF token (header `X-CSRF-Token`, or the `_csrf` form field for
+//! pages) with every request that changes something.
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use base64::Engine;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use tongban_core::actor::Actor;
+use tongban_core::org::{Session, SessionKind};
+use tongban_core::usecase::auth::authenticate;
+use tongban_core::{Error, Result};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "tb_session";
+/// The CSRF header.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Argon2id with the configured cost.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordCost {
+    /// Memory in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    /// Iterations (OWASP: 2).
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        PasswordCost { memory_kib: 19_456, iterations: 2 }
+    }
+}
+
+impl PasswordCost {
+    fn argon2(&self) -> Argon2<'static> {
+        let params = Params::new(self.memory_kib.max(8), self.iterations.max(1), 1, None).unwrap_or_default();
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+
+    /// Hash a password into a PHC string.
+    pub fn hash(&self, password: &str) -> String {
+        self.argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+    }
+}
+
+/// Check a password against a PHC string (the string carries its own cost).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+/// A new random token (base64url, 43 characters).
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The token a request carries, and how.
+pub fn request_token(parts: &Parts) -> Option<(String, SessionKind)> {
+    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))
+    {
+        return Some((t.trim().to_string(), SessionKind::Bearer));
+    }
+    cookie(parts, COOKIE).map(|t| (t, SessionKind::Cookie))
+}
+
+/// A cookie's value.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Resolve the session of a request, if any.
+pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<(Actor, Session, String)>> {
+    let Some((token, kind)) = request_token(parts) else { return Ok(None) };
+    if token.is_empty() || token.len() > 100 {
+        return Err(Error::Unauthenticated);
+    }
+    let hash = token_hash(&token);
+    let (actor, session) = state.read(move |tx, env| authenticate(tx, env, &hash)).await?;
+    if session.kind != kind {
+        return Err(Error::Unauthenticated);
+    }
+    if kind == SessionKind::Cookie && !safe(&parts.method) {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if sent != session.csrf {
+            return Err(Error::forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试"));
+        }
+    }
+    Ok(Some((actor, session, token)))
+}
+
+/// A signed-in user (401 otherwise).
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match session_of(parts, state).await? {
+            Some((actor, _, _)) => Ok(Auth(actor)),
+            None => Err(ApiError(Error::Unauthenticated)),
+        }
+    }
+}
+
+/// A signed-in user with the session's token (for signing out).
+pub struct AuthSession {
+    /// The actor.
+    pub actor: Actor,
+    /// The session.
+    pub session: Session,
+    /// The raw token.
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match session_of(parts, state).await? {
+            Some((actor, session, token)) => Ok(AuthSession { actor, session, token }),
+            None => Err(ApiError(Error::Unauthenticated)),
+        }
+    }
+}
+
+/// A user who may or may not be signed in (public pages and the catalog).
+pub struct MaybeAuth(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match session_of(parts, state).await {
+            Ok(s) => Ok(MaybeAuth(s.map(|(a, _, _)| a))),
+            // A stale cookie on a public page is no error: the visitor is anonymous.
+            Err(Error::Unauthenticated) => Ok(MaybeAuth(None)),
+            Err(e) => Err(ApiError(e)),
+        }
+    }
+}
+
+/// The client's address for throttling: the first `X-Forwarded-For` hop when the
+/// server is configured to trust a proxy, else the socket's peer.
+pub fn client_address(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(v) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = v.split(',').next()
+    {
+        return first.trim().to_string();
+    }
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
