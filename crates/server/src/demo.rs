@@ -7,7 +7,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use tongban_core::actor::{Actor, Role};
 use tongban_core::calendar::Calendar;
-use tongban_core::case::{Action, ApplicantKind, Application, Channel, MaterialInput, MaterialLine};
+use tongban_core::case::{
+    Action, ApplicantKind, Application, Channel, MaterialInput, MaterialLine,
+};
 use tongban_core::catalog::{BasicItem, ItemSpec, Requirement};
 use tongban_core::org::{Account, NewDepartment};
 use tongban_core::region::{Region, RegionCode};
@@ -15,7 +17,10 @@ use tongban_core::store::{NewWindow, Tx};
 use tongban_core::usecase::Env;
 use tongban_core::usecase::cases::{ApplicantInput, NewCase, act, receive_case};
 use tongban_core::usecase::catalog::{NewItem, create_basic_item, create_item, publish};
-use tongban_core::usecase::org::{NewHall, NewRegion, NewStaff, Registration, create_department, create_hall, create_region, create_staff, register};
+use tongban_core::usecase::org::{
+    NewHall, NewRegion, NewStaff, Registration, create_department, create_hall, create_region,
+    create_staff, register,
+};
 use tongban_core::{Error, Result};
 
 /// The demo data file.
@@ -92,30 +97,68 @@ pub fn is_empty(tx: &mut dyn Tx) -> Result<bool> {
 }
 
 /// Load the demo county. `hash` is the PHC string of [`DEMO_PASSWORD`].
-pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> Result<Vec<DemoAccount>> {
+pub fn load(
+    tx: &mut dyn Tx,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+    hash: &str,
+) -> Result<Vec<DemoAccount>> {
     let data: Data = serde_json::from_str(DATA).map_err(err)?;
     let env = Env { now, cal };
 
     // The top region and the first administrator are the bootstrap; everything else
     // goes through the use cases as that administrator.
-    let top = data.regions.iter().find(|r| r.parent.is_none()).ok_or_else(|| err("no top region"))?;
+    let top = data
+        .regions
+        .iter()
+        .find(|r| r.parent.is_none())
+        .ok_or_else(|| err("no top region"))?;
     let top_code = RegionCode::parse(&top.code).map_err(err)?;
-    tx.insert_region(&Region { level: top_code.level(), code: top_code.clone(), name: top.name.clone(), parent: None })?;
-    let province_admin = Actor { region: Some(top_code), ..Actor::system() };
-    let province_admin = Actor { role: Role::SysAdmin, name: "安装程序".into(), ..province_admin };
+    tx.insert_region(&Region {
+        level: top_code.level(),
+        code: top_code.clone(),
+        name: top.name.clone(),
+        parent: None,
+    })?;
+    let province_admin = Actor {
+        region: Some(top_code),
+        ..Actor::system()
+    };
+    let province_admin = Actor {
+        role: Role::SysAdmin,
+        name: "安装程序".into(),
+        ..province_admin
+    };
     for r in data.regions.iter().filter(|r| r.parent.is_some()) {
-        create_region(tx, &province_admin, &NewRegion { code: r.code.clone(), name: r.name.clone(), parent: r.parent.clone().unwrap_or_default() })?;
+        create_region(
+            tx,
+            &province_admin,
+            &NewRegion {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                parent: r.parent.clone().unwrap_or_default(),
+            },
+        )?;
     }
     let mut dept = BTreeMap::new();
     for d in &data.departments {
         let made = create_department(
             tx,
             &province_admin,
-            &NewDepartment { name: d.name.clone(), short_name: d.short_name.clone(), credit_code: d.credit_code.clone(), region: d.region.clone() },
+            &NewDepartment {
+                name: d.name.clone(),
+                short_name: d.short_name.clone(),
+                credit_code: d.credit_code.clone(),
+                region: d.region.clone(),
+            },
         )?;
         dept.insert(d.key.clone(), made.id);
     }
-    let id_of = |k: &str| dept.get(k).copied().ok_or_else(|| err(format!("unknown department {k}")));
+    let id_of = |k: &str| {
+        dept.get(k)
+            .copied()
+            .ok_or_else(|| err(format!("unknown department {k}")))
+    };
     let mut windows = BTreeMap::new();
     for h in &data.halls {
         let made = create_hall(
@@ -152,21 +195,124 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
     };
     admin.id = tx.insert_account(&admin)?;
     let admin = admin.actor();
-    let mut accounts = vec![DemoAccount { username: "admin".into(), role: Role::SysAdmin, description: "茂名市 系统管理员".into() }];
+    let mut accounts = vec![DemoAccount {
+        username: "admin".into(),
+        role: Role::SysAdmin,
+        description: "茂名市 系统管理员".into(),
+    }];
 
     let hall_mn = "茂名市茂南区政务服务中心";
     let win = |h: &str, w: &str| windows.get(&(h.to_string(), w.to_string())).copied();
-    let staff: Vec<(&str, &str, Role, &str, Option<&str>, Option<i64>, Vec<&str>, &str)> = vec![
-        ("catalog", "王事项", Role::CatalogAdmin, "city-zwfw", None, None, vec![], "茂名市政数局 事项管理员"),
-        ("clerk", "李晓华", Role::AcceptanceClerk, "mn-zwfw", None, win(hall_mn, "综合受理1号窗口"), vec!["mn-scjg", "mn-wjj", "mn-zjj", "mn-zrzy", "mn-rsj", "mn-gaj"], "茂南区政务服务中心 综合受理1号窗口（即办件已授权）"),
-        ("issuer", "陈出件", Role::IssuanceClerk, "mn-zwfw", None, win(hall_mn, "综合出件窗口"), vec![], "茂南区政务服务中心 综合出件窗口"),
-        ("reviewer", "赵审查", Role::DeptReviewer, "mn-scjg", None, None, vec![], "茂南区市场监管局 审查员"),
-        ("approver", "钱科长", Role::DeptApprover, "mn-scjg", None, None, vec![], "茂南区市场监管局 审批人"),
-        ("wjj-reviewer", "孙卫健", Role::DeptApprover, "mn-wjj", None, None, vec![], "茂南区卫健局 审批人"),
-        ("supervisor", "周监察", Role::Supervisor, "city-zwfw", None, None, vec![], "茂名市 效能监察"),
-        ("operator", "吴话务", Role::HotlineOperator, "city-zwfw", None, None, vec![], "12345 话务员"),
-        ("unit", "郑承办", Role::HandlingUnit, "mn-wjj", None, None, vec![], "茂南区卫健局 承办单位"),
-        ("agent", "冯代办", Role::Agent, "mn-zwfw", Some("440902100218"), None, vec![], "金塘镇牙象村 代办员"),
+    let staff: Vec<(
+        &str,
+        &str,
+        Role,
+        &str,
+        Option<&str>,
+        Option<i64>,
+        Vec<&str>,
+        &str,
+    )> = vec![
+        (
+            "catalog",
+            "王事项",
+            Role::CatalogAdmin,
+            "city-zwfw",
+            None,
+            None,
+            vec![],
+            "茂名市政数局 事项管理员",
+        ),
+        (
+            "clerk",
+            "李晓华",
+            Role::AcceptanceClerk,
+            "mn-zwfw",
+            None,
+            win(hall_mn, "综合受理1号窗口"),
+            vec!["mn-scjg", "mn-wjj", "mn-zjj", "mn-zrzy", "mn-rsj", "mn-gaj"],
+            "茂南区政务服务中心 综合受理1号窗口（即办件已授权）",
+        ),
+        (
+            "issuer",
+            "陈出件",
+            Role::IssuanceClerk,
+            "mn-zwfw",
+            None,
+            win(hall_mn, "综合出件窗口"),
+            vec![],
+            "茂南区政务服务中心 综合出件窗口",
+        ),
+        (
+            "reviewer",
+            "赵审查",
+            Role::DeptReviewer,
+            "mn-scjg",
+            None,
+            None,
+            vec![],
+            "茂南区市场监管局 审查员",
+        ),
+        (
+            "approver",
+            "钱科长",
+            Role::DeptApprover,
+            "mn-scjg",
+            None,
+            None,
+            vec![],
+            "茂南区市场监管局 审批人",
+        ),
+        (
+            "wjj-reviewer",
+            "孙卫健",
+            Role::DeptApprover,
+            "mn-wjj",
+            None,
+            None,
+            vec![],
+            "茂南区卫健局 审批人",
+        ),
+        (
+            "supervisor",
+            "周监察",
+            Role::Supervisor,
+            "city-zwfw",
+            None,
+            None,
+            vec![],
+            "茂名市 效能监察",
+        ),
+        (
+            "operator",
+            "吴话务",
+            Role::HotlineOperator,
+            "city-zwfw",
+            None,
+            None,
+            vec![],
+            "12345 话务员",
+        ),
+        (
+            "unit",
+            "郑承办",
+            Role::HandlingUnit,
+            "mn-wjj",
+            None,
+            None,
+            vec![],
+            "茂南区卫健局 承办单位",
+        ),
+        (
+            "agent",
+            "冯代办",
+            Role::Agent,
+            "mn-zwfw",
+            Some("440902100218"),
+            None,
+            vec![],
+            "金塘镇牙象村 代办员",
+        ),
     ];
     let mut by_name = BTreeMap::new();
     for (username, name, role, d, region, window, imm, description) in staff {
@@ -188,11 +334,18 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
             hash,
         )?;
         by_name.insert(username, made.actor());
-        accounts.push(DemoAccount { username: username.into(), role, description: description.into() });
+        accounts.push(DemoAccount {
+            username: username.into(),
+            role,
+            description: description.into(),
+        });
     }
 
     // The catalog, published.
-    let catalog = by_name.get("catalog").cloned().ok_or_else(|| err("catalog admin"))?;
+    let catalog = by_name
+        .get("catalog")
+        .cloned()
+        .ok_or_else(|| err("catalog admin"))?;
     for b in &data.basic_items {
         create_basic_item(tx, &catalog, b)?;
     }
@@ -202,10 +355,18 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
             tx,
             &catalog,
             &env,
-            &NewItem { basic_code: i.basic_code.clone(), department_id: id_of(&i.department)?, code: None, spec: i.spec.clone() },
+            &NewItem {
+                basic_code: i.basic_code.clone(),
+                department_id: id_of(&i.department)?,
+                code: None,
+                spec: i.spec.clone(),
+            },
         )?;
         publish(tx, &catalog, &env, made.item.id)?;
-        items.insert((i.department.clone(), i.spec.name.clone()), (made.item.id, i.spec.clone()));
+        items.insert(
+            (i.department.clone(), i.spec.name.clone()),
+            (made.item.id, i.spec.clone()),
+        );
     }
 
     // Two applicants with accounts.
@@ -222,7 +383,11 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
         },
         hash,
     )?;
-    accounts.push(DemoAccount { username: DEMO_PERSON_ID.into(), role: Role::Applicant, description: "申请人 张伟（自然人）".into() });
+    accounts.push(DemoAccount {
+        username: DEMO_PERSON_ID.into(),
+        role: Role::Applicant,
+        description: "申请人 张伟（自然人）".into(),
+    });
     register(
         tx,
         &env,
@@ -236,12 +401,22 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
         },
         hash,
     )?;
-    accounts.push(DemoAccount { username: DEMO_ENTERPRISE_CODE.into(), role: Role::Applicant, description: "申请人 茂名市好味餐饮管理有限公司（法人）".into() });
+    accounts.push(DemoAccount {
+        username: DEMO_ENTERPRISE_CODE.into(),
+        role: Role::Applicant,
+        description: "申请人 茂名市好味餐饮管理有限公司（法人）".into(),
+    });
 
     // A few cases in flight, so that every role's inbox has something in it.
     let clerk = by_name.get("clerk").cloned().ok_or_else(|| err("clerk"))?;
-    let reviewer = by_name.get("reviewer").cloned().ok_or_else(|| err("reviewer"))?;
-    let food = items.get(&("mn-scjg".to_string(), "食品经营许可（新办）".to_string())).cloned().ok_or_else(|| err("food item"))?;
+    let reviewer = by_name
+        .get("reviewer")
+        .cloned()
+        .ok_or_else(|| err("reviewer"))?;
+    let food = items
+        .get(&("mn-scjg".to_string(), "食品经营许可（新办）".to_string()))
+        .cloned()
+        .ok_or_else(|| err("food item"))?;
     let enterprise = ApplicantInput {
         kind: ApplicantKind::Enterprise,
         identifier: DEMO_ENTERPRISE_CODE.into(),
@@ -249,27 +424,49 @@ pub fn load(tx: &mut dyn Tx, now: DateTime<Utc>, cal: &Calendar, hash: &str) -> 
         phone: "0668-2281234".into(),
         legal_representative: Some("张伟".into()),
     };
-    let earlier = Env { now: now - Duration::days(3), cal };
-    let received = receive_case(tx, &clerk, &earlier, &full_application(food.0, &food.1, Channel::Window, enterprise.clone()))?;
-    let accepted = receive_case(tx, &clerk, &earlier, &full_application(food.0, &food.1, Channel::Window, enterprise))?;
+    let earlier = Env {
+        now: now - Duration::days(3),
+        cal,
+    };
+    let received = receive_case(
+        tx,
+        &clerk,
+        &earlier,
+        &full_application(food.0, &food.1, Channel::Window, enterprise.clone()),
+    )?;
+    let accepted = receive_case(
+        tx,
+        &clerk,
+        &earlier,
+        &full_application(food.0, &food.1, Channel::Window, enterprise),
+    )?;
     act(tx, &reviewer, &earlier, accepted.id, &Action::Accept, None)?;
     let _ = (received, person);
     Ok(accounts)
 }
 
 /// An application for `spec` that hands in every material and fills every required field.
-fn full_application(item_id: i64, spec: &ItemSpec, channel: Channel, applicant: ApplicantInput) -> NewCase {
+fn full_application(
+    item_id: i64,
+    spec: &ItemSpec,
+    channel: Channel,
+    applicant: ApplicantInput,
+) -> NewCase {
     let mut form = BTreeMap::new();
     for f in spec.fields.iter().filter(|f| f.required) {
         let v = match f.kind {
-            tongban_core::catalog::FieldKind::Choice => f.options.first().cloned().unwrap_or_default(),
+            tongban_core::catalog::FieldKind::Choice => {
+                f.options.first().cloned().unwrap_or_default()
+            }
             tongban_core::catalog::FieldKind::YesNo => "false".into(),
             tongban_core::catalog::FieldKind::Number => "100".into(),
             tongban_core::catalog::FieldKind::Date => "2026-12-01".into(),
             tongban_core::catalog::FieldKind::IdNumber => DEMO_PERSON_ID.into(),
             tongban_core::catalog::FieldKind::CreditCode => DEMO_ENTERPRISE_CODE.into(),
             tongban_core::catalog::FieldKind::Phone => "13800138000".into(),
-            tongban_core::catalog::FieldKind::Text | tongban_core::catalog::FieldKind::Address => "茂名市茂南区油城五路 88 号".into(),
+            tongban_core::catalog::FieldKind::Text | tongban_core::catalog::FieldKind::Address => {
+                "茂名市茂南区油城五路 88 号".into()
+            }
         };
         form.insert(f.key.clone(), v);
     }
@@ -277,10 +474,24 @@ fn full_application(item_id: i64, spec: &ItemSpec, channel: Channel, applicant: 
         .materials
         .iter()
         .filter(|m| matches!(m.requirement, Requirement::Required))
-        .map(|m| MaterialLine { code: m.code.clone(), input: MaterialInput::Provided { electronic: false, files: vec![] } })
+        .map(|m| MaterialLine {
+            code: m.code.clone(),
+            input: MaterialInput::Provided {
+                electronic: false,
+                files: vec![],
+            },
+        })
         .collect();
     NewCase {
-        application: Application { item_id, channel, form, materials, rongque_due: None, submit: true, authorization: None },
+        application: Application {
+            item_id,
+            channel,
+            form,
+            materials,
+            rongque_due: None,
+            submit: true,
+            authorization: None,
+        },
         applicant: Some(applicant),
     }
 }
@@ -295,22 +506,30 @@ mod tests {
     fn the_demo_loads_through_the_use_cases_on_an_empty_database() {
         let t = fresh(Backend::Sqlite).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 1, 0, 0).unwrap();
-        let accounts = t
-            .db
-            .write_blocking(move |tx| {
+        let accounts =
+            t.db.write_blocking(move |tx| {
                 let cal = Calendar::builtin();
-                load(tx, now, &cal, "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA")
+                load(
+                    tx,
+                    now,
+                    &cal,
+                    "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+                )
             })
             .unwrap();
         let roles: std::collections::BTreeSet<Role> = accounts.iter().map(|a| a.role).collect();
         for r in Role::ASSIGNABLE {
             assert!(roles.contains(&r), "no demo account for {r:?}");
         }
-        let (items, regions) = t
-            .db
-            .read_blocking(|tx| {
+        let (items, regions) =
+            t.db.read_blocking(|tx| {
                 Ok((
-                    tx.items(&tongban_core::store::ItemFilter { published_only: true, limit: 200, ..Default::default() })?.len(),
+                    tx.items(&tongban_core::store::ItemFilter {
+                        published_only: true,
+                        limit: 200,
+                        ..Default::default()
+                    })?
+                    .len(),
                     tx.regions(None)?.len(),
                 ))
             })

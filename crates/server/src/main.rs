@@ -2,8 +2,6 @@
 //! database), `migrate` brings a database's schema up to date, `calendar deadline`
 //! answers a working-day question.
 
-mod demo;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use tongban::demo;
 use tongban_core::calendar::{Calendar, builtin};
 use tongban_store::{Db, DbUrl};
 use tongban_web::auth::PasswordCost;
@@ -22,7 +21,12 @@ use tongban_web::{AppState, Settings};
 #[command(name = "tongban", version, about)]
 struct Cli {
     /// Database: `sqlite://path/to/file.db` (default) or `postgres://user@host/db`.
-    #[arg(long, env = "TONGBAN_DATABASE_URL", default_value = "sqlite://data/tongban.db", global = true)]
+    #[arg(
+        long,
+        env = "TONGBAN_DATABASE_URL",
+        default_value = "sqlite://data/tongban.db",
+        global = true
+    )]
     database_url: String,
     #[command(subcommand)]
     command: Command,
@@ -101,13 +105,22 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => {
             open(&cli.database_url)?;
-            println!("数据库已是最新结构 (schema up to date): {}", redact(&cli.database_url));
+            println!(
+                "数据库已是最新结构 (schema up to date): {}",
+                redact(&cli.database_url)
+            );
             Ok(())
         }
-        Command::Calendar { q: CalendarCmd::Deadline { date, working_days } } => {
+        Command::Calendar {
+            q: CalendarCmd::Deadline { date, working_days },
+        } => {
             let db = open(&cli.database_url)?;
-            let years = db.read_blocking(|tx| tx.calendar_years()).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let d = Calendar::new(&years).deadline(date, working_days).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let years = db
+                .read_blocking(|tx| tx.calendar_years())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let d = Calendar::new(&years)
+                .deadline(date, working_days)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", d.deadline);
             if d.provisional {
                 eprintln!("（暂定：所跨年度尚未载入国务院节假日安排，按周一至周五计算）");
@@ -115,7 +128,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(serve(cli.database_url, args))
         }
     }
@@ -145,12 +160,18 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         trust_proxy: args.trust_proxy,
     };
-    let state = AppState::new(db.clone(), clock.clone(), settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state =
+        AppState::new(db.clone(), clock.clone(), settings).map_err(|e| anyhow::anyhow!("{e}"))?;
 
-    let empty = db.read_blocking(demo::is_empty).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let empty = db
+        .read_blocking(demo::is_empty)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut accounts = None;
     if empty && !args.no_demo {
-        let hash = state.hash_password(demo::DEMO_PASSWORD.into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash = state
+            .hash_password(demo::DEMO_PASSWORD.into())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let cal = state.calendar();
         let now = clock.now();
         accounts = Some(
@@ -161,7 +182,9 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let jobs = tongban_web::jobs::spawn(state.clone(), Duration::from_secs(args.jobs_every.max(1)));
-    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
     let addr = listener.local_addr()?;
     println!();
     println!("  通办 Tongban 已启动: http://{addr}/");
@@ -171,15 +194,23 @@ async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
         println!();
         println!("  演示账号（密码均为 {}）:", demo::DEMO_PASSWORD);
         for a in accounts {
-            println!("    {:<20} {:<12} {}", a.username, a.role.label(), a.description);
+            println!(
+                "    {:<20} {:<12} {}",
+                a.username,
+                a.role.label(),
+                a.description
+            );
         }
     }
     println!();
-    axum::serve(listener, tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     jobs.abort();
     db.close();
     Ok(())
@@ -191,7 +222,13 @@ mod tests {
 
     #[test]
     fn passwords_in_database_urls_are_not_printed() {
-        assert_eq!(redact("postgres://tb:secret@db:5432/tb"), "postgres://tb:***@db:5432/tb");
-        assert_eq!(redact("sqlite://data/tongban.db"), "sqlite://data/tongban.db");
+        assert_eq!(
+            redact("postgres://tb:secret@db:5432/tb"),
+            "postgres://tb:***@db:5432/tb"
+        );
+        assert_eq!(
+            redact("sqlite://data/tongban.db"),
+            "sqlite://data/tongban.db"
+        );
     }
 }

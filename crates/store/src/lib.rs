@@ -72,7 +72,7 @@ impl Db {
     pub fn open(url: &DbUrl) -> Result<Db> {
         let inner = match url {
             DbUrl::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
-            DbUrl::Postgres(u) => Inner::Postgres(postgres::PgPool::open(u, 16)?),
+            DbUrl::Postgres(u) => Inner::Postgres(off_runtime(|| postgres::PgPool::open(u, 16))?),
         };
         Ok(Db {
             inner: Arc::new(inner),
@@ -124,9 +124,12 @@ impl Db {
             .map_err(|e| Error::Store(format!("read task: {e}")))?
     }
 
-    /// Run `f` on a read-only snapshot, on this thread (start-up, commands, tests).
-    pub fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
-        self.inner.read_blocking(f)
+    /// Run `f` on a read-only snapshot, blocking this thread (start-up, commands, tests).
+    pub fn read_blocking<R: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R> + Send,
+    ) -> Result<R> {
+        off_runtime(|| self.inner.read_blocking(f))
     }
 
     /// Run `f` in a write transaction, blocking this thread until it commits.
@@ -144,8 +147,20 @@ impl Db {
                 rx.recv()
                     .map_err(|_| Error::Store("the write was not carried out".into()))?
             }
-            Inner::Postgres(pool) => pool.run(false, |c| f(&mut SqlTx::new(c))),
+            Inner::Postgres(pool) => off_runtime(|| pool.run(false, |c| f(&mut SqlTx::new(c)))),
         }
+    }
+
+    /// Run raw SQL on a read snapshot (tests and diagnostics only).
+    #[cfg(feature = "testing")]
+    pub fn read_raw<R: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn conn::Conn) -> Result<R> + Send,
+    ) -> Result<R> {
+        off_runtime(|| match &*self.inner {
+            Inner::Sqlite(db) => db.with_reader(f),
+            Inner::Postgres(pool) => pool.run(true, f),
+        })
     }
 
     /// Stop background writers after queued work (SQLite).
@@ -153,6 +168,21 @@ impl Db {
         if let Inner::Sqlite(db) = &*self.inner {
             db.close();
         }
+    }
+}
+
+/// Run blocking database work so that it may be called from anywhere: from inside an
+/// async runtime it moves to a plain thread, because the synchronous PostgreSQL client
+/// refuses to block a thread that drives async tasks.
+pub(crate) fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    } else {
+        f()
     }
 }
 

@@ -340,6 +340,14 @@ impl PgPool {
     }
 }
 
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        // Closing a synchronous client blocks; never do that on an async worker thread.
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        crate::off_runtime(move || drop(idle));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

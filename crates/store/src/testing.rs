@@ -64,14 +64,60 @@ pub fn postgres_url() -> Option<DbUrl> {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0)
     );
-    let mut admin =
-        postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test server");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create test database");
+    crate::off_runtime(|| {
+        let mut admin =
+            postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test server");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+    });
     let url = match base.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{name}"),
         None => panic!("TONGBAN_TEST_POSTGRES_URL must end in /database"),
     };
     Some(DbUrl::Postgres(url))
+}
+
+/// A fingerprint of everything stored: per table, the row count and a content measure.
+/// Two equal fingerprints around a refused request show that it changed nothing.
+pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
+    const TABLES: &[(&str, &str)] = &[
+        ("regions", "LENGTH(name)"),
+        ("departments", "LENGTH(name) + active"),
+        ("halls", "LENGTH(name)"),
+        ("windows", "LENGTH(name)"),
+        (
+            "applicants",
+            "LENGTH(name) + LENGTH(phone) + COALESCE(LENGTH(bar_reason), 0)",
+        ),
+        (
+            "accounts",
+            "LENGTH(password_hash) + active + LENGTH(immediate_departments)",
+        ),
+        ("sessions", "LENGTH(csrf)"),
+        ("basic_items", "LENGTH(name)"),
+        (
+            "items",
+            "LENGTH(name) + LENGTH(status) + COALESCE(published_version, 0) + COALESCE(draft_version, 0)",
+        ),
+        ("item_versions", "LENGTH(spec) + LENGTH(state)"),
+        ("calendar_years", "LENGTH(data)"),
+        ("case_serials", "last"),
+        ("cases", "version + LENGTH(data)"),
+        ("case_events", "LENGTH(data)"),
+    ];
+    db.read_raw(|c| {
+        let mut out = Vec::new();
+        for (t, measure) in TABLES {
+            let (n, m) = crate::conn::ConnExt::one(
+                c,
+                &format!("SELECT COUNT(*), CAST(COALESCE(SUM({measure}), 0) AS BIGINT) FROM {t}"),
+                &[],
+                |r| Ok((r.int(0)?, r.int(1)?)),
+            )?;
+            out.push((t.to_string(), n, m));
+        }
+        Ok(out)
+    })
+    .expect("fingerprint")
 }

@@ -37,25 +37,34 @@ pub struct PasswordCost {
 
 impl Default for PasswordCost {
     fn default() -> Self {
-        PasswordCost { memory_kib: 19_456, iterations: 2 }
+        PasswordCost {
+            memory_kib: 19_456,
+            iterations: 2,
+        }
     }
 }
 
 impl PasswordCost {
     fn argon2(&self) -> Argon2<'static> {
-        let params = Params::new(self.memory_kib.max(8), self.iterations.max(1), 1, None).unwrap_or_default();
+        let params = Params::new(self.memory_kib.max(8), self.iterations.max(1), 1, None)
+            .unwrap_or_default();
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
     /// Hash a password into a PHC string.
     pub fn hash(&self, password: &str) -> String {
-        self.argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+        self.argon2()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
     }
 }
 
 /// Check a password against a PHC string (the string carries its own cost).
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
 }
 
 /// A new random token (base64url, 43 characters).
@@ -72,8 +81,13 @@ pub fn token_hash(token: &str) -> String {
 
 /// The token a request carries, and how.
 pub fn request_token(parts: &Parts) -> Option<(String, SessionKind)> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
     {
         return Some((t.trim().to_string(), SessionKind::Bearer));
     }
@@ -98,18 +112,29 @@ fn safe(method: &Method) -> bool {
 }
 
 /// Resolve the session of a request, if any.
-pub async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<(Actor, Session, String)>> {
-    let Some((token, kind)) = request_token(parts) else { return Ok(None) };
+pub async fn session_of(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<(Actor, Session, String)>> {
+    let Some((token, kind)) = request_token(parts) else {
+        return Ok(None);
+    };
     if token.is_empty() || token.len() > 100 {
         return Err(Error::Unauthenticated);
     }
     let hash = token_hash(&token);
-    let (actor, session) = state.read(move |tx, env| authenticate(tx, env, &hash)).await?;
+    let (actor, session) = state
+        .read(move |tx, env| authenticate(tx, env, &hash))
+        .await?;
     if session.kind != kind {
         return Err(Error::Unauthenticated);
     }
     if kind == SessionKind::Cookie && !safe(&parts.method) {
-        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if sent != session.csrf {
             return Err(Error::forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试"));
         }
@@ -123,7 +148,10 @@ pub struct Auth(pub Actor);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match session_of(parts, state).await? {
             Some((actor, _, _)) => Ok(Auth(actor)),
             None => Err(ApiError(Error::Unauthenticated)),
@@ -144,9 +172,16 @@ pub struct AuthSession {
 impl FromRequestParts<AppState> for AuthSession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match session_of(parts, state).await? {
-            Some((actor, session, token)) => Ok(AuthSession { actor, session, token }),
+            Some((actor, session, token)) => Ok(AuthSession {
+                actor,
+                session,
+                token,
+            }),
             None => Err(ApiError(Error::Unauthenticated)),
         }
     }
@@ -158,7 +193,10 @@ pub struct MaybeAuth(pub Option<Actor>);
 impl FromRequestParts<AppState> for MaybeAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match session_of(parts, state).await {
             Ok(s) => Ok(MaybeAuth(s.map(|(a, _, _)| a))),
             // A stale cookie on a public page is no error: the visitor is anonymous.
@@ -172,7 +210,10 @@ impl FromRequestParts<AppState> for MaybeAuth {
 /// server is configured to trust a proxy, else the socket's peer.
 pub fn client_address(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy
-        && let Some(v) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(v) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
         && let Some(first) = v.split(',').next()
     {
         return first.trim().to_string();

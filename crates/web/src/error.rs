@@ -61,7 +61,13 @@ pub fn body_of(e: &Error) -> ErrorBody {
         Error::Store(_) => ("服务器内部错误，请稍后重试".to_string(), BTreeMap::new()),
         other => (other.to_string(), BTreeMap::new()),
     };
-    ErrorBody { error: ErrorDetail { code: e.code().to_string(), message, fields } }
+    ErrorBody {
+        error: ErrorDetail {
+            code: e.code().to_string(),
+            message,
+            fields,
+        },
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -84,7 +90,13 @@ impl IntoResponse for ApiError {
 pub fn plain(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
-        Json(ErrorBody { error: ErrorDetail { code: code.into(), message: message.into(), fields: BTreeMap::new() } }),
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+                fields: BTreeMap::new(),
+            },
+        }),
     )
         .into_response()
 }

@@ -12,24 +12,43 @@ use crate::error::{ApiError, plain};
 
 /// Turn a serde error at `path` into a field error with a rule in Chinese.
 fn field_error(path: &str, msg: &str) -> Error {
-    let mut field = if path == "." || path.is_empty() { String::new() } else { path.to_string() };
+    let mut field = if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        path.to_string()
+    };
     let rule = if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or(rest);
-        field = if field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+        field = if field.is_empty() {
+            name.to_string()
+        } else {
+            format!("{field}.{name}")
+        };
         "缺少必填字段".to_string()
     } else if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or(rest);
-        field = if field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+        field = if field.is_empty() {
+            name.to_string()
+        } else {
+            format!("{field}.{name}")
+        };
         "未知字段".to_string()
     } else if msg.starts_with("unknown variant") {
         let expected = msg.split("expected ").nth(1).unwrap_or("");
-        let expected = expected.split(" at line").next().unwrap_or(expected).replace('`', "");
+        let expected = expected
+            .split(" at line")
+            .next()
+            .unwrap_or(expected)
+            .replace('`', "");
         if field.is_empty() {
             // Internally tagged enums (case actions) report their tag at the root.
             field = "action".into();
         }
         format!("取值无效，应为：{}", expected.trim_start_matches("one of "))
-    } else if msg.starts_with("invalid type") || msg.starts_with("invalid value") || msg.starts_with("invalid digit") {
+    } else if msg.starts_with("invalid type")
+        || msg.starts_with("invalid value")
+        || msg.starts_with("invalid digit")
+    {
         let detail = msg.split(" at line").next().unwrap_or(msg);
         format!("类型或取值错误（{detail}）")
     } else {
@@ -55,7 +74,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !is_json {
             return Err(plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -65,7 +88,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                plain(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
+                plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "请求体过大",
+                )
             } else {
                 plain(StatusCode::BAD_REQUEST, "bad_request", "无法读取请求体")
             }
@@ -80,7 +107,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     f.add("body", "JSON 格式错误");
                     return Err(ApiError(Error::Validation(f)).into_response());
                 }
-                Err(ApiError(field_error(&e.path().to_string(), &inner.to_string())).into_response())
+                Err(
+                    ApiError(field_error(&e.path().to_string(), &inner.to_string()))
+                        .into_response(),
+                )
             }
         }
     }
@@ -97,7 +127,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
-            .map_err(|e| ApiError(field_error(&e.path().to_string(), &e.inner().to_string())).into_response())
+            .map_err(|e| {
+                ApiError(field_error(&e.path().to_string(), &e.inner().to_string())).into_response()
+            })
     }
 }
 

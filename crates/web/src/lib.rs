@@ -27,10 +27,19 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let spec = serde_json::to_value(&openapi).unwrap_or_default();
     let api = api
-        .route("/openapi.json", get(move || async move { axum::Json(spec.clone()) }))
-        .fallback(|| async { error::plain(StatusCode::NOT_FOUND, "not_found", "没有这个接口") })
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(spec.clone()) }),
+        )
+        .fallback(|| async {
+            error::plain(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
+        })
         .method_not_allowed_fallback(|| async {
-            error::plain(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "该接口不支持此请求方法")
+            error::plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "该接口不支持此请求方法",
+            )
         });
     Router::new()
         .nest("/api/v1", api)

@@ -26,7 +26,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { yellow_days: 1, password_cost: PasswordCost::default(), secure_cookies: false, trust_proxy: false }
+        Settings {
+            yellow_days: 1,
+            password_cost: PasswordCost::default(),
+            secure_cookies: false,
+            trust_proxy: false,
+        }
     }
 }
 
@@ -56,7 +61,10 @@ impl AppState {
 
     /// The calendar in force.
     pub fn calendar(&self) -> Arc<Calendar> {
-        self.calendar.read().map(|c| c.clone()).unwrap_or_else(|e| e.into_inner().clone())
+        self.calendar
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// Put a new calendar in force (after the change committed).
@@ -82,7 +90,9 @@ impl AppState {
     {
         let now = self.clock.now();
         let cal = self.calendar();
-        self.db.write(move |tx| f(tx, &Env { now, cal: &cal })).await
+        self.db
+            .write(move |tx| f(tx, &Env { now, cal: &cal }))
+            .await
     }
 
     /// Run a use case on a read-only snapshot, with the time and calendar of now.

@@ -58,13 +58,24 @@ fn throttled(tx: &mut dyn Tx, key: &str, max: u32, now: DateTime<Utc>) -> Result
 }
 
 fn keys(username: &str, address: &str) -> (String, String) {
-    (format!("u:{}", username.trim().to_ascii_uppercase()), format!("a:{address}"))
+    (
+        format!("u:{}", username.trim().to_ascii_uppercase()),
+        format!("a:{address}"),
+    )
 }
 
 /// Throttling and the account for a sign-in attempt.
-pub fn login_precheck(tx: &mut dyn Tx, env: &Env, username: &str, address: &str) -> Result<Precheck> {
+pub fn login_precheck(
+    tx: &mut dyn Tx,
+    env: &Env,
+    username: &str,
+    address: &str,
+) -> Result<Precheck> {
     let (user_key, addr_key) = keys(username, address);
-    for (key, max) in [(&user_key, MAX_FAILURES_PER_USER), (&addr_key, MAX_FAILURES_PER_ADDRESS)] {
+    for (key, max) in [
+        (&user_key, MAX_FAILURES_PER_USER),
+        (&addr_key, MAX_FAILURES_PER_ADDRESS),
+    ] {
         if let Some(retry_after_secs) = throttled(tx, key, max, env.now)? {
             return Ok(Precheck::Throttled { retry_after_secs });
         }

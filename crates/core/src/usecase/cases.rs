@@ -256,7 +256,11 @@ pub struct CaseView {
     /// The case.
     #[serde(flatten)]
     pub case: Case,
-    /// Yellow/red for the clock the case waits on.
+    /// The deadline the case waits on now.
+    pub due: Option<chrono::NaiveDate>,
+    /// Which clock that is.
+    pub due_clock: Option<crate::case::ClockKind>,
+    /// Yellow/red for the clock the case waits on (or an open 容缺 due date).
     pub warning: Warning,
     /// Actions the viewer may take now.
     pub available_actions: Vec<ActionKind>,
@@ -294,6 +298,8 @@ pub fn view(case: Case, actor: &Actor, env: &Env, yellow_days: u32) -> CaseView 
     let warning = case.warning(env.cal, env.today(), yellow_days);
     let available_actions = available_actions(&case, actor);
     CaseView {
+        due: case.due(),
+        due_clock: case.due_clock(),
         case,
         warning,
         available_actions,

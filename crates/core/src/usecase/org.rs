@@ -369,7 +369,13 @@ pub struct AccountChange {
 
 /// Change a staff account in the administrator's region. `password_hash` is the PHC
 /// string of `c.password`, when one is given.
-pub fn update_staff(tx: &mut dyn Tx, actor: &Actor, id: i64, c: &AccountChange, password_hash: Option<&str>) -> Result<Account> {
+pub fn update_staff(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    id: i64,
+    c: &AccountChange,
+    password_hash: Option<&str>,
+) -> Result<Account> {
     admin(actor)?;
     let mut a = tx.account(id)?.ok_or(Error::NotFound { entity: "账号" })?;
     match &a.region {

@@ -23,4 +23,3 @@ async fn run_jobs(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<Sw
     a.require(&[Role::SysAdmin])?;
     Ok(Json(crate::jobs::run_once(&s).await?))
 }
-

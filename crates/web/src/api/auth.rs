@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use tongban_core::Error;
 use tongban_core::actor::Role;
 use tongban_core::org::{Account, Applicant, SessionKind, check_password};
-use tongban_core::usecase::auth::{LoginOutcome, LoginResult, Precheck, login_precheck, login_record, logout};
+use tongban_core::usecase::auth::{
+    LoginOutcome, LoginResult, Precheck, login_precheck, login_record, logout,
+};
 use tongban_core::usecase::org::{Registration, register};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,7 +23,11 @@ use crate::state::AppState;
 
 /// The routes of this area.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout_handler)).routes(routes!(me)).routes(routes!(register_handler))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout_handler))
+        .routes(routes!(me))
+        .routes(routes!(register_handler))
 }
 
 /// An account as shown.
@@ -109,22 +115,34 @@ pub struct LoginResponse {
 
 /// A hash to check against when the name is unknown, so that the time taken does not
 /// tell which names exist.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::PasswordCost::default().hash("tongban-no-such-user-1"));
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::auth::PasswordCost::default().hash("tongban-no-such-user-1")
+});
 
 /// Sign in (登录).
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn login(State(s): State<AppState>, parts: axum::http::request::Parts, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
+async fn login(
+    State(s): State<AppState>,
+    parts: axum::http::request::Parts,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
     let address = client_address(&parts, s.settings.trust_proxy);
     let (u, a) = (req.username.clone(), address.clone());
-    let pre = s.read(move |tx, env| login_precheck(tx, env, &u, &a)).await?;
+    let pre = s
+        .read(move |tx, env| login_precheck(tx, env, &u, &a))
+        .await?;
     let account = match pre {
-        Precheck::Throttled { retry_after_secs } => return Err(ApiError(Error::TooManyAttempts { retry_after_secs })),
+        Precheck::Throttled { retry_after_secs } => {
+            return Err(ApiError(Error::TooManyAttempts { retry_after_secs }));
+        }
         Precheck::Check(acc) => acc,
     };
     let password = req.password.clone();
-    let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| DUMMY_HASH.clone());
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| Error::Store(e.to_string()))?;
@@ -141,7 +159,14 @@ async fn login(State(s): State<AppState>, parts: axum::http::request::Parts, Api
             login_record(
                 tx,
                 env,
-                &LoginResult { username: &u, address: &address, account: acc.as_deref(), kind, token_hash: th, csrf: c2 },
+                &LoginResult {
+                    username: &u,
+                    address: &address,
+                    account: acc.as_deref(),
+                    kind,
+                    token_hash: th,
+                    csrf: c2,
+                },
             )
         })
         .await?;
@@ -158,8 +183,13 @@ async fn login(State(s): State<AppState>, parts: axum::http::request::Parts, Api
     let mut resp = Json(body).into_response();
     if kind == SessionKind::Cookie {
         let max_age = (session.expires_at - session.created_at).num_seconds();
-        let secure = if s.settings.secure_cookies { "; Secure" } else { "" };
-        let c = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+        let secure = if s.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        let c =
+            format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
         if let Ok(v) = HeaderValue::from_str(&c) {
             resp.headers_mut().insert(header::SET_COOKIE, v);
         }
@@ -170,7 +200,10 @@ async fn login(State(s): State<AppState>, parts: axum::http::request::Parts, Api
 /// The header that removes the session cookie.
 pub fn clear_cookie() -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(header::SET_COOKIE, HeaderValue::from_static("tb_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    h.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("tb_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     h
 }
 
@@ -197,8 +230,15 @@ pub struct Me {
 #[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(State(s): State<AppState>, a: AuthSession) -> ApiResult<Json<Me>> {
     let id = a.actor.account_id;
-    let acc = s.read(move |tx, _| tx.account(id)).await?.ok_or(Error::Unauthenticated)?;
-    Ok(Json(Me { account: AccountView::from(&acc), csrf: a.session.csrf, expires_at: a.session.expires_at }))
+    let acc = s
+        .read(move |tx, _| tx.account(id))
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    Ok(Json(Me {
+        account: AccountView::from(&acc),
+        csrf: a.session.csrf,
+        expires_at: a.session.expires_at,
+    }))
 }
 
 /// A registered applicant.
@@ -214,11 +254,20 @@ pub struct Registered {
 /// person by credit code.
 #[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Registration,
     responses((status = 201, body = Registered), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn register_handler(State(s): State<AppState>, ApiJson(r): ApiJson<Registration>) -> ApiResult<(StatusCode, Json<Registered>)> {
+async fn register_handler(
+    State(s): State<AppState>,
+    ApiJson(r): ApiJson<Registration>,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
     if let Err(rule) = check_password(&r.password) {
         return Err(ApiError(Error::field("password", rule)));
     }
     let hash = s.hash_password(r.password.clone()).await?;
     let (applicant, account) = s.write(move |tx, env| register(tx, env, &r, &hash)).await?;
-    Ok((StatusCode::CREATED, Json(Registered { applicant, account: AccountView::from(&account) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            applicant,
+            account: AccountView::from(&account),
+        }),
+    ))
 }

@@ -17,7 +17,9 @@ use crate::state::AppState;
 
 /// The routes of this area.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(deadline)).routes(routes!(get_year, put_year))
+    OpenApiRouter::new()
+        .routes(routes!(deadline))
+        .routes(routes!(get_year, put_year))
 }
 
 /// A deadline question.
@@ -34,7 +36,10 @@ pub struct DeadlineQuery {
 /// without a loaded notice is crossed.
 #[utoipa::path(get, path = "/calendar/deadline", tag = "calendar", params(DeadlineQuery),
     responses((status = 200, body = Deadline), (status = 422, body = ErrorBody)))]
-async fn deadline(State(s): State<AppState>, ApiQuery(q): ApiQuery<DeadlineQuery>) -> ApiResult<Json<Deadline>> {
+async fn deadline(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<DeadlineQuery>,
+) -> ApiResult<Json<Deadline>> {
     let cal = s.calendar();
     let d = cal.deadline(q.from, q.working_days).map_err(|e| {
         Error::field(
@@ -68,10 +73,16 @@ pub struct YearView {
 /// A year: its holidays, adjusted working days and working-day count.
 #[utoipa::path(get, path = "/calendar/{year}", tag = "calendar", params(("year" = i32, Path)),
     responses((status = 200, body = YearView), (status = 404, body = ErrorBody)))]
-async fn get_year(State(s): State<AppState>, ApiPath(year): ApiPath<i32>) -> ApiResult<Json<YearView>> {
+async fn get_year(
+    State(s): State<AppState>,
+    ApiPath(year): ApiPath<i32>,
+) -> ApiResult<Json<YearView>> {
     let cal = s.calendar();
     if !(tongban_core::calendar::FIRST_YEAR..=tongban_core::calendar::LAST_YEAR).contains(&year) {
-        return Err(Error::NotFound { entity: "该年度日历" }.into());
+        return Err(Error::NotFound {
+            entity: "该年度日历",
+        }
+        .into());
     }
     let view = match cal.year(year) {
         Some(y) => YearView {
@@ -83,7 +94,9 @@ async fn get_year(State(s): State<AppState>, ApiPath(year): ApiPath<i32>) -> Api
             working_days: y.working_day_count(),
         },
         None => {
-            let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(Error::NotFound { entity: "该年度日历" })?;
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(Error::NotFound {
+                entity: "该年度日历",
+            })?;
             let mut n = 0;
             while d.year() == year {
                 if cal.is_working_day(d).unwrap_or(false) {
@@ -91,7 +104,14 @@ async fn get_year(State(s): State<AppState>, ApiPath(year): ApiPath<i32>) -> Api
                 }
                 d += Duration::days(1);
             }
-            YearView { year, official: false, source: None, holidays: vec![], adjusted_workdays: vec![], working_days: n }
+            YearView {
+                year,
+                official: false,
+                source: None,
+                holidays: vec![],
+                adjusted_workdays: vec![],
+                working_days: n,
+            }
         }
     };
     Ok(Json(view))

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tongban_core::case::{Action, Event};
 use tongban_core::usecase::cases::{
-    CasePage, CaseQuery, CaseView, NewCase, act, case_events, get_case, get_case_by_number, list_cases, receive_case, view,
+    CasePage, CaseQuery, CaseView, NewCase, act, case_events, get_case, get_case_by_number,
+    list_cases, receive_case, view,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,7 +31,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// applies online, an agent applies for a resident.
 #[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCase,
     responses((status = 201, body = CaseView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn post(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewCase>) -> ApiResult<(StatusCode, Json<CaseView>)> {
+async fn post(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(n): ApiJson<NewCase>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let yellow = s.settings.yellow_days;
     let v = s
         .write(move |tx, env| {
@@ -45,31 +50,56 @@ async fn post(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewC
 /// deadline), a clerk's or supervisor's region. Keyset-paged.
 #[utoipa::path(get, path = "/cases", tag = "cases", params(CaseQuery),
     responses((status = 200, body = CasePage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn list(State(s): State<AppState>, Auth(a): Auth, ApiQuery(q): ApiQuery<CaseQuery>) -> ApiResult<Json<CasePage>> {
+async fn list(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Json<CasePage>> {
     let yellow = s.settings.yellow_days;
-    Ok(Json(s.read(move |tx, env| list_cases(tx, &a, env, &q, yellow)).await?))
+    Ok(Json(
+        s.read(move |tx, env| list_cases(tx, &a, env, &q, yellow))
+            .await?,
+    ))
 }
 
 /// A case, with its warning and the actions the caller may take.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
-async fn get_one(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<CaseView>> {
+async fn get_one(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CaseView>> {
     let yellow = s.settings.yellow_days;
-    Ok(Json(s.read(move |tx, env| get_case(tx, &a, env, id, yellow)).await?))
+    Ok(Json(
+        s.read(move |tx, env| get_case(tx, &a, env, id, yellow))
+            .await?,
+    ))
 }
 
 /// A case by its number (办件编号), e.g. as typed at a window.
 #[utoipa::path(get, path = "/cases/by-number/{number}", tag = "cases", params(("number" = String, Path)),
     responses((status = 200, body = CaseView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn by_number(State(s): State<AppState>, Auth(a): Auth, ApiPath(number): ApiPath<String>) -> ApiResult<Json<CaseView>> {
+async fn by_number(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(number): ApiPath<String>,
+) -> ApiResult<Json<CaseView>> {
     let yellow = s.settings.yellow_days;
-    Ok(Json(s.read(move |tx, env| get_case_by_number(tx, &a, env, &number, yellow)).await?))
+    Ok(Json(
+        s.read(move |tx, env| get_case_by_number(tx, &a, env, &number, yellow))
+            .await?,
+    ))
 }
 
 /// A case's log: who did what, when, why.
 #[utoipa::path(get, path = "/cases/{id}/events", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<Event>), (status = 404, body = ErrorBody)))]
-async fn events(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<Event>>> {
+async fn events(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<Event>>> {
     Ok(Json(s.read(move |tx, _| case_events(tx, &a, id)).await?))
 }
 

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tongban_core::catalog::{BasicItem, Item, ItemSpec, ItemVersion};
 use tongban_core::usecase::catalog::{
-    ItemQuery, ItemWithVersion, NewItem, StatusChange, change_status, create_basic_item, create_item, get_item,
-    item_versions, list_items, publish, save_draft,
+    ItemQuery, ItemWithVersion, NewItem, StatusChange, change_status, create_basic_item,
+    create_item, get_item, item_versions, list_items, publish, save_draft,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -38,21 +38,41 @@ async fn list_basic(State(s): State<AppState>) -> ApiResult<Json<Vec<BasicItem>>
 /// Add a basic item (事项管理员).
 #[utoipa::path(post, path = "/basic-items", tag = "catalog", request_body = BasicItem,
     responses((status = 201, body = BasicItem), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn post_basic(State(s): State<AppState>, Auth(a): Auth, ApiJson(b): ApiJson<BasicItem>) -> ApiResult<(StatusCode, Json<BasicItem>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, _| create_basic_item(tx, &a, &b)).await?)))
+async fn post_basic(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(b): ApiJson<BasicItem>,
+) -> ApiResult<(StatusCode, Json<BasicItem>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, _| create_basic_item(tx, &a, &b)).await?),
+    ))
 }
 
 /// Items (实施清单): the public sees active, published items; editors pass `all=true`.
 #[utoipa::path(get, path = "/items", tag = "catalog", params(ItemQuery), responses((status = 200, body = Vec<Item>), (status = 422, body = ErrorBody)))]
-async fn list(State(s): State<AppState>, MaybeAuth(a): MaybeAuth, ApiQuery(q): ApiQuery<ItemQuery>) -> ApiResult<Json<Vec<Item>>> {
-    Ok(Json(s.read(move |tx, _| list_items(tx, a.as_ref(), &q)).await?))
+async fn list(
+    State(s): State<AppState>,
+    MaybeAuth(a): MaybeAuth,
+    ApiQuery(q): ApiQuery<ItemQuery>,
+) -> ApiResult<Json<Vec<Item>>> {
+    Ok(Json(
+        s.read(move |tx, _| list_items(tx, a.as_ref(), &q)).await?,
+    ))
 }
 
 /// Create an item with a first draft version (事项管理员).
 #[utoipa::path(post, path = "/items", tag = "catalog", request_body = NewItem,
     responses((status = 201, body = ItemWithVersion), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn post(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewItem>) -> ApiResult<(StatusCode, Json<ItemWithVersion>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, env| create_item(tx, &a, env, &n)).await?)))
+async fn post(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(n): ApiJson<NewItem>,
+) -> ApiResult<(StatusCode, Json<ItemWithVersion>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, env| create_item(tx, &a, env, &n)).await?),
+    ))
 }
 
 /// Which version to show.
@@ -72,14 +92,24 @@ async fn get_one(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<VersionQuery>,
 ) -> ApiResult<Json<ItemWithVersion>> {
-    Ok(Json(s.read(move |tx, _| get_item(tx, a.as_ref(), id, q.version)).await?))
+    Ok(Json(
+        s.read(move |tx, _| get_item(tx, a.as_ref(), id, q.version))
+            .await?,
+    ))
 }
 
 /// Every version of an item (drafts for editors only).
 #[utoipa::path(get, path = "/items/{id}/versions", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<ItemVersion>), (status = 404, body = ErrorBody)))]
-async fn versions(State(s): State<AppState>, MaybeAuth(a): MaybeAuth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<ItemVersion>>> {
-    Ok(Json(s.read(move |tx, _| item_versions(tx, a.as_ref(), id)).await?))
+async fn versions(
+    State(s): State<AppState>,
+    MaybeAuth(a): MaybeAuth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<ItemVersion>>> {
+    Ok(Json(
+        s.read(move |tx, _| item_versions(tx, a.as_ref(), id))
+            .await?,
+    ))
 }
 
 /// Save the draft version (created from the next version number when none is open).
@@ -91,14 +121,23 @@ async fn put_draft(
     ApiPath(id): ApiPath<i64>,
     ApiJson(spec): ApiJson<ItemSpec>,
 ) -> ApiResult<Json<ItemWithVersion>> {
-    Ok(Json(s.write(move |tx, env| save_draft(tx, &a, env, id, &spec)).await?))
+    Ok(Json(
+        s.write(move |tx, env| save_draft(tx, &a, env, id, &spec))
+            .await?,
+    ))
 }
 
 /// Publish the draft: new cases are filed on it; it never changes again.
 #[utoipa::path(post, path = "/items/{id}/publish", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 200, body = ItemWithVersion), (status = 409, body = ErrorBody)))]
-async fn post_publish(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<ItemWithVersion>> {
-    Ok(Json(s.write(move |tx, env| publish(tx, &a, env, id)).await?))
+async fn post_publish(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ItemWithVersion>> {
+    Ok(Json(
+        s.write(move |tx, env| publish(tx, &a, env, id)).await?,
+    ))
 }
 
 /// A status change.
@@ -118,5 +157,8 @@ async fn post_status(
     ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<StatusRequest>,
 ) -> ApiResult<Json<Item>> {
-    Ok(Json(s.write(move |tx, env| change_status(tx, &a, env, id, r.change)).await?))
+    Ok(Json(
+        s.write(move |tx, env| change_status(tx, &a, env, id, r.change))
+            .await?,
+    ))
 }

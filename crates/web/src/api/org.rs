@@ -9,8 +9,9 @@ use tongban_core::org::{Applicant, Department, NewDepartment, Window, check_pass
 use tongban_core::region::{Region, RegionCode};
 use tongban_core::store::NewWindow;
 use tongban_core::usecase::org::{
-    AccountChange, HallWithWindows, NewHall, NewRegion, NewStaff, create_department, create_hall, create_region,
-    create_staff, find_applicant, get_applicant, lift_rongque_bar, update_staff, add_window,
+    AccountChange, HallWithWindows, NewHall, NewRegion, NewStaff, add_window, create_department,
+    create_hall, create_region, create_staff, find_applicant, get_applicant, lift_rongque_bar,
+    update_staff,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,13 +47,20 @@ pub struct RegionQuery {
 fn prefix(q: &RegionQuery) -> Result<Option<String>, Error> {
     q.region
         .as_deref()
-        .map(|r| RegionCode::parse(r).map(|c| c.prefix().to_string()).map_err(|e| Error::field("region", e.to_string())))
+        .map(|r| {
+            RegionCode::parse(r)
+                .map(|c| c.prefix().to_string())
+                .map_err(|e| Error::field("region", e.to_string()))
+        })
         .transpose()
 }
 
 /// Regions (区划), by code.
 #[utoipa::path(get, path = "/regions", tag = "org", params(RegionQuery), responses((status = 200, body = Vec<Region>)))]
-async fn list_regions(State(s): State<AppState>, ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<Region>>> {
+async fn list_regions(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<Region>>> {
     let p = prefix(&q)?;
     Ok(Json(s.read(move |tx, _| tx.regions(p.as_deref())).await?))
 }
@@ -60,15 +68,27 @@ async fn list_regions(State(s): State<AppState>, ApiQuery(q): ApiQuery<RegionQue
 /// Add a region under an existing one (系统管理员, within their region).
 #[utoipa::path(post, path = "/regions", tag = "org", request_body = NewRegion,
     responses((status = 201, body = Region), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn post_region(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewRegion>) -> ApiResult<(StatusCode, Json<Region>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, _| create_region(tx, &a, &n)).await?)))
+async fn post_region(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(n): ApiJson<NewRegion>,
+) -> ApiResult<(StatusCode, Json<Region>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, _| create_region(tx, &a, &n)).await?),
+    ))
 }
 
 /// Departments (部门), by region.
 #[utoipa::path(get, path = "/departments", tag = "org", params(RegionQuery), responses((status = 200, body = Vec<Department>)))]
-async fn list_departments(State(s): State<AppState>, ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<Department>>> {
+async fn list_departments(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<Department>>> {
     let p = prefix(&q)?;
-    Ok(Json(s.read(move |tx, _| tx.departments(p.as_deref())).await?))
+    Ok(Json(
+        s.read(move |tx, _| tx.departments(p.as_deref())).await?,
+    ))
 }
 
 /// Add a department with its unified social credit code.
@@ -79,12 +99,18 @@ async fn post_department(
     Auth(a): Auth,
     ApiJson(n): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<Department>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, _| create_department(tx, &a, &n)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, _| create_department(tx, &a, &n)).await?),
+    ))
 }
 
 /// Halls (大厅) with their windows, by region.
 #[utoipa::path(get, path = "/halls", tag = "org", params(RegionQuery), responses((status = 200, body = Vec<HallWithWindows>)))]
-async fn list_halls(State(s): State<AppState>, ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<HallWithWindows>>> {
+async fn list_halls(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
+) -> ApiResult<Json<Vec<HallWithWindows>>> {
     let p = prefix(&q)?;
     Ok(Json(
         s.read(move |tx, _| {
@@ -103,8 +129,15 @@ async fn list_halls(State(s): State<AppState>, ApiQuery(q): ApiQuery<RegionQuery
 /// Add a hall and its windows.
 #[utoipa::path(post, path = "/halls", tag = "org", request_body = NewHall,
     responses((status = 201, body = HallWithWindows), (status = 422, body = ErrorBody)))]
-async fn post_hall(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewHall>) -> ApiResult<(StatusCode, Json<HallWithWindows>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, _| create_hall(tx, &a, &n)).await?)))
+async fn post_hall(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(n): ApiJson<NewHall>,
+) -> ApiResult<(StatusCode, Json<HallWithWindows>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, _| create_hall(tx, &a, &n)).await?),
+    ))
 }
 
 /// Add a window to a hall.
@@ -116,14 +149,24 @@ async fn post_window(
     ApiPath(id): ApiPath<i64>,
     ApiJson(w): ApiJson<NewWindow>,
 ) -> ApiResult<(StatusCode, Json<Window>)> {
-    Ok((StatusCode::CREATED, Json(s.write(move |tx, _| add_window(tx, &a, id, &w)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.write(move |tx, _| add_window(tx, &a, id, &w)).await?),
+    ))
 }
 
 /// Staff accounts in the administrator's region.
 #[utoipa::path(get, path = "/accounts", tag = "org", responses((status = 200, body = Vec<AccountView>), (status = 403, body = ErrorBody)))]
-async fn list_accounts(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<Vec<AccountView>>> {
+async fn list_accounts(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+) -> ApiResult<Json<Vec<AccountView>>> {
     a.require(&[tongban_core::actor::Role::SysAdmin])?;
-    let p = a.region.as_ref().map(|r| r.prefix().to_string()).ok_or(Error::forbidden("账号未设置区划范围"))?;
+    let p = a
+        .region
+        .as_ref()
+        .map(|r| r.prefix().to_string())
+        .ok_or(Error::forbidden("账号未设置区划范围"))?;
     let accounts = s.read(move |tx, _| tx.accounts(Some(&p))).await?;
     Ok(Json(accounts.iter().map(AccountView::from).collect()))
 }
@@ -131,13 +174,19 @@ async fn list_accounts(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Js
 /// Add a staff account.
 #[utoipa::path(post, path = "/accounts", tag = "org", request_body = NewStaff,
     responses((status = 201, body = AccountView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn post_account(State(s): State<AppState>, Auth(a): Auth, ApiJson(n): ApiJson<NewStaff>) -> ApiResult<(StatusCode, Json<AccountView>)> {
+async fn post_account(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiJson(n): ApiJson<NewStaff>,
+) -> ApiResult<(StatusCode, Json<AccountView>)> {
     a.require(&[tongban_core::actor::Role::SysAdmin])?;
     if let Err(rule) = check_password(&n.password) {
         return Err(ApiError(Error::field("password", rule)));
     }
     let hash = s.hash_password(n.password.clone()).await?;
-    let acc = s.write(move |tx, env| create_staff(tx, &a, env, &n, &hash)).await?;
+    let acc = s
+        .write(move |tx, env| create_staff(tx, &a, env, &n, &hash))
+        .await?;
     Ok((StatusCode::CREATED, Json(AccountView::from(&acc))))
 }
 
@@ -155,7 +204,9 @@ async fn patch_account(
         Some(p) if check_password(p).is_ok() => Some(s.hash_password(p.clone()).await?),
         _ => None,
     };
-    let acc = s.write(move |tx, _| update_staff(tx, &a, id, &c, hash.as_deref())).await?;
+    let acc = s
+        .write(move |tx, _| update_staff(tx, &a, id, &c, hash.as_deref()))
+        .await?;
     Ok(Json(AccountView::from(&acc)))
 }
 
@@ -175,19 +226,32 @@ async fn find_applicant_handler(
     Auth(a): Auth,
     ApiQuery(q): ApiQuery<ApplicantQuery>,
 ) -> ApiResult<Json<Applicant>> {
-    Ok(Json(s.read(move |tx, _| find_applicant(tx, &a, &q.identifier)).await?))
+    Ok(Json(
+        s.read(move |tx, _| find_applicant(tx, &a, &q.identifier))
+            .await?,
+    ))
 }
 
 /// An applicant (itself, or staff who serve applicants).
 #[utoipa::path(get, path = "/applicants/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Applicant), (status = 404, body = ErrorBody)))]
-async fn get_applicant_handler(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Applicant>> {
+async fn get_applicant_handler(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Applicant>> {
     Ok(Json(s.read(move |tx, _| get_applicant(tx, &a, id)).await?))
 }
 
 /// Lift an applicant's 容缺 bar (系统管理员).
 #[utoipa::path(post, path = "/applicants/{id}/lift-rongque-bar", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Applicant), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn lift_bar(State(s): State<AppState>, Auth(a): Auth, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Applicant>> {
-    Ok(Json(s.write(move |tx, _| lift_rongque_bar(tx, &a, id)).await?))
+async fn lift_bar(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Applicant>> {
+    Ok(Json(
+        s.write(move |tx, _| lift_rongque_bar(tx, &a, id)).await?,
+    ))
 }

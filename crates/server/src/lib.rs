@@ -1,0 +1,4 @@
+//! The `tongban` binary's library half: the demo county (and what tests share with
+//! the binary).
+
+pub mod demo;
