@@ -273,6 +273,7 @@ pub fn application(channel: Channel, rongque: bool) -> Application {
         rongque_due: None,
         submit: true,
         authorization: None,
+        applicant: None,
     }
 }
 

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use tongban_core::actor::{Actor, Role};
 use tongban_core::calendar::Calendar;
 use tongban_core::case::{
-    Action, ApplicantKind, Application, Channel, MaterialInput, MaterialLine,
+    Action, ApplicantInput, ApplicantKind, Application, Channel, MaterialInput, MaterialLine,
 };
 use tongban_core::catalog::{BasicItem, ItemSpec, Requirement};
 use tongban_core::org::{Account, NewDepartment};
 use tongban_core::region::{Region, RegionCode};
 use tongban_core::store::{NewWindow, Tx};
 use tongban_core::usecase::Env;
-use tongban_core::usecase::cases::{ApplicantInput, NewCase, act, receive_case};
+use tongban_core::usecase::cases::{act, receive_case};
 use tongban_core::usecase::catalog::{NewItem, create_basic_item, create_item, publish};
 use tongban_core::usecase::org::{
     NewHall, NewRegion, NewStaff, Registration, create_department, create_hall, create_region,
@@ -70,6 +70,122 @@ struct ItemRow {
     department: String,
     spec: ItemSpec,
 }
+
+/// A demo staff account.
+struct StaffSeed {
+    username: &'static str,
+    name: &'static str,
+    role: Role,
+    department: &'static str,
+    region: Option<&'static str>,
+    /// A window of the 茂南 hall.
+    window: Option<&'static str>,
+    immediate: &'static [&'static str],
+    description: &'static str,
+}
+
+const fn staff(
+    username: &'static str,
+    name: &'static str,
+    role: Role,
+    department: &'static str,
+    description: &'static str,
+) -> StaffSeed {
+    StaffSeed {
+        username,
+        name,
+        role,
+        department,
+        region: None,
+        window: None,
+        immediate: &[],
+        description,
+    }
+}
+
+/// One account per role (DOMAIN §1), in 茂名市 and 茂南区.
+const STAFF: &[StaffSeed] = &[
+    staff(
+        "catalog",
+        "王事项",
+        Role::CatalogAdmin,
+        "city-zwfw",
+        "茂名市政数局 事项管理员",
+    ),
+    StaffSeed {
+        window: Some("综合受理1号窗口"),
+        immediate: &["mn-scjg", "mn-wjj", "mn-zjj", "mn-zrzy", "mn-rsj", "mn-gaj"],
+        ..staff(
+            "clerk",
+            "李晓华",
+            Role::AcceptanceClerk,
+            "mn-zwfw",
+            "茂南区政务服务中心 综合受理1号窗口（即办件已授权）",
+        )
+    },
+    StaffSeed {
+        window: Some("综合出件窗口"),
+        ..staff(
+            "issuer",
+            "陈出件",
+            Role::IssuanceClerk,
+            "mn-zwfw",
+            "茂南区政务服务中心 综合出件窗口",
+        )
+    },
+    staff(
+        "reviewer",
+        "赵审查",
+        Role::DeptReviewer,
+        "mn-scjg",
+        "茂南区市场监管局 审查员",
+    ),
+    staff(
+        "approver",
+        "钱科长",
+        Role::DeptApprover,
+        "mn-scjg",
+        "茂南区市场监管局 审批人",
+    ),
+    staff(
+        "wjj-reviewer",
+        "孙卫健",
+        Role::DeptApprover,
+        "mn-wjj",
+        "茂南区卫健局 审批人",
+    ),
+    staff(
+        "supervisor",
+        "周监察",
+        Role::Supervisor,
+        "city-zwfw",
+        "茂名市 效能监察",
+    ),
+    staff(
+        "operator",
+        "吴话务",
+        Role::HotlineOperator,
+        "city-zwfw",
+        "12345 话务员",
+    ),
+    staff(
+        "unit",
+        "郑承办",
+        Role::HandlingUnit,
+        "mn-wjj",
+        "茂南区卫健局 承办单位",
+    ),
+    StaffSeed {
+        region: Some("440902100218"),
+        ..staff(
+            "agent",
+            "冯代办",
+            Role::Agent,
+            "mn-zwfw",
+            "金塘镇牙象村 代办员",
+        )
+    },
+];
 
 /// A demo account, as printed at start-up.
 #[derive(Debug, Clone)]
@@ -203,141 +319,34 @@ pub fn load(
 
     let hall_mn = "茂名市茂南区政务服务中心";
     let win = |h: &str, w: &str| windows.get(&(h.to_string(), w.to_string())).copied();
-    let staff: Vec<(
-        &str,
-        &str,
-        Role,
-        &str,
-        Option<&str>,
-        Option<i64>,
-        Vec<&str>,
-        &str,
-    )> = vec![
-        (
-            "catalog",
-            "王事项",
-            Role::CatalogAdmin,
-            "city-zwfw",
-            None,
-            None,
-            vec![],
-            "茂名市政数局 事项管理员",
-        ),
-        (
-            "clerk",
-            "李晓华",
-            Role::AcceptanceClerk,
-            "mn-zwfw",
-            None,
-            win(hall_mn, "综合受理1号窗口"),
-            vec!["mn-scjg", "mn-wjj", "mn-zjj", "mn-zrzy", "mn-rsj", "mn-gaj"],
-            "茂南区政务服务中心 综合受理1号窗口（即办件已授权）",
-        ),
-        (
-            "issuer",
-            "陈出件",
-            Role::IssuanceClerk,
-            "mn-zwfw",
-            None,
-            win(hall_mn, "综合出件窗口"),
-            vec![],
-            "茂南区政务服务中心 综合出件窗口",
-        ),
-        (
-            "reviewer",
-            "赵审查",
-            Role::DeptReviewer,
-            "mn-scjg",
-            None,
-            None,
-            vec![],
-            "茂南区市场监管局 审查员",
-        ),
-        (
-            "approver",
-            "钱科长",
-            Role::DeptApprover,
-            "mn-scjg",
-            None,
-            None,
-            vec![],
-            "茂南区市场监管局 审批人",
-        ),
-        (
-            "wjj-reviewer",
-            "孙卫健",
-            Role::DeptApprover,
-            "mn-wjj",
-            None,
-            None,
-            vec![],
-            "茂南区卫健局 审批人",
-        ),
-        (
-            "supervisor",
-            "周监察",
-            Role::Supervisor,
-            "city-zwfw",
-            None,
-            None,
-            vec![],
-            "茂名市 效能监察",
-        ),
-        (
-            "operator",
-            "吴话务",
-            Role::HotlineOperator,
-            "city-zwfw",
-            None,
-            None,
-            vec![],
-            "12345 话务员",
-        ),
-        (
-            "unit",
-            "郑承办",
-            Role::HandlingUnit,
-            "mn-wjj",
-            None,
-            None,
-            vec![],
-            "茂南区卫健局 承办单位",
-        ),
-        (
-            "agent",
-            "冯代办",
-            Role::Agent,
-            "mn-zwfw",
-            Some("440902100218"),
-            None,
-            vec![],
-            "金塘镇牙象村 代办员",
-        ),
-    ];
     let mut by_name = BTreeMap::new();
-    for (username, name, role, d, region, window, imm, description) in staff {
-        let imm: Vec<i64> = imm.iter().map(|k| id_of(k)).collect::<Result<_>>()?;
+    for st in STAFF {
+        let imm: Vec<i64> = st
+            .immediate
+            .iter()
+            .map(|k| id_of(k))
+            .collect::<Result<_>>()?;
         let made = create_staff(
             tx,
             &admin,
             &env,
             &NewStaff {
-                username: username.into(),
-                name: name.into(),
-                role,
-                department_id: id_of(d)?,
-                region: region.map(str::to_string),
-                window_id: window,
+                username: st.username.into(),
+                name: st.name.into(),
+                role: st.role,
+                department_id: id_of(st.department)?,
+                region: st.region.map(str::to_string),
+                window_id: st.window.and_then(|w| win(hall_mn, w)),
                 immediate_departments: imm,
                 password: DEMO_PASSWORD.into(),
             },
             hash,
         )?;
-        by_name.insert(username, made.actor());
+        by_name.insert(st.username, made.actor());
         accounts.push(DemoAccount {
-            username: username.into(),
-            role,
-            description: description.into(),
+            username: st.username.into(),
+            role: st.role,
+            description: st.description.into(),
         });
     }
 
@@ -451,7 +460,7 @@ fn full_application(
     spec: &ItemSpec,
     channel: Channel,
     applicant: ApplicantInput,
-) -> NewCase {
+) -> Application {
     let mut form = BTreeMap::new();
     for f in spec.fields.iter().filter(|f| f.required) {
         let v = match f.kind {
@@ -482,16 +491,14 @@ fn full_application(
             },
         })
         .collect();
-    NewCase {
-        application: Application {
-            item_id,
-            channel,
-            form,
-            materials,
-            rongque_due: None,
-            submit: true,
-            authorization: None,
-        },
+    Application {
+        item_id,
+        channel,
+        form,
+        materials,
+        rongque_due: None,
+        submit: true,
+        authorization: None,
         applicant: Some(applicant),
     }
 }

@@ -6,13 +6,14 @@ use tongban_core::Error;
 use tongban_core::actor::{Actor, Role};
 use tongban_core::calendar::{Calendar, builtin};
 use tongban_core::case::{Action, CaseState, Channel};
+use tongban_core::case::{ApplicantInput, Application};
 use tongban_core::catalog::{BasicItem, ItemType, VersionState};
 use tongban_core::org::{Account, NewDepartment, Session, SessionKind};
 use tongban_core::region::{Region, RegionCode};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, Tx};
 use tongban_core::testing::{application, promised_spec};
 use tongban_core::usecase::Env;
-use tongban_core::usecase::cases::{ApplicantInput, NewCase, act, receive_case};
+use tongban_core::usecase::cases::{act, receive_case};
 use tongban_core::usecase::catalog::{NewItem, create_item, publish};
 use tongban_store::testing::fresh;
 use tongban_store::{Backend, Db};
@@ -154,11 +155,10 @@ fn seed(db: &Db) -> World {
     .unwrap()
 }
 
-fn new_case(item: i64, id_number: &str) -> NewCase {
+fn new_case(item: i64, id_number: &str) -> Application {
     let mut application = application(Channel::Window, false);
     application.item_id = item;
-    NewCase {
-        application,
+    Application {
         applicant: Some(ApplicantInput {
             kind: tongban_core::case::ApplicantKind::Person,
             identifier: id_number.into(),
@@ -166,6 +166,7 @@ fn new_case(item: i64, id_number: &str) -> NewCase {
             phone: "13800138000".into(),
             legal_representative: None,
         }),
+        ..application
     }
 }
 
@@ -348,7 +349,7 @@ fn a_failed_use_case_leaves_nothing_behind(b: Backend) {
         t.db.write_blocking(move |tx| {
             let cal = Calendar::builtin();
             let mut req = new_case(item, "440902199001011234");
-            req.application.materials.clear();
+            req.materials.clear();
             receive_case(
                 tx,
                 &clerk,
@@ -461,7 +462,7 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
                 let cal = Calendar::builtin();
                 let mut req = new_case(item, "11010519491231002X");
                 if i == 30 {
-                    req.application.materials.clear();
+                    req.materials.clear();
                 }
                 receive_case(
                     tx,

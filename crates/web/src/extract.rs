@@ -27,11 +27,14 @@ fn field_error(path: &str, msg: &str) -> Error {
         "缺少必填字段".to_string()
     } else if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or(rest);
-        field = if field.is_empty() {
-            name.to_string()
-        } else {
-            format!("{field}.{name}")
-        };
+        // The path may already end in the unknown key.
+        if field != name && !field.ends_with(&format!(".{name}")) {
+            field = if field.is_empty() {
+                name.to_string()
+            } else {
+                format!("{field}.{name}")
+            };
+        }
         "未知字段".to_string()
     } else if msg.starts_with("unknown variant") {
         let expected = msg.split("expected ").nth(1).unwrap_or("");
@@ -61,6 +64,52 @@ fn field_error(path: &str, msg: &str) -> Error {
     let mut e = FieldErrors::new();
     e.add(field, rule);
     Error::Validation(e)
+}
+
+/// The top-level key (or `key[i]` array element) of `v` that makes `T` fail to parse:
+/// the one whose removal changes the error. Serde reports a bad value as soon as it
+/// meets it, and a missing field only at the end, so taking away an innocent key leaves
+/// the error as it was.
+fn locate<T: DeserializeOwned>(v: &serde_json::Value) -> Option<String> {
+    let err_of = |v: &serde_json::Value| {
+        serde_json::from_value::<T>(v.clone())
+            .err()
+            .map(|e| e.to_string())
+    };
+    let original = err_of(v)?;
+    let obj = v.as_object()?;
+    // A missing field at the root: supplying it (even as null) changes the error.
+    if let Some(rest) = original.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or(rest);
+        let mut with = obj.clone();
+        with.insert(name.to_string(), serde_json::Value::Null);
+        if err_of(&serde_json::Value::Object(with)).as_deref() != Some(original.as_str()) {
+            return None;
+        }
+    }
+    for (k, val) in obj {
+        if k == "action" {
+            continue;
+        }
+        let mut without = obj.clone();
+        without.remove(k);
+        if err_of(&serde_json::Value::Object(without)).as_deref() == Some(original.as_str()) {
+            continue;
+        }
+        if let Some(arr) = val.as_array() {
+            for i in 0..arr.len() {
+                let mut a = arr.clone();
+                a.remove(i);
+                let mut o = obj.clone();
+                o.insert(k.clone(), serde_json::Value::Array(a));
+                if err_of(&serde_json::Value::Object(o)).as_deref() != Some(original.as_str()) {
+                    return Some(format!("{k}[{i}]"));
+                }
+            }
+        }
+        return Some(k.clone());
+    }
+    None
 }
 
 /// A JSON body, parsed with field paths in its errors.
@@ -107,10 +156,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     f.add("body", "JSON 格式错误");
                     return Err(ApiError(Error::Validation(f)).into_response());
                 }
-                Err(
-                    ApiError(field_error(&e.path().to_string(), &inner.to_string()))
-                        .into_response(),
-                )
+                let mut path = e.path().to_string();
+                if path == "." || path.is_empty() {
+                    // Tagged enums (case actions) buffer their content, which loses the
+                    // path: find the culprit by taking keys away.
+                    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+                        && let Some(p) = locate::<T>(&v)
+                    {
+                        path = p;
+                    }
+                }
+                Err(ApiError(field_error(&path, &inner.to_string())).into_response())
             }
         }
     }

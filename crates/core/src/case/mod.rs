@@ -15,7 +15,7 @@ pub use action::{Action, ActionKind, MaterialInput, MaterialLine};
 pub use clock::{Clock, ClockKind, Clocks, Warning};
 pub use model::*;
 pub use number::CaseNumber;
-pub use receive::{Application, receive};
+pub use receive::{ApplicantInput, Application, receive};
 pub use rules::{authorize, can_see, next_state};
 pub use state::{CaseState, Channel};
 pub use transition::{Ctx, Effect, Transition, apply, available_actions};

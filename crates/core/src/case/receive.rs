@@ -10,7 +10,8 @@ use super::application::{
 };
 use super::clock::{Clock, Clocks};
 use super::model::{
-    AgentRef, ApplicantRef, Case, Commitment, CommitmentStatus, Event, MaterialStatus,
+    AgentRef, ApplicantKind, ApplicantRef, Case, Commitment, CommitmentStatus, Event,
+    MaterialStatus,
 };
 use super::number::CaseNumber;
 use super::state::{CaseState, Channel};
@@ -44,6 +45,26 @@ pub struct Application {
     /// Agent applications: the written authorization's reference (委托书编号).
     #[serde(default)]
     pub authorization: Option<String>,
+    /// Window, post and agent applications: who applies, as checked against their
+    /// documents. Online it is the signed-in applicant, and this must be absent.
+    #[serde(default)]
+    pub applicant: Option<ApplicantInput>,
+}
+
+/// The applicant as the clerk (or agent) identifies them at the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApplicantInput {
+    /// Person or enterprise.
+    pub kind: ApplicantKind,
+    /// ID number (persons) or credit code (enterprises), as checked against the document.
+    pub identifier: String,
+    /// Name as on the document.
+    pub name: String,
+    /// Contact phone.
+    pub phone: String,
+    /// 法定代表人 (enterprises).
+    #[serde(default)]
+    pub legal_representative: Option<String>,
 }
 
 fn yes() -> bool {

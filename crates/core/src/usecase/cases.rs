@@ -5,41 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::{Env, text};
 use crate::actor::{Actor, Role};
 use crate::case::{
-    Action, ActionKind, ApplicantKind, Application, Case, CaseNumber, CaseState, Channel, Ctx,
-    Effect, Event, Warning, apply, available_actions, can_see, receive,
+    Action, ActionKind, ApplicantInput, ApplicantKind, Application, Case, CaseNumber, CaseState,
+    Channel, Ctx, Effect, Event, Warning, apply, available_actions, can_see, receive,
 };
 use crate::catalog::ItemSpec;
 use crate::error::{Error, FieldErrors, Result};
 use crate::identity::{CreditCode, IdNumber, Phone, mask_name};
 use crate::org::{Applicant, RongqueBar};
 use crate::store::{CaseFilter, CaseOrder, CaseScope, CaseSummary, Tx};
-
-/// The applicant as the clerk (or agent) identifies them at the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ApplicantInput {
-    /// Person or enterprise.
-    pub kind: ApplicantKind,
-    /// ID number (persons) or credit code (enterprises), as checked against the document.
-    pub identifier: String,
-    /// Name as on the document.
-    pub name: String,
-    /// Contact phone.
-    pub phone: String,
-    /// 法定代表人 (enterprises).
-    #[serde(default)]
-    pub legal_representative: Option<String>,
-}
-
-/// A new case: the application, and (window, post, agent) who applies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct NewCase {
-    /// The application.
-    #[serde(flatten)]
-    pub application: Application,
-    /// Required at the window, by post and for agents; online it is the signed-in applicant.
-    #[serde(default)]
-    pub applicant: Option<ApplicantInput>,
-}
 
 /// Find or register the applicant a clerk or agent identified.
 fn resolve_applicant(
@@ -127,8 +100,7 @@ fn spec_of(tx: &mut dyn Tx, item_id: i64, version: u32) -> Result<ItemSpec> {
 }
 
 /// 收件 — create a case (at a window, by post, online or by an agent).
-pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, req: &NewCase) -> Result<Case> {
-    let app = &req.application;
+pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application) -> Result<Case> {
     let item = tx
         .item(app.item_id)?
         .ok_or(Error::NotFound { entity: "事项" })?;
@@ -143,7 +115,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, req: &NewCase) ->
     let mut e = FieldErrors::new();
     let applicant = match app.channel {
         Channel::Online => {
-            if req.applicant.is_some() {
+            if app.applicant.is_some() {
                 e.add("applicant", "网上申请以登录的申请人办理，无需填写申请人");
             }
             match actor.applicant_id {
@@ -155,7 +127,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, req: &NewCase) ->
             if !matches!(actor.role, Role::AcceptanceClerk | Role::Agent) {
                 return Err(Error::forbidden("只有综合受理窗口或代办员可以代为收件"));
             }
-            match &req.applicant {
+            match &app.applicant {
                 Some(input) => resolve_applicant(tx, env, input, &mut e)?,
                 None => {
                     e.add("applicant", "须核验并填写申请人身份信息");

@@ -77,9 +77,7 @@ impl Resp {
 
 pub struct TestApp {
     pub router: Router,
-    pub state: AppState,
     pub clock: Arc<ManualClock>,
-    pub backend: Backend,
     pub db: TestDb,
 }
 
@@ -119,10 +117,8 @@ impl TestApp {
             .expect("demo loads");
         let state = AppState::new(db.db.clone(), clock.clone(), settings).expect("state");
         Some(TestApp {
-            router: tongban_web::app(state.clone()),
-            state,
+            router: tongban_web::app(state),
             clock,
-            backend,
             db,
         })
     }

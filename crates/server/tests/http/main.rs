@@ -1,4 +1,9 @@
 //! The HTTP suite: the whole application in-process, on SQLite and on PostgreSQL.
 
 mod app;
+mod auth;
+mod calendar;
+mod catalog;
 mod flows;
+mod input;
+mod scope;

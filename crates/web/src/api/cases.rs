@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tongban_core::case::{Action, Event};
+use tongban_core::case::{Action, Application, Event};
 use tongban_core::usecase::cases::{
-    CasePage, CaseQuery, CaseView, NewCase, act, case_events, get_case, get_case_by_number,
-    list_cases, receive_case, view,
+    CasePage, CaseQuery, CaseView, act, case_events, get_case, get_case_by_number, list_cases,
+    receive_case, view,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,12 +29,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// 收件: a clerk receives at the window or by post (applicant identified), an applicant
 /// applies online, an agent applies for a resident.
-#[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCase,
+#[utoipa::path(post, path = "/cases", tag = "cases", request_body = Application,
     responses((status = 201, body = CaseView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn post(
     State(s): State<AppState>,
     Auth(a): Auth,
-    ApiJson(n): ApiJson<NewCase>,
+    ApiJson(n): ApiJson<Application>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let yellow = s.settings.yellow_days;
     let v = s

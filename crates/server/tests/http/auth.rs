@@ -1,0 +1,131 @@
+//! Signing in: throttling, cookies with CSRF, registration.
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use chrono::Duration;
+use serde_json::json;
+
+use crate::app::*;
+use crate::both;
+
+both!(
+    repeated_wrong_passwords_are_throttled_then_forgiven,
+    |app: TestApp| async move {
+        let login = |pw: &'static str| {
+            let app = &app;
+            async move {
+                app.req(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    None,
+                    Some(json!({"username": "clerk", "password": pw, "kind": "bearer"})),
+                )
+                .await
+            }
+        };
+        for _ in 0..5 {
+            let r = login("wrong-password-1").await;
+            assert_eq!((r.status.as_u16(), r.code()), (401, "unauthenticated"));
+        }
+        // The sixth try is refused even with the right password, with Retry-After.
+        let r = login(PW).await;
+        assert_eq!((r.status.as_u16(), r.code()), (429, "too_many_attempts"));
+        let retry: i64 = r.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry));
+        // Unknown names fail the same way.
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "nobody", "password": PW})),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        // Fifteen minutes later the right password works again.
+        app.clock.advance(Duration::minutes(16));
+        let r = login(PW).await;
+        assert_eq!(r.status, 200);
+    }
+);
+
+both!(
+    cookie_sessions_need_the_csrf_token_to_change_anything,
+    |app: TestApp| async move {
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "reviewer", "password": PW})),
+            )
+            .await;
+        let body = r.clone().expect(200);
+        assert!(
+            body.get("token").is_none(),
+            "a cookie session's token is not in the body"
+        );
+        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        let pair = cookie.split(';').next().unwrap().to_string();
+        let csrf = body["csrf"].as_str().unwrap().to_string();
+        let get = Request::builder()
+            .uri("/api/v1/cases")
+            .header(header::COOKIE, &pair)
+            .body(Body::empty())
+            .unwrap();
+        app.send(get).await.expect(200);
+        let post = |with_csrf: bool| {
+            let mut b = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/cases/1/actions")
+                .header(header::COOKIE, &pair)
+                .header(header::CONTENT_TYPE, "application/json");
+            if with_csrf {
+                b = b.header("x-csrf-token", &csrf);
+            }
+            b.body(Body::from(json!({"action": "accept"}).to_string()))
+                .unwrap()
+        };
+        let r = app.send(post(false)).await;
+        assert_eq!((r.status.as_u16(), r.code()), (403, "forbidden"));
+        let r = app.send(post(true)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);
+
+both!(
+    applicants_register_with_a_valid_id_number_once,
+    |app: TestApp| async move {
+        let reg = |body: serde_json::Value| {
+            app.req(Method::POST, "/api/v1/auth/register", None, Some(body))
+        };
+        let r = reg(json!({"kind": "person", "identifier": "440902199001011235", "name": "王芳", "phone": "13800000000", "password": PW})).await;
+        assert_eq!(r.fields(), ["identifier"]);
+        let r = reg(json!({"kind": "person", "identifier": "440902203001011230", "name": "王芳", "phone": "13800000000", "password": PW})).await;
+        assert_eq!(r.fields(), ["identifier"], "a birth date in the future");
+        let r = reg(json!({"kind": "person", "identifier": "11010519491231002X", "name": "王芳", "phone": "13800000000", "password": "short"})).await;
+        assert_eq!(r.fields(), ["password"]);
+        let r = reg(json!({"kind": "enterprise", "identifier": "91350100M000100Y43", "name": "某公司", "phone": "13800000000", "password": PW})).await;
+        assert_eq!(r.fields(), ["legal_representative"]);
+        let ok = json!({"kind": "person", "identifier": "11010519491231002x", "name": "王芳", "phone": "13800000000", "password": PW});
+        let r = reg(ok.clone()).await.expect(201);
+        assert_eq!(r["account"]["username"], "11010519491231002X");
+        assert_eq!(r["account"]["role"], "applicant");
+        assert_eq!(reg(ok).await.status, 409);
+        // Signing in with a lowercase x works.
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "11010519491231002x", "password": PW})),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
+);

@@ -1,0 +1,181 @@
+//! The working-day calendar over HTTP and on the command line.
+
+use axum::http::Method;
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+
+use crate::app::*;
+use crate::both;
+
+both!(
+    deadlines_follow_the_state_council_notices,
+    |app: TestApp| async move {
+        let q =
+            |from: &str, n: u32| format!("/api/v1/calendar/deadline?from={from}&working_days={n}");
+        let r = app
+            .req(Method::GET, &q("2026-09-30", 3), None, None)
+            .await
+            .expect(200);
+        assert_eq!(r, json!({"deadline": "2026-10-10", "provisional": false}));
+        let r = app
+            .req(Method::GET, &q("2026-02-13", 2), None, None)
+            .await
+            .expect(200);
+        assert_eq!(r["deadline"], "2026-02-24");
+        let r = app
+            .req(Method::GET, &q("2026-12-30", 2), None, None)
+            .await
+            .expect(200);
+        assert_eq!(r, json!({"deadline": "2027-01-01", "provisional": true}));
+        let y = app
+            .req(Method::GET, "/api/v1/calendar/2026", None, None)
+            .await
+            .expect(200);
+        assert_eq!(y["official"], true);
+        assert!(
+            y["source"]
+                .as_str()
+                .unwrap()
+                .contains("2026年部分节假日安排")
+        );
+        let y = app
+            .req(Method::GET, "/api/v1/calendar/2027", None, None)
+            .await
+            .expect(200);
+        assert_eq!(
+            (y["official"].as_bool(), y["working_days"].as_u64()),
+            (Some(false), Some(261))
+        );
+    }
+);
+
+both!(
+    loading_a_new_year_recomputes_open_cases_with_provisional_deadlines,
+    |app: TestApp| async move {
+        // Received on Thursday 31 December 2026: acceptance deadline in 2027 → provisional.
+        app.clock
+            .set(Utc.with_ymd_and_hms(2026, 12, 31, 1, 0, 0).unwrap());
+        let admin = app.login("admin").await;
+        let clerk = app.login("clerk").await;
+        let reviewer = app.login("reviewer").await;
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let mut body = app.full_application(food, "window").await;
+        body["applicant"] = enterprise();
+        let c = app.post("/api/v1/cases", &clerk, body).await.expect(201);
+        let case = c["id"].as_i64().unwrap();
+        assert_eq!(c["clocks"]["acceptance"]["deadline"], "2027-01-04");
+        assert_eq!(c["clocks"]["acceptance"]["provisional"], true);
+        let list = app
+            .get("/api/v1/cases?state=received", &reviewer)
+            .await
+            .expect(200);
+        let row = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == case)
+            .unwrap()
+            .clone();
+        assert_eq!(row["due_provisional"], true);
+
+        // The 2027 notice: New Year's Day 1–3 January, and (for this test) Monday 4 January off too.
+        let year = json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
+                     {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
+        "adjusted_workdays": [{"date": "2027-01-09", "name": "元旦"}]});
+        let r = app
+            .req(
+                Method::PUT,
+                "/api/v1/calendar/2027",
+                Some(&admin),
+                Some(year.clone()),
+            )
+            .await
+            .expect(200);
+        assert_eq!(r["cases_recomputed"], 1);
+        let c = app
+            .get(&format!("/api/v1/cases/{case}"), &reviewer)
+            .await
+            .expect(200);
+        assert_eq!(c["clocks"]["acceptance"]["deadline"], "2027-01-06");
+        assert_eq!(c["clocks"]["acceptance"]["provisional"], false);
+        let events = app
+            .get(&format!("/api/v1/cases/{case}/events"), &reviewer)
+            .await
+            .expect(200);
+        assert_eq!(
+            events.as_array().unwrap().last().unwrap()["action"],
+            "recompute_deadlines"
+        );
+        // The API answers with the new year at once.
+        let r = app
+            .req(
+                Method::GET,
+                "/api/v1/calendar/deadline?from=2026-12-31&working_days=1",
+                None,
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(r, json!({"deadline": "2027-01-05", "provisional": false}));
+        let y = app
+            .req(Method::GET, "/api/v1/calendar/2027", None, None)
+            .await
+            .expect(200);
+        assert_eq!(y["official"], true);
+        // Saving the same year again changes no case.
+        let r = app
+            .req(
+                Method::PUT,
+                "/api/v1/calendar/2027",
+                Some(&admin),
+                Some(year),
+            )
+            .await
+            .expect(200);
+        assert_eq!(r["cases_recomputed"], 0);
+    }
+);
+
+#[test]
+fn the_command_line_prints_the_deadline() {
+    let dir = tempfile_dir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["calendar", "deadline", "2026-09-30", "3"])
+        .env(
+            "TONGBAN_DATABASE_URL",
+            format!("sqlite://{}/cli.db", dir.display()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2026-10-10");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["calendar", "deadline", "2026-12-30", "2"])
+        .env(
+            "TONGBAN_DATABASE_URL",
+            format!("sqlite://{}/cli.db", dir.display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2027-01-01");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("暂定"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["calendar", "deadline", "2026-02-30", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tongban-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
