@@ -45,6 +45,8 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
         .route("/healthz", get(|| async { "ok" }))
+        // Until the pages arrive, the front door is the API's documentation.
+        .route("/", get(|| async { axum::response::Redirect::temporary("/api/v1/docs/") }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "404").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http())
