@@ -150,12 +150,20 @@ pub struct NewWindow {
 
 /// One transaction against the store: every part of the contract.
 pub trait Tx:
-    OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore
+    OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + JobStore
 {
 }
 
-impl<T: OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + ?Sized>
-    Tx for T
+impl<
+    T: OrgStore
+        + ApplicantStore
+        + AuthStore
+        + CatalogStore
+        + CalendarStore
+        + CaseStore
+        + JobStore
+        + ?Sized,
+> Tx for T
 {
 }
 
@@ -268,6 +276,9 @@ pub trait CalendarStore {
     fn calendar_years(&mut self) -> Result<Vec<CalendarYear>>;
     /// Insert or replace a year.
     fn save_calendar_year(&mut self, y: &CalendarYear, by: i64, at: DateTime<Utc>) -> Result<()>;
+    /// A value that changes whenever a year is saved (each server compares it with the
+    /// calendar it holds, to reload when another server changed it).
+    fn calendar_revision(&mut self) -> Result<(i64, i64)>;
 }
 
 /// Cases and their events.
@@ -299,4 +310,28 @@ pub trait CaseStore {
     ) -> Result<Vec<i64>>;
     /// Ids of open cases with an open 容缺 commitment due before `day`.
     fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> Result<Vec<i64>>;
+}
+
+/// Leases over periodic jobs, so that several servers on one database run each job
+/// once per period: whoever takes a job's lease runs it; a server that dies holding one
+/// loses it when it expires, and another takes over.
+pub trait JobStore {
+    /// Take `job`'s lease for `owner` until `until`, if the job is due (its next run is
+    /// at or before `now`) and nobody holds a live lease. True when taken.
+    fn take_lease(
+        &mut self,
+        job: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Give the lease back after a run: the job is next due at `next_run`.
+    fn release_lease(
+        &mut self,
+        job: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        next_run: DateTime<Utc>,
+        note: &str,
+    ) -> Result<()>;
 }

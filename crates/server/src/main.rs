@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use tongban::demo;
 use tongban_core::calendar::{Calendar, builtin};
-use tongban_store::{Db, DbUrl};
+use tongban_store::{Db, DbUrl, Options};
 use tongban_web::auth::PasswordCost;
 use tongban_web::clock::{Clock, SystemClock};
 use tongban_web::{AppState, Settings};
@@ -28,6 +28,13 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// PostgreSQL connections per server.
+    #[arg(long, env = "TONGBAN_PG_POOL", default_value_t = 16, global = true)]
+    pg_pool: usize,
+    /// For PostgreSQL-compatible distributed engines (CockroachDB, YugabyteDB): no table
+    /// lock in migrations (run `tongban migrate` once first) and no COLLATE "C".
+    #[arg(long, env = "TONGBAN_PORTABLE_SQL", global = true)]
+    portable_sql: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,7 +69,7 @@ struct ServeArgs {
     /// Take client addresses from X-Forwarded-For (behind a trusted proxy).
     #[arg(long, env = "TONGBAN_TRUST_PROXY")]
     trust_proxy: bool,
-    /// Seconds between background sweeps.
+    /// Seconds between runs of each background job (shared by all servers on the database).
     #[arg(long, env = "TONGBAN_JOBS_EVERY", default_value_t = 300)]
     jobs_every: u64,
 }
@@ -78,9 +85,10 @@ enum CalendarCmd {
     },
 }
 
-fn open(url: &str) -> anyhow::Result<Db> {
+fn open(url: &str, options: &Options) -> anyhow::Result<Db> {
     let url = DbUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = Db::open(&url).map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let db =
+        Db::open_with(&url, options).map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
     // The calendar ships with the State Council's notices; load them into a new database.
     db.write_blocking(|tx| {
         if tx.calendar_years()?.is_empty() {
@@ -102,9 +110,13 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let options = Options {
+        pool_size: cli.pg_pool.max(1),
+        portable_sql: cli.portable_sql,
+    };
     match cli.command {
         Command::Migrate => {
-            open(&cli.database_url)?;
+            open(&cli.database_url, &options)?;
             println!(
                 "数据库已是最新结构 (schema up to date): {}",
                 redact(&cli.database_url)
@@ -114,7 +126,7 @@ fn main() -> anyhow::Result<()> {
         Command::Calendar {
             q: CalendarCmd::Deadline { date, working_days },
         } => {
-            let db = open(&cli.database_url)?;
+            let db = open(&cli.database_url, &options)?;
             let years = db
                 .read_blocking(|tx| tx.calendar_years())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -131,7 +143,7 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(serve(cli.database_url, args))
+            rt.block_on(serve(cli.database_url, options, args))
         }
     }
 }
@@ -150,9 +162,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(database_url: String, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyhow::Result<()> {
     let url = database_url.clone();
-    let db = tokio::task::spawn_blocking(move || open(&url)).await??;
+    let db = tokio::task::spawn_blocking(move || open(&url, &options)).await??;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = Settings {
         yellow_days: args.yellow_days,

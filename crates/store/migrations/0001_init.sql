@@ -173,9 +173,12 @@ CREATE TABLE cases (
     created_at      BIGINT NOT NULL,
     updated_at      BIGINT NOT NULL,
     version         BIGINT NOT NULL,
-    data            TEXT NOT NULL,
-    CONSTRAINT cases_number_key UNIQUE (number)
+    data            TEXT NOT NULL
 );
+-- Case numbers are unique by construction (region, day and the serial above); no
+-- UNIQUE constraint, so that the table can be distributed by id (a distributed engine
+-- accepts unique keys only when they contain the distribution column).
+CREATE INDEX cases_number ON cases (number);
 CREATE INDEX cases_department_due ON cases (department_id, due_sort, id);
 CREATE INDEX cases_region_due ON cases (region, due_sort, id);
 CREATE INDEX cases_applicant ON cases (applicant_id, created_at, id);
@@ -198,4 +201,15 @@ CREATE TABLE case_events (
     reason     TEXT,
     data       TEXT NOT NULL,
     PRIMARY KEY (case_id, seq)
+);
+
+-- Leases over periodic jobs: several servers on one database run each job once per
+-- period (see JobStore). Instants in milliseconds; 0 = never.
+CREATE TABLE job_leases (
+    name        {{CODE}} PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    lease_until BIGINT NOT NULL,
+    next_run_at BIGINT NOT NULL,
+    last_run_at BIGINT,
+    last_note   TEXT NOT NULL
 );

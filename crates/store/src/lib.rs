@@ -56,6 +56,25 @@ impl DbUrl {
     }
 }
 
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// PostgreSQL connections per server.
+    pub pool_size: usize,
+    /// For PostgreSQL-compatible distributed engines: no table lock in migrations, no
+    /// `COLLATE "C"` in the DDL.
+    pub portable_sql: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pool_size: 16,
+            portable_sql: false,
+        }
+    }
+}
+
 enum Inner {
     Sqlite(SqliteDb),
     Postgres(Arc<postgres::PgPool>),
@@ -70,9 +89,16 @@ pub struct Db {
 impl Db {
     /// Open the database, creating and migrating it as needed.
     pub fn open(url: &DbUrl) -> Result<Db> {
+        Db::open_with(url, &Options::default())
+    }
+
+    /// Open with options.
+    pub fn open_with(url: &DbUrl, o: &Options) -> Result<Db> {
         let inner = match url {
             DbUrl::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
-            DbUrl::Postgres(u) => Inner::Postgres(off_runtime(|| postgres::PgPool::open(u, 16))?),
+            DbUrl::Postgres(u) => Inner::Postgres(off_runtime(|| {
+                postgres::PgPool::open(u, o.pool_size, o.portable_sql)
+            })?),
         };
         Ok(Db {
             inner: Arc::new(inner),

@@ -232,7 +232,7 @@ pub struct PgPool {
 
 impl PgPool {
     /// Connect once (to fail early), run migrations.
-    pub fn open(url: &str, max: usize) -> Result<Arc<PgPool>, Error> {
+    pub fn open(url: &str, max: usize, portable_sql: bool) -> Result<Arc<PgPool>, Error> {
         let pool = Arc::new(PgPool {
             url: url.to_string(),
             idle: Mutex::new(Vec::new()),
@@ -241,7 +241,7 @@ impl PgPool {
             max: max.max(1),
         });
         let mut c = pool.connect()?;
-        crate::migrate::run(&mut c)?;
+        crate::migrate::run(&mut c, portable_sql)?;
         pool.put(c);
         *pool
             .open
@@ -251,7 +251,11 @@ impl PgPool {
     }
 
     fn connect(&self) -> Result<PgConn, Error> {
-        let client = Client::connect(&self.url, NoTls).map_err(map_err)?;
+        let mut client = Client::connect(&self.url, NoTls).map_err(map_err)?;
+        // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
+        client
+            .batch_execute("SET client_min_messages TO WARNING")
+            .map_err(map_err)?;
         Ok(PgConn {
             client,
             statements: HashMap::new(),

@@ -150,7 +150,7 @@ impl SqliteDb {
                 .map_err(|e| Error::Store(format!("creating {}: {e}", dir.display())))?;
         }
         let mut conn = SqliteConn(open_conn(path, false)?);
-        crate::migrate::run(&mut conn)?;
+        crate::migrate::run(&mut conn, false)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let thread = std::thread::Builder::new()
             .name("tongban-sqlite-writer".into())

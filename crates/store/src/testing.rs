@@ -18,6 +18,18 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Another handle on the same database, as a second server process would open.
+    /// (The first handle owns the SQLite file's directory; keep it alive.)
+    pub fn another_handle(&self) -> TestDb {
+        TestDb {
+            db: Db::open(&self.url).expect("open a second handle"),
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh, migrated database on `backend`; `None` when PostgreSQL is not available

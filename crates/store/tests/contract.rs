@@ -512,3 +512,39 @@ async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     numbers.dedup();
     assert_eq!(numbers.len(), 59);
 }
+
+/// The portable DDL (for distributed engines) migrates and works on PostgreSQL too.
+#[test]
+fn the_portable_schema_works_on_postgres() {
+    let Some(url) = tongban_store::testing::postgres_url() else {
+        return;
+    };
+    let db = Db::open_with(
+        &url,
+        &tongban_store::Options {
+            pool_size: 2,
+            portable_sql: true,
+        },
+    )
+    .unwrap();
+    let w = seed(&db);
+    let id = receive(&db, &w, 0);
+    let found = db
+        .read_blocking(|tx| {
+            tx.cases(&CaseFilter {
+                scope: CaseScope::RegionPrefix("4409".into()),
+                states: vec![],
+                item_id: None,
+                department_id: None,
+                due_before: None,
+                due_after: None,
+                rongque_due_before: None,
+                number: None,
+                order: CaseOrder::Due,
+                after: None,
+                limit: 10,
+            })
+        })
+        .unwrap();
+    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [id]);
+}

@@ -17,7 +17,8 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         // Milliseconds: what the database keeps, so that a stored instant reads back equal.
-        chrono::DurationRound::duration_trunc(Utc::now(), Duration::milliseconds(1)).unwrap_or_else(|_| Utc::now())
+        chrono::DurationRound::duration_trunc(Utc::now(), Duration::milliseconds(1))
+            .unwrap_or_else(|_| Utc::now())
     }
 }
 

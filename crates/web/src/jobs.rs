@@ -1,11 +1,22 @@
-//! Background work: the sweeps run every few minutes by each server.
+//! Background work, safe with several servers on one database.
 //!
-//! On SQLite there is one server process. On PostgreSQL several may share the
-//! database; a sweep's writes are idempotent per case (a breach is recorded once: the
-//! second attempt finds the commitment already breached and skips it).
+//! Every tick, each server
+//! 1. reloads the working-day calendar if another server changed it (it compares the
+//!    database's calendar revision with the one it holds), and
+//! 2. for each periodic job, tries to take the job's lease ([`JobStore`]); only the
+//!    server that gets it runs the job, then gives the lease back with the job's next
+//!    due time. A server that dies holding a lease loses it when the lease expires, so a
+//!    job is never lost; and because the next due time is shared, it is not run twice in
+//!    one period. The jobs themselves are idempotent besides (a breach is recorded only
+//!    for a commitment still open), so even an expired lease taken over mid-run cannot
+//!    record anything twice.
+//!
+//! [`JobStore`]: tongban_core::store::JobStore
 
 use std::time::Duration;
 
+use chrono::Duration as Span;
+use serde::Serialize;
 use tongban_core::Result;
 use tongban_core::usecase::jobs::{SweepReport, sweep_rongque};
 
@@ -13,8 +24,23 @@ use crate::state::AppState;
 
 /// Cases handled per sweep transaction.
 const BATCH: u32 = 200;
+/// The 容缺 sweep's job name.
+pub const RONGQUE_SWEEP: &str = "rongque_sweep";
+/// How long a lease lasts: longer than any run.
+pub const LEASE: Span = Span::minutes(10);
 
-/// Run every sweep once, until nothing is left.
+/// What one tick did on this server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tick {
+    /// The calendar was reloaded.
+    pub calendar_reloaded: bool,
+    /// Jobs this server ran (it held their lease).
+    pub ran: Vec<String>,
+    /// Breaches recorded by the 容缺 sweep.
+    pub breaches: u32,
+}
+
+/// Run every sweep once, now, on this server (administrators' "run now"; no lease).
 pub async fn run_once(s: &AppState) -> Result<SweepReport> {
     let mut total = SweepReport::default();
     loop {
@@ -26,17 +52,69 @@ pub async fn run_once(s: &AppState) -> Result<SweepReport> {
     }
 }
 
-/// Run the sweeps every `every` until the process ends.
+/// One tick of the background loop for the server `node`; jobs are next due `every`
+/// after they ran.
+pub async fn tick(s: &AppState, node: &str, every: Span) -> Result<Tick> {
+    let mut t = Tick {
+        calendar_reloaded: s.refresh_calendar().await?,
+        ..Tick::default()
+    };
+    let owner = node.to_string();
+    let taken = s
+        .write(move |tx, env| tx.take_lease(RONGQUE_SWEEP, &owner, env.now, env.now + LEASE))
+        .await?;
+    if taken {
+        let result = run_once(s).await;
+        let note = match &result {
+            Ok(r) => format!("breaches={}", r.breaches),
+            Err(e) => format!("failed: {e}"),
+        };
+        let owner = node.to_string();
+        s.write(move |tx, env| {
+            tx.release_lease(RONGQUE_SWEEP, &owner, env.now, env.now + every, &note)
+        })
+        .await?;
+        t.breaches = result?.breaches;
+        t.ran.push(RONGQUE_SWEEP.to_string());
+    }
+    Ok(t)
+}
+
+/// A name for this server process, unique among the servers sharing a database.
+pub fn node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() {
+        "node".to_string()
+    } else {
+        host
+    };
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        &crate::auth::new_token()[..8]
+    )
+}
+
+/// How often a server ticks (and so how soon it sees another server's calendar change).
+pub const TICK: Duration = Duration::from_secs(30);
+
+/// Tick until the process ends; jobs are due every `every`.
 pub fn spawn(s: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    let node = node_name();
+    let period = Span::from_std(every).unwrap_or(Span::minutes(5));
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut interval = tokio::time::interval(TICK.min(every));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            match run_once(&s).await {
-                Ok(r) if r.breaches > 0 => tracing::info!(breaches = r.breaches, "rongque sweep"),
+            interval.tick().await;
+            match tick(&s, &node, period).await {
+                Ok(t) if t.breaches > 0 || t.calendar_reloaded => {
+                    tracing::info!(node = %node, breaches = t.breaches, calendar_reloaded = t.calendar_reloaded, "background tick")
+                }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "sweep failed"),
+                Err(e) => tracing::error!(node = %node, error = %e, "background tick failed"),
             }
         }
     })

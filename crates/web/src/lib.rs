@@ -46,7 +46,10 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
         .route("/healthz", get(|| async { "ok" }))
         // Until the pages arrive, the front door is the API's documentation.
-        .route("/", get(|| async { axum::response::Redirect::temporary("/api/v1/docs/") }))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/api/v1/docs/") }),
+        )
         .fallback(|| async { (StatusCode::NOT_FOUND, "404").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http())

@@ -45,17 +45,21 @@ pub struct AppState {
     /// Settings.
     pub settings: Arc<Settings>,
     calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// The database's calendar revision the calendar above was built from.
+    calendar_revision: Arc<std::sync::Mutex<(i64, i64)>>,
 }
 
 impl AppState {
     /// State over a database, with the calendar loaded from it.
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Result<AppState> {
-        let years = db.read_blocking(|tx| tx.calendar_years())?;
+        let (revision, years) =
+            db.read_blocking(|tx| Ok((tx.calendar_revision()?, tx.calendar_years()?)))?;
         Ok(AppState {
             db,
             clock,
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
+            calendar_revision: Arc::new(std::sync::Mutex::new(revision)),
         })
     }
 
@@ -75,11 +79,27 @@ impl AppState {
         }
     }
 
-    /// Reload the calendar from the database (another node may have changed it).
-    pub async fn reload_calendar(&self) -> Result<()> {
-        let years = self.db.read(|tx| tx.calendar_years()).await?;
+    /// Reload the calendar if the database's differs from the one in force (another
+    /// server may have loaded a year). True when it was reloaded.
+    pub async fn refresh_calendar(&self) -> Result<bool> {
+        let held = *self
+            .calendar_revision
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = self.db.read(|tx| tx.calendar_revision()).await?;
+        if now == held {
+            return Ok(false);
+        }
+        let (revision, years) = self
+            .db
+            .read(|tx| Ok((tx.calendar_revision()?, tx.calendar_years()?)))
+            .await?;
         self.set_calendar(Calendar::new(&years));
-        Ok(())
+        *self
+            .calendar_revision
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = revision;
+        Ok(true)
     }
 
     /// Run a use case in a write transaction, with the time and calendar of now.

@@ -77,6 +77,7 @@ impl Resp {
 
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub db: TestDb,
 }
@@ -117,10 +118,31 @@ impl TestApp {
             .expect("demo loads");
         let state = AppState::new(db.db.clone(), clock.clone(), settings).expect("state");
         Some(TestApp {
-            router: tongban_web::app(state),
+            router: tongban_web::app(state.clone()),
+            state,
             clock,
             db,
         })
+    }
+
+    /// A second server on the same database, sharing the clock (as a second
+    /// `tongban serve` behind the same load balancer would share the time).
+    pub fn second_node(&self) -> TestApp {
+        let db = self.db.another_handle();
+        let settings = Settings {
+            password_cost: PasswordCost {
+                memory_kib: 64,
+                iterations: 1,
+            },
+            ..Settings::default()
+        };
+        let state = AppState::new(db.db.clone(), self.clock.clone(), settings).expect("state");
+        TestApp {
+            router: tongban_web::app(state.clone()),
+            state,
+            clock: self.clock.clone(),
+            db,
+        }
     }
 
     /// Send a request.

@@ -130,20 +130,50 @@ both!(
     }
 );
 
-both!(the_openapi_description_and_its_browser_are_served, |app: TestApp| async move {
-    let r = app.req(Method::GET, "/api/v1/openapi.json", None, None).await.expect(200);
-    assert_eq!(r["openapi"], "3.1.0");
-    let paths = r["paths"].as_object().unwrap();
-    for p in ["/cases", "/cases/{id}/actions", "/calendar/deadline", "/items/{id}/publish", "/auth/login", "/accounts/{id}"] {
-        assert!(paths.contains_key(p), "{p} missing from the OpenAPI description");
+both!(
+    the_openapi_description_and_its_browser_are_served,
+    |app: TestApp| async move {
+        let r = app
+            .req(Method::GET, "/api/v1/openapi.json", None, None)
+            .await
+            .expect(200);
+        assert_eq!(r["openapi"], "3.1.0");
+        let paths = r["paths"].as_object().unwrap();
+        for p in [
+            "/cases",
+            "/cases/{id}/actions",
+            "/calendar/deadline",
+            "/items/{id}/publish",
+            "/auth/login",
+            "/accounts/{id}",
+        ] {
+            assert!(
+                paths.contains_key(p),
+                "{p} missing from the OpenAPI description"
+            );
+        }
+        // The action body documents every action.
+        let schema = serde_json::to_string(&r["components"]["schemas"]["Action"]).unwrap();
+        for a in [
+            "accept",
+            "request_correction",
+            "fulfil_commitment",
+            "deliver_post",
+        ] {
+            assert!(schema.contains(a), "{a} missing from the Action schema");
+        }
+        let ui = app
+            .send(
+                Request::builder()
+                    .uri("/api/v1/docs/")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(ui.status, 200);
+        let home = app
+            .send(Request::builder().uri("/").body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(home.status, 307);
     }
-    // The action body documents every action.
-    let schema = serde_json::to_string(&r["components"]["schemas"]["Action"]).unwrap();
-    for a in ["accept", "request_correction", "fulfil_commitment", "deliver_post"] {
-        assert!(schema.contains(a), "{a} missing from the Action schema");
-    }
-    let ui = app.send(Request::builder().uri("/api/v1/docs/").body(Body::empty()).unwrap()).await;
-    assert_eq!(ui.status, 200);
-    let home = app.send(Request::builder().uri("/").body(Body::empty()).unwrap()).await;
-    assert_eq!(home.status, 307);
-});
+);

@@ -6,4 +6,5 @@ mod calendar;
 mod catalog;
 mod flows;
 mod input;
+mod nodes;
 mod scope;

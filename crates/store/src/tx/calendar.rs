@@ -31,4 +31,12 @@ impl CalendarStore for SqlTx<'_> {
         )?;
         Ok(())
     }
+
+    fn calendar_revision(&mut self) -> Result<(i64, i64), Error> {
+        self.c.one(
+            "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM calendar_years",
+            &[],
+            |r| Ok((r.int(0)?, r.int(1)?)),
+        )
+    }
 }

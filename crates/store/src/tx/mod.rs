@@ -5,6 +5,7 @@ mod auth;
 mod calendar;
 mod cases;
 mod catalog;
+mod jobs;
 mod org;
 
 use chrono::{DateTime, NaiveDate, Utc};

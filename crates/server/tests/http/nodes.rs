@@ -1,0 +1,143 @@
+//! Two servers on one database: each background job done exactly once, none lost when a
+//! server dies holding it, and a calendar change made on one seen by the other.
+
+use chrono::Duration;
+use serde_json::json;
+use tongban_web::jobs::{LEASE, RONGQUE_SWEEP, tick};
+
+use crate::app::*;
+use crate::both;
+
+/// Five cases with 容缺 commitments due Monday 30 November (医师执业注册: terminate on breach).
+async fn overdue_cases(app: &TestApp) -> Vec<i64> {
+    let clerk = app.login("clerk").await;
+    let item = app
+        .item("茂名市茂南区卫生健康局", "医师执业注册（首次注册）")
+        .await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let mut body = app.full_application(item, "window").await;
+        body["applicant"] = person();
+        set_material(&mut body, "M04", json!({"status": "rongque"}));
+        ids.push(
+            app.post("/api/v1/cases", &clerk, body).await.expect(201)["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    ids
+}
+
+both!(
+    two_servers_run_each_background_job_exactly_once,
+    |a: TestApp| async move {
+        let b = a.second_node();
+        let cases = overdue_cases(&a).await;
+        a.advance_days(8);
+        let every = Duration::minutes(5);
+        let mut breaches = 0;
+        let mut runs = 0;
+        // Three rounds in which both servers tick at the same moment.
+        for round in 0..3 {
+            let (ta, tb) = tokio::join!(
+                tick(&a.state, "node-a", every),
+                tick(&b.state, "node-b", every)
+            );
+            let (ta, tb) = (ta.unwrap(), tb.unwrap());
+            runs += ta.ran.len() + tb.ran.len();
+            breaches += ta.breaches + tb.breaches;
+            assert!(
+                ta.ran.len() + tb.ran.len() <= 1,
+                "round {round}: both servers ran the sweep"
+            );
+            a.clock.advance(Duration::minutes(6));
+        }
+        assert_eq!(runs, 3, "one run per period");
+        assert_eq!(breaches, 5, "every overdue commitment breached once in all");
+        let clerk = a.login("clerk").await;
+        for id in cases {
+            let events = a
+                .get(&format!("/api/v1/cases/{id}/events"), &clerk)
+                .await
+                .expect(200);
+            let n = events
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "breach_commitment")
+                .count();
+            assert_eq!(n, 1, "case {id}");
+        }
+    }
+);
+
+both!(
+    a_job_held_by_a_dead_server_is_taken_over_when_its_lease_ends,
+    |a: TestApp| async move {
+        let b = a.second_node();
+        overdue_cases(&a).await;
+        a.advance_days(8);
+        // Server A takes the lease and dies before running the job.
+        let now = tongban_web::clock::Clock::now(&*a.clock);
+        a.state
+            .db
+            .write(move |tx| tx.take_lease(RONGQUE_SWEEP, "node-a", now, now + LEASE))
+            .await
+            .unwrap();
+        let t = tick(&b.state, "node-b", Duration::minutes(5))
+            .await
+            .unwrap();
+        assert!(t.ran.is_empty(), "the lease is still A's");
+        a.clock.advance(LEASE + Duration::seconds(1));
+        let t = tick(&b.state, "node-b", Duration::minutes(5))
+            .await
+            .unwrap();
+        assert_eq!((t.ran.len(), t.breaches), (1, 5));
+    }
+);
+
+both!(
+    a_year_loaded_on_one_server_is_used_by_the_other_after_its_next_tick,
+    |a: TestApp| async move {
+        let b = a.second_node();
+        let admin = a.login("admin").await;
+        let q = "/api/v1/calendar/deadline?from=2026-12-31&working_days=1";
+        let before = b
+            .req(axum::http::Method::GET, q, None, None)
+            .await
+            .expect(200);
+        assert_eq!(
+            before,
+            json!({"deadline": "2027-01-01", "provisional": true})
+        );
+        a.req(
+            axum::http::Method::PUT,
+            "/api/v1/calendar/2027",
+            Some(&admin),
+            Some(json!({"year": 2027,
+        "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
+        )
+        .await
+        .expect(200);
+        let t = tick(&b.state, "node-b", Duration::minutes(5))
+            .await
+            .unwrap();
+        assert!(t.calendar_reloaded);
+        let after = b
+            .req(axum::http::Method::GET, q, None, None)
+            .await
+            .expect(200);
+        assert_eq!(
+            after,
+            json!({"deadline": "2027-01-04", "provisional": false})
+        );
+        // Nothing changed since: the next tick does not reload.
+        assert!(
+            !tick(&b.state, "node-b", Duration::minutes(5))
+                .await
+                .unwrap()
+                .calendar_reloaded
+        );
+    }
+);
