@@ -36,6 +36,17 @@ pub enum CaseScope {
     },
 }
 
+/// Which open cases a calendar change may have made wrong: those with a provisional
+/// deadline always, and those due on or after `due_from`, and those changed since
+/// `updated_since` (by a server that held the previous calendar).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recompute {
+    /// Cases due on or after this day.
+    pub due_from: Option<NaiveDate>,
+    /// Cases changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
 /// How a case list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -240,8 +251,14 @@ pub trait ApplicantStore {
     fn applicant_by_identifier(&mut self, identifier: &str) -> Result<Option<Applicant>>;
     /// Add an applicant; `Conflict` when the identifier is taken.
     fn insert_applicant(&mut self, a: &Applicant) -> Result<i64>;
-    /// Change an applicant (contact, 容缺 bar).
-    fn update_applicant(&mut self, a: &Applicant) -> Result<()>;
+    /// Change an applicant's contact details (phone, legal representative) only.
+    fn update_applicant_contact(&mut self, a: &Applicant) -> Result<()>;
+    /// Bar an applicant from 容缺 (only if not barred already), or lift the bar (`None`).
+    fn set_rongque_bar(
+        &mut self,
+        applicant_id: i64,
+        bar: Option<&crate::org::RongqueBar>,
+    ) -> Result<()>;
 }
 
 /// Basic items, items and versions.
@@ -276,9 +293,9 @@ pub trait CalendarStore {
     fn calendar_years(&mut self) -> Result<Vec<CalendarYear>>;
     /// Insert or replace a year.
     fn save_calendar_year(&mut self, y: &CalendarYear, by: i64, at: DateTime<Utc>) -> Result<()>;
-    /// A value that changes whenever a year is saved (each server compares it with the
-    /// calendar it holds, to reload when another server changed it).
-    fn calendar_revision(&mut self) -> Result<(i64, i64)>;
+    /// A counter that goes up whenever a year is saved (each server compares it with
+    /// the calendar it holds, to reload when another server changed it).
+    fn calendar_revision(&mut self) -> Result<i64>;
 }
 
 /// Cases and their events.
@@ -299,12 +316,11 @@ pub trait CaseStore {
     fn events(&mut self, case_id: i64) -> Result<Vec<Event>>;
     /// A page of cases.
     fn cases(&mut self, f: &CaseFilter) -> Result<Vec<CaseSummary>>;
-    /// Ids of open cases whose deadlines a calendar change may move: those with a
-    /// provisional deadline, and (with `due_from`) those due on or after that day;
-    /// after `after_id`, up to `limit`, by id.
+    /// Ids of open cases whose deadlines a calendar change may move, by id, after
+    /// `after_id`, up to `limit`.
     fn recompute_case_ids(
         &mut self,
-        due_from: Option<NaiveDate>,
+        which: &Recompute,
         after_id: i64,
         limit: u32,
     ) -> Result<Vec<i64>>;

@@ -239,6 +239,7 @@ pub fn ctx<'a>(cal: &'a Calendar, spec: &'a ItemSpec, now: DateTime<Utc>) -> Ctx
         today: crate::time::china_date(now),
         cal,
         spec,
+        rongque_barred: false,
     }
 }
 

@@ -137,6 +137,12 @@ CREATE TABLE calendar_years (
     updated_at BIGINT NOT NULL
 );
 
+-- Counters that go up on a change other servers must notice ('calendar').
+CREATE TABLE revisions (
+    name  {{CODE}} PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+
 -- Daily case-number serials per county-level region.
 CREATE TABLE case_serials (
     region {{CODE}} NOT NULL,

@@ -329,7 +329,15 @@ impl PgPool {
             self.discard();
             return Err(e);
         }
-        let r = f(&mut c);
+        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut c))) {
+            Ok(r) => r,
+            Err(panic) => {
+                // The connection may be mid-transaction: drop it and free its place.
+                drop(c);
+                self.discard();
+                std::panic::resume_unwind(panic);
+            }
+        };
         let end = match &r {
             Ok(_) => c.batch("COMMIT"),
             Err(_) => c.batch("ROLLBACK"),

@@ -206,17 +206,19 @@ impl FromRequestParts<AppState> for MaybeAuth {
     }
 }
 
-/// The client's address for throttling: the first `X-Forwarded-For` hop when the
-/// server is configured to trust a proxy, else the socket's peer.
+/// The client's address for throttling: behind a trusted proxy, the last
+/// `X-Forwarded-For` entry (the one the proxy added; earlier ones are the client's to
+/// invent), else the socket's peer.
 pub fn client_address(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy
         && let Some(v) = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-        && let Some(first) = v.split(',').next()
+        && let Some(last) = v.split(',').next_back()
+        && !last.trim().is_empty()
     {
-        return first.trim().to_string();
+        return last.trim().to_string();
     }
     parts
         .extensions

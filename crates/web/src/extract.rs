@@ -71,6 +71,13 @@ fn field_error(path: &str, msg: &str) -> Error {
 /// meets it, and a missing field only at the end, so taking away an innocent key leaves
 /// the error as it was.
 fn locate<T: DeserializeOwned>(v: &serde_json::Value) -> Option<String> {
+    // Bounded: each probe re-parses the body, so only small bodies are probed, and only
+    // the first elements of an array.
+    const MAX_PROBE_BODY: usize = 64 * 1024;
+    const MAX_PROBE_ELEMENTS: usize = 50;
+    if v.to_string().len() > MAX_PROBE_BODY {
+        return None;
+    }
     let err_of = |v: &serde_json::Value| {
         serde_json::from_value::<T>(v.clone())
             .err()
@@ -97,7 +104,7 @@ fn locate<T: DeserializeOwned>(v: &serde_json::Value) -> Option<String> {
             continue;
         }
         if let Some(arr) = val.as_array() {
-            for i in 0..arr.len() {
+            for i in 0..arr.len().min(MAX_PROBE_ELEMENTS) {
                 let mut a = arr.clone();
                 a.remove(i);
                 let mut o = obj.clone();

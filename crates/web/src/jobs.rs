@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::Duration as Span;
 use serde::Serialize;
 use tongban_core::Result;
-use tongban_core::usecase::jobs::{SweepReport, sweep_rongque};
+use tongban_core::usecase::jobs::{SweepReport, breach_overdue, overdue_rongque_cases};
 
 use crate::state::AppState;
 
@@ -41,12 +41,29 @@ pub struct Tick {
 }
 
 /// Run every sweep once, now, on this server (administrators' "run now"; no lease).
+/// Each case is handled in its own transaction: one that fails is logged and left for
+/// the next sweep, and does not hold up the others.
 pub async fn run_once(s: &AppState) -> Result<SweepReport> {
     let mut total = SweepReport::default();
     loop {
-        let r = s.write(|tx, env| sweep_rongque(tx, env, BATCH)).await?;
-        total.breaches += r.breaches;
-        if r.breaches < BATCH {
+        let ids = s
+            .read(|tx, env| overdue_rongque_cases(tx, env, BATCH))
+            .await?;
+        let mut progress = false;
+        for id in &ids {
+            let id = *id;
+            match s.write(move |tx, env| breach_overdue(tx, env, id)).await {
+                Ok(n) => {
+                    total.breaches += n;
+                    progress |= n > 0;
+                }
+                Err(e) => {
+                    tracing::warn!(case = id, error = %e, "容缺 sweep skipped a case");
+                    total.skipped += 1;
+                }
+            }
+        }
+        if ids.len() < BATCH as usize || !progress {
             return Ok(total);
         }
     }

@@ -2,9 +2,13 @@
 
 use std::sync::{Arc, RwLock};
 
-use tongban_core::calendar::Calendar;
+use chrono::{DateTime, Utc};
+use tongban_core::actor::Actor;
+use tongban_core::calendar::{Calendar, CalendarYear};
+use tongban_core::store::Recompute;
 use tongban_core::store::Tx;
 use tongban_core::usecase::Env;
+use tongban_core::usecase::calendar::{CalendarSaved, recompute_open_cases, save_year};
 use tongban_core::{Error, Result};
 use tongban_store::Db;
 
@@ -45,8 +49,22 @@ pub struct AppState {
     /// Settings.
     pub settings: Arc<Settings>,
     calendar: Arc<RwLock<Arc<Calendar>>>,
-    /// The database's calendar revision the calendar above was built from.
-    calendar_revision: Arc<std::sync::Mutex<(i64, i64)>>,
+    /// The database's calendar revision the calendar above was built from, and when
+    /// this server last found it current.
+    calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
+}
+
+fn read_lock(c: &RwLock<Arc<Calendar>>) -> Arc<Calendar> {
+    c.read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|e| e.into_inner().clone())
+}
+
+fn write_lock(c: &RwLock<Arc<Calendar>>, cal: Calendar) {
+    match c.write() {
+        Ok(mut g) => *g = Arc::new(cal),
+        Err(e) => *e.into_inner() = Arc::new(cal),
+    }
 }
 
 impl AppState {
@@ -54,64 +72,104 @@ impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> Result<AppState> {
         let (revision, years) =
             db.read_blocking(|tx| Ok((tx.calendar_revision()?, tx.calendar_years()?)))?;
+        let now = clock.now();
         Ok(AppState {
             db,
             clock,
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
-            calendar_revision: Arc::new(std::sync::Mutex::new(revision)),
+            calendar_checked: Arc::new(std::sync::Mutex::new((revision, now))),
         })
     }
 
     /// The calendar in force.
     pub fn calendar(&self) -> Arc<Calendar> {
-        self.calendar
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+        read_lock(&self.calendar)
     }
 
-    /// Put a new calendar in force (after the change committed).
-    pub fn set_calendar(&self, cal: Calendar) {
-        match self.calendar.write() {
-            Ok(mut c) => *c = Arc::new(cal),
-            Err(e) => *e.into_inner() = Arc::new(cal),
+    /// Load or correct a year (`PUT /calendar/{year}`). The new calendar is put in
+    /// force inside the write, so that a use case queued behind it already counts with
+    /// it; if the commit fails, the calendar is reloaded from the database.
+    pub async fn save_calendar_year(&self, actor: Actor, y: CalendarYear) -> Result<CalendarSaved> {
+        let handle = self.calendar.clone();
+        let r = self
+            .write(move |tx, env| {
+                let (cal, saved) = save_year(tx, &actor, env, &y)?;
+                write_lock(&handle, cal);
+                Ok(saved)
+            })
+            .await;
+        if r.is_err() {
+            let years = self.db.read(|tx| tx.calendar_years()).await?;
+            write_lock(&self.calendar, Calendar::new(&years));
         }
+        let revision = self.db.read(|tx| tx.calendar_revision()).await?;
+        *self
+            .calendar_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = (revision, self.clock.now());
+        r
     }
 
-    /// Reload the calendar if the database's differs from the one in force (another
-    /// server may have loaded a year). True when it was reloaded.
+    /// Reload the calendar if another server changed it (its revision moved). Cases this
+    /// server changed since it last found its calendar current may carry deadlines
+    /// counted with the old one: they are recomputed. True when it was reloaded.
     pub async fn refresh_calendar(&self) -> Result<bool> {
-        let held = *self
-            .calendar_revision
+        let (held, checked_at) = *self
+            .calendar_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let now = self.db.read(|tx| tx.calendar_revision()).await?;
-        if now == held {
+        let now = self.clock.now();
+        let current = self.db.read(|tx| tx.calendar_revision()).await?;
+        if current == held {
+            *self
+                .calendar_checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = (held, now);
             return Ok(false);
         }
         let (revision, years) = self
             .db
             .read(|tx| Ok((tx.calendar_revision()?, tx.calendar_years()?)))
             .await?;
-        self.set_calendar(Calendar::new(&years));
+        let cal = Calendar::new(&years);
+        write_lock(&self.calendar, cal);
+        let which = Recompute {
+            due_from: None,
+            updated_since: Some(checked_at),
+        };
+        self.write(move |tx, env| {
+            recompute_open_cases(
+                tx,
+                &Actor::system(),
+                env,
+                env.cal,
+                &which,
+                "节假日安排已更新，重新计算期限",
+            )
+        })
+        .await?;
         *self
-            .calendar_revision
+            .calendar_checked
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = revision;
+            .unwrap_or_else(|e| e.into_inner()) = (revision, now);
         Ok(true)
     }
 
-    /// Run a use case in a write transaction, with the time and calendar of now.
+    /// Run a use case in a write transaction, with the time of now and the calendar in
+    /// force when the transaction runs.
     pub async fn write<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&mut dyn Tx, &Env) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
         let now = self.clock.now();
-        let cal = self.calendar();
+        let handle = self.calendar.clone();
         self.db
-            .write(move |tx| f(tx, &Env { now, cal: &cal }))
+            .write(move |tx| {
+                let cal = read_lock(&handle);
+                f(tx, &Env { now, cal: &cal })
+            })
             .await
     }
 

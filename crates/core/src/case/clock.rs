@@ -110,13 +110,24 @@ impl Clock {
 
     /// Add `days` working days to the budget.
     pub fn extend(&mut self, cal: &Calendar, days: u32) -> Result<(), CalendarError> {
-        self.budget += days;
-        self.remaining += days;
+        self.budget = self.budget.saturating_add(days);
+        if self.overdue_when_paused {
+            // Lateness is not forgiven: the extension counts from the deadline missed.
+            let d = cal.deadline(self.deadline, days)?;
+            self.deadline = d.deadline;
+            self.provisional = d.provisional;
+            return Ok(());
+        }
+        self.remaining = self.remaining.saturating_add(days);
         self.recompute(cal)
     }
 
     /// Recompute the deadline of a running clock (after an extension or a new calendar).
     pub fn recompute(&mut self, cal: &Calendar) -> Result<(), CalendarError> {
+        if self.overdue_when_paused {
+            // Its deadline is the one it missed, whatever the calendar says since.
+            return Ok(());
+        }
         if let (Some(origin), None) = (self.origin, self.finished) {
             let d = cal.deadline(origin, self.remaining)?;
             self.deadline = d.deadline;
@@ -135,9 +146,10 @@ impl Clock {
 
     /// True when finished after the deadline, or still open and past it on `today`.
     pub fn is_late(&self, today: NaiveDate) -> bool {
-        match self.finished {
-            Some(f) => f > self.deadline,
-            None => self.origin.is_some() && today > self.deadline,
+        match (self.finished, self.origin) {
+            (Some(f), _) => f > self.deadline,
+            (None, Some(_)) => today > self.deadline,
+            (None, None) => self.overdue_when_paused,
         }
     }
 
@@ -334,6 +346,23 @@ mod tests {
         c.resume(&cal, d("2026-11-12")).unwrap();
         assert_eq!(c.deadline, d("2026-11-04"));
         assert!(c.is_late(d("2026-11-12")));
+    }
+
+    #[test]
+    fn a_new_calendar_or_an_extension_does_not_forgive_lateness() {
+        let cal = Calendar::builtin();
+        let mut c = Clock::start(&cal, d("2026-11-02"), 2).unwrap();
+        c.pause(&cal, d("2026-11-10")).unwrap();
+        assert!(
+            c.is_late(d("2026-11-10")),
+            "paused after its deadline: late"
+        );
+        c.resume(&cal, d("2026-11-12")).unwrap();
+        c.recompute(&cal).unwrap();
+        assert_eq!(c.deadline, d("2026-11-04"));
+        // An extension of 3 counts from the missed deadline: Monday 9 November.
+        c.extend(&cal, 3).unwrap();
+        assert_eq!(c.deadline, d("2026-11-09"));
     }
 
     #[test]

@@ -9,16 +9,14 @@ use super::application::{
     build_checklist, check_complete, check_form_values, check_service_object, has_rongque,
 };
 use super::clock::{Clock, Clocks};
-use super::model::{
-    AgentRef, ApplicantKind, ApplicantRef, Case, Commitment, CommitmentStatus, Event,
-    MaterialStatus,
-};
+use super::model::{AgentRef, ApplicantKind, ApplicantRef, Case, Event};
 use super::number::CaseNumber;
 use super::state::{CaseState, Channel};
-use super::transition::{Ctx, cal_err, start_received};
+use super::transition::{Ctx, cal_err, new_commitment, start_received};
 use crate::actor::{Actor, Role};
 use crate::catalog::{Item, StageKind};
 use crate::error::{Error, FieldErrors, Result};
+use crate::identity::{IdNumber, Phone};
 
 /// The longest 容缺 period a clerk may grant, in working days.
 pub const MAX_RONGQUE_DAYS: u32 = 60;
@@ -69,6 +67,23 @@ pub struct ApplicantInput {
 
 fn yes() -> bool {
     true
+}
+
+/// The application as the event log keeps it: the applicant's numbers masked.
+fn redacted(app: &Application) -> serde_json::Value {
+    let mut v = serde_json::to_value(app).unwrap_or(serde_json::Value::Null);
+    if let Some(a) = &app.applicant {
+        let id = match a.kind {
+            ApplicantKind::Person => IdNumber::parse(&a.identifier)
+                .map(|i| i.mask())
+                .unwrap_or_default(),
+            ApplicantKind::Enterprise => a.identifier.clone(),
+        };
+        let phone = Phone::parse(&a.phone).map(|p| p.mask()).unwrap_or_default();
+        v["applicant"]["identifier"] = serde_json::Value::String(id);
+        v["applicant"]["phone"] = serde_json::Value::String(phone);
+    }
+    v
 }
 
 /// Who may file through which channel, for which item.
@@ -162,39 +177,18 @@ pub fn receive(
             .deadline(ctx.today, MAX_RONGQUE_DAYS)
             .map_err(cal_err)?
             .deadline;
-        let due = match app.rongque_due {
-            Some(d) if d <= ctx.today => {
-                e.add("rongque_due", "承诺补交日期须晚于今天");
-                d
-            }
-            Some(d) if d > latest => {
-                e.add(
-                    "rongque_due",
-                    format!("承诺补交日期不能晚于 {latest}（{MAX_RONGQUE_DAYS} 个工作日）"),
-                );
-                d
-            }
-            Some(d) => d,
-            None => {
-                ctx.cal
-                    .deadline(ctx.today, spec.rongque_days)
-                    .map_err(cal_err)?
-                    .deadline
-            }
-        };
-        commitments.push(Commitment {
-            seq: 1,
-            materials: materials
-                .iter()
-                .filter(|m| m.status == MaterialStatus::Rongque)
-                .map(|m| m.code.clone())
-                .collect(),
-            supplied: vec![],
-            due,
-            signed_at: ctx.now,
-            status: CommitmentStatus::Open,
-            closed_at: None,
-        });
+        match app.rongque_due {
+            Some(d) if d <= ctx.today => e.add("rongque_due", "承诺补交日期须晚于今天"),
+            Some(d) if d > latest => e.add(
+                "rongque_due",
+                format!("承诺补交日期不能晚于 {latest}（{MAX_RONGQUE_DAYS} 个工作日）"),
+            ),
+            _ => {}
+        }
+        // A draft promises nothing yet: its commitment is signed when it is submitted.
+        if !draft {
+            commitments.push(new_commitment(&materials, ctx, app.rongque_due)?);
+        }
     } else if app.rongque_due.is_some() {
         e.add("rongque_due", "没有容缺材料，无需承诺补交日期");
     }
@@ -262,7 +256,7 @@ pub fn receive(
         from: None,
         to: state,
         reason: None,
-        data: serde_json::to_value(app).unwrap_or(serde_json::Value::Null),
+        data: redacted(app),
     };
     Ok((case, event))
 }

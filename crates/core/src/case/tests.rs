@@ -910,3 +910,261 @@ fn available_actions_follow_state_and_role() {
         vec![K::Withdraw, K::FulfilCommitment]
     );
 }
+
+fn act_with(
+    case: &Case,
+    spec: &ItemSpec,
+    role: Role,
+    action: Action,
+    days: i64,
+    barred: bool,
+) -> crate::Result<Transition> {
+    let cal = Calendar::builtin();
+    let mut c = ctx(&cal, spec, monday() + Duration::days(days));
+    c.rongque_barred = barred;
+    apply(case, &actor(role), &action, &c)
+}
+
+#[test]
+fn a_draft_signs_its_rongque_commitment_when_it_is_submitted() {
+    let spec = promised_spec();
+    let draft = case_in(&spec, S::Draft).unwrap();
+    assert!(draft.commitments.is_empty(), "a draft promises nothing yet");
+    assert_eq!(draft.rongque_due(), None);
+    // Submitted on Wednesday 4 November: 5 working days from then.
+    let c = act(&draft, &spec, Role::Applicant, Action::Submit, 2)
+        .unwrap()
+        .case;
+    assert_eq!(c.commitments.len(), 1);
+    assert_eq!(c.rongque_due(), Some(date("2026-11-11")));
+    // A barred applicant cannot submit with a 容缺 material.
+    let err = act_with(&draft, &spec, Role::Applicant, Action::Submit, 2, true).unwrap_err();
+    let Error::Validation(f) = err else { panic!() };
+    assert!(f.fields()["materials"].contains("暂停容缺"));
+}
+
+#[test]
+fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
+    let spec = promised_spec();
+    let c = new_case(&spec, Channel::Window, true, monday());
+    let c = act(
+        &c,
+        &spec,
+        Role::DeptReviewer,
+        sample_action(K::RequestCorrection).0,
+        1,
+    )
+    .unwrap()
+    .case;
+    let provided = || MaterialInput::Provided {
+        electronic: false,
+        files: vec![],
+    };
+    let c = act(
+        &c,
+        &spec,
+        Role::Applicant,
+        Action::SupplyCorrection {
+            form: Default::default(),
+            materials: vec![
+                MaterialLine {
+                    code: "M1".into(),
+                    input: provided(),
+                },
+                MaterialLine {
+                    code: "M2".into(),
+                    input: provided(),
+                },
+            ],
+        },
+        2,
+    )
+    .unwrap()
+    .case;
+    assert_eq!(c.commitments[0].status, CommitmentStatus::Fulfilled);
+    assert_eq!(c.rongque_due(), None);
+    // Nothing is left to breach.
+    assert!(
+        act(
+            &c,
+            &spec,
+            Role::System,
+            Action::BreachCommitment { commitment: 1 },
+            9
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_held_case_restarts_no_clock_until_the_material_comes() {
+    let mut spec = promised_spec();
+    spec.breach_policy = BreachPolicy::Hold;
+    let c = new_case(&spec, Channel::Window, true, monday());
+    let c = act(&c, &spec, Role::DeptReviewer, Action::Accept, 1)
+        .unwrap()
+        .case;
+    let c = act(
+        &c,
+        &spec,
+        Role::System,
+        Action::BreachCommitment { commitment: 1 },
+        8,
+    )
+    .unwrap()
+    .case;
+    let c = act(&c, &spec, Role::DeptReviewer, sample_action(K::Pause).0, 9)
+        .unwrap()
+        .case;
+    for (role, kind) in [
+        (Role::DeptReviewer, K::Resume),
+        (Role::DeptReviewer, K::Review),
+    ] {
+        let r = act(&c, &spec, role, sample_action(kind).0, 9);
+        assert!(
+            matches!(r, Err(Error::InvalidTransition { .. })),
+            "{kind:?} on a held case"
+        );
+    }
+    let held = new_case(&spec, Channel::Window, true, monday());
+    let held = act(
+        &held,
+        &spec,
+        Role::System,
+        Action::BreachCommitment { commitment: 1 },
+        8,
+    )
+    .unwrap()
+    .case;
+    assert!(held.held);
+    let r = act(
+        &held,
+        &spec,
+        Role::DeptReviewer,
+        sample_action(K::RequestCorrection).0,
+        9,
+    );
+    assert!(matches!(r, Err(Error::InvalidTransition { .. })));
+    assert!(
+        held.clocks.all().all(|(_, k)| !k.is_running()),
+        "no clock runs while held"
+    );
+}
+
+#[test]
+fn an_immediate_case_returned_for_correction_restarts_its_same_day_clock() {
+    let spec = immediate_spec();
+    let c = new_case(&spec, Channel::Window, false, monday());
+    let c = act(
+        &c,
+        &spec,
+        Role::DeptReviewer,
+        sample_action(K::RequestCorrection).0,
+        0,
+    )
+    .unwrap()
+    .case;
+    assert!(c.clocks.all().all(|(_, k)| !k.is_running()));
+    let c = act(
+        &c,
+        &spec,
+        Role::Applicant,
+        sample_action(K::SupplyCorrection).0,
+        2,
+    )
+    .unwrap()
+    .case;
+    assert!(
+        c.clocks.acceptance.is_none(),
+        "a 即办件 has no acceptance clock"
+    );
+    let p = c.clocks.promised.as_ref().unwrap();
+    assert_eq!(
+        (p.started, p.deadline),
+        (date("2026-11-04"), date("2026-11-04"))
+    );
+}
+
+#[test]
+fn a_pre_review_return_does_not_limit_the_departments_notice() {
+    let spec = promised_spec();
+    let c = case_in(&spec, S::ReturnedToApplicant).unwrap();
+    let c = act(&c, &spec, Role::Applicant, sample_action(K::Resubmit).0, 1)
+        .unwrap()
+        .case;
+    let c = act(&c, &spec, Role::AcceptanceClerk, Action::PreReviewPass, 1)
+        .unwrap()
+        .case;
+    // The department names something the pre-review did not: allowed (a different notice).
+    let r = act(
+        &c,
+        &spec,
+        Role::DeptReviewer,
+        Action::RequestCorrection {
+            items: vec![CorrectionItem {
+                target: "form.business_name".into(),
+                problem: "名称与执照不符".into(),
+            }],
+        },
+        2,
+    );
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[test]
+fn the_event_log_masks_personal_numbers() {
+    let spec = promised_spec();
+    let c = case_in(&spec, S::ReadyToDeliver).unwrap();
+    let t = act(
+        &c,
+        &spec,
+        Role::IssuanceClerk,
+        Action::DeliverPickup {
+            signed_by: "李四".into(),
+            signer_id_number: Some("11010519491231002X".into()),
+        },
+        1,
+    )
+    .unwrap();
+    assert_eq!(t.event.data["signer_id_number"], "110105********002X");
+    let cal = Calendar::builtin();
+    let c = ctx(&cal, &spec, monday());
+    let mut app = application(Channel::Window, false);
+    app.applicant = Some(ApplicantInput {
+        kind: ApplicantKind::Person,
+        identifier: "11010519491231002X".into(),
+        name: "张三".into(),
+        phone: "13800138000".into(),
+        legal_representative: None,
+    });
+    let (_, ev) = receive(
+        &app,
+        &actor(Role::AcceptanceClerk),
+        &c,
+        &item(&spec),
+        1,
+        applicant(),
+        false,
+        CaseNumber::new(&county(), c.today, 1),
+    )
+    .unwrap();
+    assert_eq!(ev.data["applicant"]["identifier"], "110105********002X");
+    assert_eq!(ev.data["applicant"]["phone"], "138****8000");
+}
+
+#[test]
+fn an_absurd_extension_is_refused_not_overflowed() {
+    let spec = promised_spec();
+    let c = case_in(&spec, S::UnderReview).unwrap();
+    let r = act(
+        &c,
+        &spec,
+        Role::DeptApprover,
+        Action::Extend {
+            days: u32::MAX,
+            reason: "x".into(),
+        },
+        1,
+    );
+    assert!(matches!(r, Err(Error::Validation(_))));
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::{Action, ActionKind, MaterialInput, MaterialLine};
-use super::application::{check_complete, check_form_values, update_checklist};
+use super::application::{check_complete, check_form_values, has_rongque, update_checklist};
 use super::clock::Clock;
 use super::model::{
     Case, CommitmentStatus, CorrectionItem, CorrectionNotice, Decision, Delivery, Event, Extension,
@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     pub cal: &'a Calendar,
     /// The case's item version.
     pub spec: &'a ItemSpec,
+    /// The applicant is barred from 容缺 (失信); checked when a draft is submitted.
+    pub rongque_barred: bool,
 }
 
 /// An effect outside the case that the use case must carry out in the same transaction.
@@ -76,9 +78,16 @@ fn required(e: &mut FieldErrors, field: &str, v: &str, what: &str, max: usize) {
 }
 
 /// Check the items of a notice: not empty, each target a material of the item or
-/// `form.<key>` of its form, and — 一次性告知 — after a first notice, only things an
-/// earlier notice already named.
-fn check_notice_items(case: &Case, spec: &ItemSpec, items: &[CorrectionItem], e: &mut FieldErrors) {
+/// `form.<key>` of its form, and — 一次性告知 — after a first notice of the same kind
+/// (pre-review returns by the window, correction notices by the department), only
+/// things an earlier notice of that kind already named.
+fn check_notice_items(
+    case: &Case,
+    spec: &ItemSpec,
+    kind: NoticeKind,
+    items: &[CorrectionItem],
+    e: &mut FieldErrors,
+) {
     if items.is_empty() {
         e.add("items", "须逐项列明需要补正的内容");
     }
@@ -103,11 +112,9 @@ fn check_notice_items(case: &Case, spec: &ItemSpec, items: &[CorrectionItem], e:
         if items[..i].iter().any(|o| o.target == it.target) {
             e.add(format!("items[{i}].target"), "同一项重复列出");
         }
-        if !case.notices.is_empty()
-            && !case
-                .notices
-                .iter()
-                .any(|n| n.items.iter().any(|o| o.target == it.target))
+        let mut earlier = case.notices.iter().filter(|n| n.kind == kind).peekable();
+        if earlier.peek().is_some()
+            && !earlier.any(|n| n.items.iter().any(|o| o.target == it.target))
         {
             e.add(
                 format!("items[{i}].target"),
@@ -134,6 +141,30 @@ fn apply_form_changes(
         e.add("materials", "补正时不能新增容缺材料");
     }
     check_complete(&case.materials, e);
+}
+
+/// Write off (销号) what a 容缺 commitment promised once the checklist shows it present,
+/// however it came (a correction, a resubmission).
+fn write_off_present(c: &mut Case, now: DateTime<Utc>) {
+    for k in c
+        .commitments
+        .iter_mut()
+        .filter(|k| k.status == CommitmentStatus::Open)
+    {
+        for m in &k.materials {
+            let present = c
+                .materials
+                .iter()
+                .any(|e| &e.code == m && e.status.is_present());
+            if present && !k.supplied.contains(m) {
+                k.supplied.push(m.clone());
+            }
+        }
+        if k.materials.iter().all(|m| k.supplied.contains(m)) {
+            k.status = CommitmentStatus::Fulfilled;
+            k.closed_at = Some(now);
+        }
+    }
 }
 
 /// Check that a reply answers every item of the open notice.
@@ -239,6 +270,17 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
         Action::Submit => {
             c.form = check_form_values(spec, &c.form, true, &mut e);
             check_complete(&c.materials, &mut e);
+            // A draft's 容缺 promise becomes a commitment when it is submitted: its due
+            // date counts from today, and a barred applicant cannot make it.
+            if has_rongque(&c.materials) && c.commitments.is_empty() {
+                if ctx.rongque_barred {
+                    e.add(
+                        "materials",
+                        "申请人因容缺承诺失信被暂停容缺受理，须补齐全部材料",
+                    );
+                }
+                c.commitments.push(new_commitment(&c.materials, ctx, None)?);
+            }
             c.clocks.pre_review =
                 Some(Clock::start(cal, today, spec.pre_review_days).map_err(cal_err)?);
             c.stage = Some(StageKind::Receive);
@@ -251,7 +293,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
             start_received(&mut c, ctx)?;
         }
         Action::PreReviewReturn { items } => {
-            check_notice_items(case, spec, items, &mut e);
+            check_notice_items(case, spec, NoticeKind::PreReview, items, &mut e);
             if let Some(clock) = c.clocks.pre_review.as_mut() {
                 clock.finish(today);
             }
@@ -262,6 +304,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
                 check_answers_notice(&n, &merged_form(&c, form), materials, &mut e);
             }
             apply_form_changes(&mut c, spec, form, materials, &mut e);
+            write_off_present(&mut c, ctx.now);
             answer_notice(&mut c, ctx.now);
             c.clocks.pre_review =
                 Some(Clock::start(cal, today, spec.pre_review_days).map_err(cal_err)?);
@@ -279,13 +322,20 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
             enter_stage(&mut c, spec, cal, today, StageKind::Review)?;
         }
         Action::RequestCorrection { items } => {
-            check_notice_items(case, spec, items, &mut e);
-            if let Some(clock) = c.clocks.acceptance.as_mut() {
+            held_block(&c)?;
+            check_notice_items(case, spec, NoticeKind::Correction, items, &mut e);
+            // The clock waiting on the department stops: the applicant's turn.
+            let waiting = match c.processing_type {
+                ProcessingType::Promised => c.clocks.acceptance.as_mut(),
+                ProcessingType::Immediate => c.clocks.promised.as_mut(),
+            };
+            if let Some(clock) = waiting {
                 clock.finish(today);
             }
             push_notice(&mut c, NoticeKind::Correction, items, actor, ctx.now);
         }
         Action::SupplyCorrection { form, materials } => {
+            held_block(&c)?;
             match c.open_notice().cloned() {
                 Some(n) if n.kind == NoticeKind::Correction => {
                     check_answers_notice(&n, &merged_form(&c, form), materials, &mut e)
@@ -293,9 +343,11 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
                 _ => e.add("notice", "没有待答复的补齐补正通知"),
             }
             apply_form_changes(&mut c, spec, form, materials, &mut e);
+            write_off_present(&mut c, ctx.now);
             answer_notice(&mut c, ctx.now);
-            c.received_at = Some(ctx.now);
-            c.clocks.acceptance = Some(Clock::start(cal, today, ACCEPTANCE_DAYS).map_err(cal_err)?);
+            // Received again, complete: the acceptance clock (or a 即办件's same-day
+            // clock) starts afresh from today.
+            start_received(&mut c, ctx)?;
         }
         Action::Refuse {
             reason,
@@ -313,6 +365,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
             opinion,
             recommend_approval,
         } => {
+            held_block(&c)?;
             required(&mut e, "opinion", opinion, "审查意见", 2000);
             if c.review.is_some() {
                 return Err(Error::InvalidTransition {
@@ -356,6 +409,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
             });
         }
         Action::Resume => {
+            held_block(&c)?;
             for clock in [
                 &mut c.clocks.promised,
                 &mut c.clocks.legal,
@@ -373,14 +427,15 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
         Action::Extend { days, reason } => {
             required(&mut e, "reason", reason, "延期理由", 1000);
             let budget = c.clocks.promised.as_ref().map(|p| p.budget).unwrap_or(0);
+            let total = budget.saturating_add(*days);
             if *days == 0 {
                 e.add("days", "延期天数须至少 1 个工作日");
-            } else if budget + days > spec.legal_limit_days {
+            } else if total > spec.legal_limit_days {
                 e.add(
                     "days",
                     format!(
                         "延期后时限 {} 个工作日，超过法定时限 {} 个工作日（最多还可延期 {} 个工作日）",
-                        budget + days,
+                        total,
                         spec.legal_limit_days,
                         spec.legal_limit_days.saturating_sub(budget)
                     ),
@@ -579,12 +634,59 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
         from: Some(from),
         to,
         reason,
-        data: serde_json::to_value(action).unwrap_or(serde_json::Value::Null),
+        data: redacted(action),
     };
     Ok(Transition {
         case: c,
         event,
         effects,
+    })
+}
+
+/// The action as the event log keeps it: personal numbers masked (DOMAIN §10).
+fn redacted(action: &Action) -> serde_json::Value {
+    let mut v = serde_json::to_value(action).unwrap_or(serde_json::Value::Null);
+    if let Action::DeliverPickup {
+        signer_id_number: Some(id),
+        ..
+    } = action
+    {
+        let masked = IdNumber::parse(id)
+            .map(|i| i.mask())
+            .unwrap_or_else(|_| "********".into());
+        v["signer_id_number"] = serde_json::Value::String(masked);
+    }
+    v
+}
+
+/// A 容缺 commitment for every material now under 容缺, due by `due` or after the item's
+/// 容缺 period.
+pub(crate) fn new_commitment(
+    materials: &[super::model::MaterialEntry],
+    ctx: &Ctx,
+    due: Option<NaiveDate>,
+) -> Result<super::model::Commitment> {
+    let due = match due {
+        Some(d) => d,
+        None => {
+            ctx.cal
+                .deadline(ctx.today, ctx.spec.rongque_days)
+                .map_err(cal_err)?
+                .deadline
+        }
+    };
+    Ok(super::model::Commitment {
+        seq: 1,
+        materials: materials
+            .iter()
+            .filter(|m| m.status == super::model::MaterialStatus::Rongque)
+            .map(|m| m.code.clone())
+            .collect(),
+        supplied: vec![],
+        due,
+        signed_at: ctx.now,
+        status: CommitmentStatus::Open,
+        closed_at: None,
     })
 }
 

@@ -31,6 +31,12 @@ pub enum LoginOutcome {
     Ok(Box<(Account, Session)>),
     /// Wrong name or password, or a disabled account.
     Failed,
+    /// Too many failures were recorded meanwhile (attempts sent in parallel): no
+    /// session, whatever the password.
+    Throttled {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
 }
 
 /// The first half of signing in, on a read snapshot: throttling, and the account to
@@ -108,6 +114,16 @@ pub struct LoginResult<'a> {
 /// A failure is an `Ok(Failed)` so that its record commits.
 pub fn login_record(tx: &mut dyn Tx, env: &Env, r: &LoginResult) -> Result<LoginOutcome> {
     let (user_key, addr_key) = keys(r.username, r.address);
+    // Checked again here, where the attempt is written: parallel attempts all passed the
+    // snapshot's check, but only the first few may count.
+    for (key, max) in [
+        (&user_key, MAX_FAILURES_PER_USER),
+        (&addr_key, MAX_FAILURES_PER_ADDRESS),
+    ] {
+        if let Some(retry_after_secs) = throttled(tx, key, max, env.now)? {
+            return Ok(LoginOutcome::Throttled { retry_after_secs });
+        }
+    }
     let Some(account) = r.account else {
         tx.record_login_attempt(&user_key, false, env.now)?;
         tx.record_login_attempt(&addr_key, false, env.now)?;

@@ -9,7 +9,7 @@ use crate::actor::{Actor, Role};
 use crate::calendar::{Calendar, CalendarYear};
 use crate::case::Event;
 use crate::error::{Error, Result};
-use crate::store::Tx;
+use crate::store::{Recompute, Tx};
 
 /// What loading a year changed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -44,13 +44,36 @@ pub fn save_year(
     let cal = Calendar::new(&years);
     // Provisional deadlines always; when an existing year is edited, every open case
     // due from that year on may move too.
-    let from = replacing
-        .then(|| NaiveDate::from_ymd_opt(y.year, 1, 1))
-        .flatten();
+    let which = Recompute {
+        due_from: replacing
+            .then(|| NaiveDate::from_ymd_opt(y.year, 1, 1))
+            .flatten(),
+        updated_since: None,
+    };
+    let reason = format!("载入 {} 年节假日安排，重新计算期限", y.year);
+    let recomputed = recompute_open_cases(tx, actor, env, &cal, &which, &reason)?;
+    let saved = CalendarSaved {
+        year: y.year,
+        working_days: y.working_day_count(),
+        cases_recomputed: recomputed,
+    };
+    Ok((cal, saved))
+}
+
+/// Recompute the clocks of the open cases `which` selects against `cal`, recording an
+/// event on each case whose deadlines moved. Returns how many moved.
+pub fn recompute_open_cases(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    cal: &Calendar,
+    which: &Recompute,
+    reason: &str,
+) -> Result<u32> {
     let mut recomputed = 0;
     let mut after = 0;
     loop {
-        let ids = tx.recompute_case_ids(from, after, 500)?;
+        let ids = tx.recompute_case_ids(which, after, 500)?;
         let Some(&last) = ids.last() else { break };
         after = last;
         for id in ids {
@@ -58,11 +81,11 @@ pub fn save_year(
                 continue;
             };
             let before = case.clone();
-            if case
+            let moved = case
                 .clocks
-                .recompute(&cal)
-                .map_err(|e| Error::field("year", e.to_string()))?
-            {
+                .recompute(cal)
+                .map_err(|e| Error::field("year", e.to_string()))?;
+            if moved {
                 case.version += 1;
                 case.updated_at = env.now;
                 tx.update_case(&case, before.version)?;
@@ -77,7 +100,7 @@ pub fn save_year(
                         action: "recompute_deadlines".into(),
                         from: Some(case.state),
                         to: case.state,
-                        reason: Some(format!("载入 {} 年节假日安排，重新计算期限", y.year)),
+                        reason: Some(reason.to_string()),
                         data: serde_json::json!({ "before": before.due(), "after": case.due() }),
                     },
                 )?;
@@ -85,10 +108,5 @@ pub fn save_year(
             }
         }
     }
-    let saved = CalendarSaved {
-        year: y.year,
-        working_days: y.working_day_count(),
-        cases_recomputed: recomputed,
-    };
-    Ok((cal, saved))
+    Ok(recomputed)
 }

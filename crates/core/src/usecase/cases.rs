@@ -19,6 +19,7 @@ fn resolve_applicant(
     tx: &mut dyn Tx,
     env: &Env,
     input: &ApplicantInput,
+    in_person: bool,
     e: &mut FieldErrors,
 ) -> Result<Option<Applicant>> {
     let identifier = match input.kind {
@@ -64,12 +65,14 @@ fn resolve_applicant(
                 e.add("applicant.name", "与该证件号码已登记的姓名（名称）不一致");
                 return Ok(None);
             }
-            if a.phone != phone || (rep.is_some() && a.legal_representative != rep) {
+            // A clerk who checked the documents in person may update the contact
+            // details; an agent may not change what is on record.
+            if in_person && (a.phone != phone || (rep.is_some() && a.legal_representative != rep)) {
                 a.phone = phone;
                 if rep.is_some() {
                     a.legal_representative = rep;
                 }
-                tx.update_applicant(&a)?;
+                tx.update_applicant_contact(&a)?;
             }
             Ok(Some(a))
         }
@@ -128,7 +131,10 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
                 return Err(Error::forbidden("只有综合受理窗口或代办员可以代为收件"));
             }
             match &app.applicant {
-                Some(input) => resolve_applicant(tx, env, input, &mut e)?,
+                Some(input) => {
+                    let in_person = actor.role == Role::AcceptanceClerk;
+                    resolve_applicant(tx, env, input, in_person, &mut e)?
+                }
                 None => {
                     e.add("applicant", "须核验并填写申请人身份信息");
                     None
@@ -145,6 +151,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
         today: env.today(),
         cal: env.cal,
         spec: &spec,
+        rongque_barred: applicant.rongque_bar.is_some(),
     };
     let serial = tx.next_case_serial(item.region.county_part(), ctx.today)?;
     let number = CaseNumber::new(&item.region, ctx.today, serial);
@@ -192,11 +199,30 @@ pub fn act(
         )));
     }
     let spec = spec_of(tx, case.item_id, case.item_version)?;
+    // Submitting a draft files it now: the item must still be open, and a 容缺 promise
+    // needs an applicant not barred from 容缺.
+    let mut rongque_barred = false;
+    if matches!(action, Action::Submit | Action::Resubmit { .. }) {
+        let item = tx
+            .item(case.item_id)?
+            .ok_or(Error::NotFound { entity: "事项" })?;
+        if let Some(why) = item.closed_reason() {
+            return Err(Error::InvalidTransition {
+                state: item.status.label().into(),
+                action: action.kind().label().into(),
+                reason: why.into(),
+            });
+        }
+        rongque_barred = tx
+            .applicant(case.applicant.id)?
+            .is_some_and(|a| a.rongque_bar.is_some());
+    }
     let ctx = Ctx {
         now: env.now,
         today: env.today(),
         cal: env.cal,
         spec: &spec,
+        rongque_barred,
     };
     let t = apply(&case, actor, action, &ctx)?;
     for effect in &t.effects {
@@ -205,15 +231,15 @@ pub fn act(
                 applicant_id,
                 reason,
             } => {
-                if let Some(mut a) = tx.applicant(*applicant_id)?
-                    && a.rongque_bar.is_none()
-                {
-                    a.rongque_bar = Some(RongqueBar {
+                // Only the bar columns, and only when not barred already: a concurrent
+                // update of the applicant's contact details cannot undo it.
+                tx.set_rongque_bar(
+                    *applicant_id,
+                    Some(&RongqueBar {
                         reason: reason.clone(),
                         since: env.now,
-                    });
-                    tx.update_applicant(&a)?;
-                }
+                    }),
+                )?;
             }
         }
     }

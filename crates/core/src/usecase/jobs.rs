@@ -14,33 +14,41 @@ use crate::store::Tx;
 pub struct SweepReport {
     /// 容缺 commitments found broken.
     pub breaches: u32,
+    /// Cases that could not be handled (left for the next sweep; see the log).
+    pub skipped: u32,
 }
 
-/// Record every 容缺 commitment whose due date has passed (失信): the case is
-/// terminated or held per its item, and the applicant barred. At most `limit` cases.
-pub fn sweep_rongque(tx: &mut dyn Tx, env: &Env, limit: u32) -> Result<SweepReport> {
+/// Cases with a 容缺 commitment past its due date, at most `limit` (read them on a
+/// snapshot, then handle each in its own transaction with [`breach_overdue`]).
+pub fn overdue_rongque_cases(tx: &mut dyn Tx, env: &Env, limit: u32) -> Result<Vec<i64>> {
+    tx.rongque_overdue_case_ids(env.today(), limit)
+}
+
+/// Record every 容缺 commitment of case `id` whose due date has passed (失信): the case
+/// is terminated or held per its item, and the applicant barred. Returns how many.
+/// A commitment already written off or breached is skipped, so running this twice for
+/// one case records nothing twice.
+pub fn breach_overdue(tx: &mut dyn Tx, env: &Env, id: i64) -> Result<u32> {
     let system = Actor::system();
     let today = env.today();
-    let mut report = SweepReport::default();
-    for id in tx.rongque_overdue_case_ids(today, limit)? {
-        let Some(case) = tx.case(id)? else { continue };
-        let overdue: Vec<u32> = case
-            .commitments
-            .iter()
-            .filter(|k| k.status == CommitmentStatus::Open && k.due < today)
-            .map(|k| k.seq)
-            .collect();
-        for seq in overdue {
-            act(
-                tx,
-                &system,
-                env,
-                id,
-                &Action::BreachCommitment { commitment: seq },
-                None,
-            )?;
-            report.breaches += 1;
-        }
+    let Some(case) = tx.case(id)? else {
+        return Ok(0);
+    };
+    let overdue: Vec<u32> = case
+        .commitments
+        .iter()
+        .filter(|k| k.status == CommitmentStatus::Open && k.due < today)
+        .map(|k| k.seq)
+        .collect();
+    for seq in &overdue {
+        act(
+            tx,
+            &system,
+            env,
+            id,
+            &Action::BreachCommitment { commitment: *seq },
+            None,
+        )?;
     }
-    Ok(report)
+    Ok(overdue.len() as u32)
 }

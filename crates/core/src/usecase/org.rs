@@ -238,16 +238,29 @@ pub struct NewStaff {
     pub password: String,
 }
 
-/// Check a staff account's fields; returns the region scope.
-fn check_staff(
-    tx: &mut dyn Tx,
-    e: &mut FieldErrors,
+/// What places a staff account: role, department, region, window, authorizations.
+struct Placement<'a> {
     role: Role,
     department_id: i64,
-    region: Option<&str>,
+    region: Option<&'a str>,
     window_id: Option<i64>,
-    immediate: &[i64],
+    immediate: &'a [i64],
+}
+
+/// Check a staff account's placement; returns the region scope.
+fn check_staff(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    e: &mut FieldErrors,
+    p: &Placement,
 ) -> Result<Option<RegionCode>> {
+    let Placement {
+        role,
+        department_id,
+        region,
+        window_id,
+        immediate,
+    } = *p;
     if !role.is_staff() {
         e.add("role", "只能创建工作人员角色");
     }
@@ -256,6 +269,11 @@ fn check_staff(
         e.add("department_id", "部门不存在");
         return Ok(None);
     };
+    // An administrator staffs only departments of its own region: a county administrator
+    // may not create an approver of a city department.
+    if !actor.region_contains(&dept.region) {
+        return Err(Error::forbidden("该部门超出本账号的区划范围"));
+    }
     let region = match region {
         Some(r) => match RegionCode::parse(r) {
             Ok(r) if dept.region.contains(&r) => Some(r),
@@ -292,8 +310,13 @@ fn check_staff(
         );
     }
     for (i, d) in immediate.iter().enumerate() {
-        if tx.department(*d)?.is_none() {
-            e.add(format!("immediate_departments[{i}]"), "部门不存在");
+        match tx.department(*d)? {
+            None => e.add(format!("immediate_departments[{i}]"), "部门不存在"),
+            Some(x) if !actor.region_contains(&x.region) => e.add(
+                format!("immediate_departments[{i}]"),
+                "该部门超出本账号的区划范围",
+            ),
+            Some(_) => {}
         }
     }
     Ok(region)
@@ -317,15 +340,14 @@ pub fn create_staff(
     if let Err(x) = check_password(&n.password) {
         e.add("password", x);
     }
-    let region = check_staff(
-        tx,
-        &mut e,
-        n.role,
-        n.department_id,
-        n.region.as_deref(),
-        n.window_id,
-        &n.immediate_departments,
-    )?;
+    let placement = Placement {
+        role: n.role,
+        department_id: n.department_id,
+        region: n.region.as_deref(),
+        window_id: n.window_id,
+        immediate: &n.immediate_departments,
+    };
+    let region = check_staff(tx, actor, &mut e, &placement)?;
     e.into_result()?;
     let region = region.expect("checked");
     actor.require_region(&region)?;
@@ -401,15 +423,14 @@ pub fn update_staff(
     }
     let dept = a.department_id.unwrap_or(0);
     let region = a.region.as_ref().map(|r| r.as_str().to_string());
-    check_staff(
-        tx,
-        &mut e,
-        a.role,
-        dept,
-        region.as_deref(),
-        a.window_id,
-        &a.immediate_departments,
-    )?;
+    let placement = Placement {
+        role: a.role,
+        department_id: dept,
+        region: region.as_deref(),
+        window_id: a.window_id,
+        immediate: &a.immediate_departments,
+    };
+    check_staff(tx, actor, &mut e, &placement)?;
     e.into_result()?;
     if a.id == actor.account_id && c.active == Some(false) {
         return Err(Error::field("active", "不能停用自己的账号"));
@@ -499,14 +520,15 @@ pub fn register(
                 "与该证件号码已登记的姓名（名称）不一致",
             ));
         }
-        Some(mut a) => {
-            a.phone = phone;
-            if rep.is_some() {
-                a.legal_representative = rep;
-            }
-            tx.update_applicant(&a)?;
-            a
+        // Known from a window visit: whoever registers must show the phone on record
+        // (knowing an ID number and a name is not enough to take over someone's cases).
+        Some(a) if a.phone != phone => {
+            return Err(Error::field(
+                "phone",
+                "该证件号码已在窗口办理过业务，请使用当时登记的手机号注册，或到窗口核验身份后更改",
+            ));
         }
+        Some(a) => a,
         None => {
             let mut a = Applicant {
                 id: 0,
@@ -554,15 +576,16 @@ pub fn lift_rongque_bar(tx: &mut dyn Tx, actor: &Actor, applicant_id: i64) -> Re
         });
     }
     a.rongque_bar = None;
-    tx.update_applicant(&a)?;
+    tx.set_rongque_bar(a.id, None)?;
     Ok(a)
 }
 
-/// Read an applicant: the applicant itself, or staff who may act on cases.
+/// Read an applicant by id: the applicant itself, or a system administrator. (Staff
+/// who hold the applicant's document look it up by number: [`find_applicant`].)
 pub fn get_applicant(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Applicant> {
     let ok = match actor.role {
         Role::Applicant => actor.applicant_id == Some(id),
-        Role::AcceptanceClerk | Role::SysAdmin | Role::Supervisor => true,
+        Role::SysAdmin => true,
         _ => false,
     };
     if !ok {
@@ -584,7 +607,14 @@ pub fn find_applicant(tx: &mut dyn Tx, actor: &Actor, identifier: &str) -> Resul
         Role::Agent,
     ])?;
     let id = identifier.trim().to_ascii_uppercase();
-    tx.applicant_by_identifier(&id)?.ok_or(Error::NotFound {
+    let mut a = tx.applicant_by_identifier(&id)?.ok_or(Error::NotFound {
         entity: "申请人"
-    })
+    })?;
+    // An agent confirms who the resident is; the phone on record stays private.
+    if actor.role == Role::Agent {
+        a.phone = crate::identity::Phone::parse(&a.phone)
+            .map(|p| p.mask())
+            .unwrap_or_default();
+    }
+    Ok(a)
 }

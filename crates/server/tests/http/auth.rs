@@ -177,3 +177,44 @@ both!(
         assert_eq!(home.status, 307);
     }
 );
+
+both!(
+    a_burst_of_parallel_guesses_is_throttled_too,
+    |app: TestApp| async move {
+        use tower::ServiceExt;
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let router = app.router.clone();
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/auth/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "approver", "password": "guess-123456", "kind": "bearer"})
+                        .to_string(),
+                ))
+                .unwrap();
+            tasks.push(tokio::spawn(async move {
+                router.oneshot(req).await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert!(
+            statuses.iter().all(|s| *s == 401 || *s == 429),
+            "{statuses:?}"
+        );
+        // Whatever got through, the right password is now refused for the window.
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "approver", "password": PW})),
+            )
+            .await;
+        assert_eq!(r.status, 429);
+    }
+);

@@ -690,3 +690,41 @@ both!(
         assert_eq!(r.fields(), ["days"]);
     }
 );
+
+both!(
+    a_draft_with_a_rongque_material_does_not_stop_the_sweep,
+    |app: TestApp| async move {
+        let me = app.login(tongban::demo::DEMO_PERSON_ID).await;
+        let clerk = app.login("clerk").await;
+        let admin = app.login("admin").await;
+        let doctor = app.item(WJJ, "医师执业注册（首次注册）").await;
+        let mut draft = app.full_application(doctor, "online").await;
+        draft["submit"] = json!(false);
+        set_material(&mut draft, "M04", json!({"status": "rongque"}));
+        let d = app.post("/api/v1/cases", &me, draft).await.expect(201);
+        assert_eq!(d["commitments"], json!([]));
+        let c = receive(&app, &clerk, doctor, person(), |b| {
+            set_material(b, "M04", json!({"status": "rongque"}))
+        })
+        .await;
+        app.advance_days(8);
+        let r = app
+            .post("/api/v1/admin/jobs/run", &admin, json!({}))
+            .await
+            .expect(200);
+        assert_eq!(
+            (r["breaches"].as_u64(), r["skipped"].as_u64()),
+            (Some(1), Some(0))
+        );
+        let c = app
+            .get(&format!("/api/v1/cases/{}", id(&c)), &clerk)
+            .await
+            .expect(200);
+        assert_eq!(c["state"], "terminated");
+        let d = app
+            .get(&format!("/api/v1/cases/{}", id(&d)), &me)
+            .await
+            .expect(200);
+        assert_eq!(d["state"], "draft");
+    }
+);

@@ -422,3 +422,113 @@ both!(signing_out_ends_the_session, |app: TestApp| async move {
         401
     );
 });
+
+both!(
+    a_county_administrator_cannot_staff_a_city_department,
+    |app: TestApp| async move {
+        let admin = app.login("admin").await;
+        let county_admin = staff(
+            &app,
+            &admin,
+            "mn-admin",
+            "sys_admin",
+            "茂名市茂南区政务服务数据管理局",
+        )
+        .await;
+        let depts = app
+            .req(Method::GET, "/api/v1/departments", None, None)
+            .await
+            .expect(200);
+        let city_scjg = depts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "茂名市市场监督管理局")
+            .unwrap()["id"]
+            .clone();
+        let before = app.fingerprint();
+        let r = app
+            .post(
+                "/api/v1/accounts",
+                &county_admin,
+                json!({"username": "sneaky", "name": "x", "role": "dept_approver",
+            "department_id": city_scjg, "region": "440902", "password": PW}),
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(before, app.fingerprint());
+    }
+);
+
+both!(
+    applicant_records_are_not_browsable_by_id,
+    |app: TestApp| async move {
+        let clerk = app.login("clerk").await;
+        let agent = app.login("agent").await;
+        let admin = app.login("admin").await;
+        let me = app.login(tongban::demo::DEMO_PERSON_ID).await;
+        let found = app
+            .get(
+                &format!(
+                    "/api/v1/applicants?identifier={}",
+                    tongban::demo::DEMO_PERSON_ID
+                ),
+                &clerk,
+            )
+            .await
+            .expect(200);
+        assert_eq!(
+            found["phone"], "13800138000",
+            "the clerk holding the document sees the record"
+        );
+        let id = found["id"].as_i64().unwrap();
+        // By id: only the applicant itself and a system administrator.
+        assert_eq!(
+            app.get(&format!("/api/v1/applicants/{id}"), &clerk)
+                .await
+                .status,
+            404
+        );
+        app.get(&format!("/api/v1/applicants/{id}"), &me)
+            .await
+            .expect(200);
+        app.get(&format!("/api/v1/applicants/{id}"), &admin)
+            .await
+            .expect(200);
+        // An agent confirms who a resident is, but not their phone.
+        let seen = app
+            .get(
+                &format!(
+                    "/api/v1/applicants?identifier={}",
+                    tongban::demo::DEMO_PERSON_ID
+                ),
+                &agent,
+            )
+            .await
+            .expect(200);
+        assert_eq!(seen["phone"], "138****8000");
+    }
+);
+
+both!(
+    registering_over_a_window_applicant_needs_the_phone_on_record,
+    |app: TestApp| async move {
+        let clerk = app.login("clerk").await;
+        let item = app.item("茂名市茂南区卫生健康局", "生育登记").await;
+        let mut body = app.full_application(item, "window").await;
+        body["applicant"] = json!({"kind": "person", "identifier": "11010519491231002X", "name": "李四", "phone": "13900139000"});
+        app.post("/api/v1/cases", &clerk, body).await.expect(201);
+        let reg = |phone: &str| {
+            app.req(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({"kind": "person",
+            "identifier": "11010519491231002X", "name": "李四", "phone": phone, "password": PW})),
+            )
+        };
+        let r = reg("13700137000").await;
+        assert_eq!(r.fields(), ["phone"]);
+        reg("13900139000").await.expect(201);
+    }
+);

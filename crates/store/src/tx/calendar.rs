@@ -29,14 +29,19 @@ impl CalendarStore for SqlTx<'_> {
              updated_at = excluded.updated_at",
             &[i64::from(y.year).into(), data.as_str().into(), by.into(), ms(at).into()],
         )?;
+        self.c.execute(
+            "INSERT INTO revisions (name, value) VALUES ('calendar', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = revisions.value + 1",
+            &[],
+        )?;
         Ok(())
     }
 
-    fn calendar_revision(&mut self) -> Result<(i64, i64), Error> {
+    fn calendar_revision(&mut self) -> Result<i64, Error> {
         self.c.one(
-            "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM calendar_years",
+            "SELECT COALESCE(MAX(value), 0) FROM revisions WHERE name = 'calendar'",
             &[],
-            |r| Ok((r.int(0)?, r.int(1)?)),
+            |r| r.int(0),
         )
     }
 }

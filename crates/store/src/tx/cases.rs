@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use tongban_core::Error;
 use tongban_core::case::{Case, Event};
-use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary};
+use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
 use crate::conn::{ConnExt, Row, Val, from_json, to_json};
@@ -327,34 +327,27 @@ impl CaseStore for SqlTx<'_> {
         self.c.all(&sql, &params, |r| summary_row(r, order))
     }
 
-    fn recompute_case_ids(
-        &mut self,
-        due_from: Option<NaiveDate>,
-        after_id: i64,
-        limit: u32,
-    ) -> R<Vec<i64>> {
-        match due_from {
-            None => self.c.all(
-                "SELECT id FROM cases WHERE any_provisional = 1 AND is_open = 1 AND id > ? ORDER BY id LIMIT ?",
-                &[after_id.into(), limit.into()],
-                |r| r.int(0),
-            ),
-            Some(d) => {
-                let d = d.to_string();
-                self.c.all(
-                    "SELECT id FROM cases WHERE is_open = 1 AND id > ? AND (any_provisional = 1 OR due_date >= ?) \
-                     ORDER BY id LIMIT ?",
-                    &[after_id.into(), d.as_str().into(), limit.into()],
-                    |r| r.int(0),
-                )
-            }
-        }
+    fn recompute_case_ids(&mut self, which: &Recompute, after_id: i64, limit: u32) -> R<Vec<i64>> {
+        // Absent bounds become bounds nothing meets, so that one statement serves.
+        let due_from = which
+            .due_from
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| NO_DUE.to_string());
+        let since = which.updated_since.map(ms).unwrap_or(i64::MAX);
+        self.c.all(
+            "SELECT id FROM cases WHERE is_open = 1 AND id > ? \
+             AND (any_provisional = 1 OR (due_date IS NOT NULL AND due_date >= ?) OR updated_at >= ?) \
+             ORDER BY id LIMIT ?",
+            &[after_id.into(), due_from.as_str().into(), since.into(), limit.into()],
+            |r| r.int(0),
+        )
     }
 
     fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
         let d = day.to_string();
         self.c.all(
-            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due < ? ORDER BY rongque_due, id LIMIT ?",
+            "SELECT id FROM cases WHERE is_open = 1 AND state <> 'draft' AND rongque_due < ? \
+             ORDER BY rongque_due, id LIMIT ?",
             &[d.as_str().into(), limit.into()],
             |r| r.int(0),
         )

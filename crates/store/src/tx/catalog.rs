@@ -157,7 +157,7 @@ impl CatalogStore for SqlTx<'_> {
             sql.push_str(" AND published_version IS NOT NULL");
         }
         if let Some(n) = &f.name_contains {
-            like = format!("%{}%", n.replace(['%', '_'], ""));
+            like = format!("%{}%", n.replace(['%', '_', '\\'], ""));
             sql.push_str(" AND name LIKE ?");
             params.push(like.as_str().into());
         }

@@ -7,7 +7,7 @@ use tongban_core::region::{Region, RegionCode};
 use tongban_core::store::{ApplicantStore, NewWindow, OrgStore};
 
 use super::{SqlTx, enum_of, instant, ms, name_of, prefix_end};
-use crate::conn::{ConnExt, Row, Val};
+use crate::conn::{ConnExt, Row};
 
 type R<T> = Result<T, Error>;
 
@@ -258,19 +258,29 @@ impl ApplicantStore for SqlTx<'_> {
         )
     }
 
-    fn update_applicant(&mut self, a: &Applicant) -> R<()> {
-        let params: [Val; 6] = [
-            a.name.as_str().into(),
-            a.phone.as_str().into(),
-            a.legal_representative.as_deref().into(),
-            a.rongque_bar.as_ref().map(|b| b.reason.as_str()).into(),
-            a.rongque_bar.as_ref().map(|b| ms(b.since)).into(),
-            a.id.into(),
-        ];
+    fn update_applicant_contact(&mut self, a: &Applicant) -> R<()> {
         self.c.execute(
-            "UPDATE applicants SET name = ?, phone = ?, legal_representative = ?, bar_reason = ?, bar_since = ? WHERE id = ?",
-            &params,
+            "UPDATE applicants SET phone = ?, legal_representative = ? WHERE id = ?",
+            &[
+                a.phone.as_str().into(),
+                a.legal_representative.as_deref().into(),
+                a.id.into(),
+            ],
         )?;
+        Ok(())
+    }
+
+    fn set_rongque_bar(&mut self, applicant_id: i64, bar: Option<&RongqueBar>) -> R<()> {
+        match bar {
+            Some(b) => self.c.execute(
+                "UPDATE applicants SET bar_reason = ?, bar_since = ? WHERE id = ? AND bar_reason IS NULL",
+                &[b.reason.as_str().into(), ms(b.since).into(), applicant_id.into()],
+            )?,
+            None => self.c.execute(
+                "UPDATE applicants SET bar_reason = NULL, bar_since = NULL WHERE id = ?",
+                &[applicant_id.into()],
+            )?,
+        };
         Ok(())
     }
 }

@@ -173,6 +173,9 @@ async fn login(
     let (account, session) = match outcome {
         LoginOutcome::Ok(b) => *b,
         LoginOutcome::Failed => return Err(ApiError(Error::Unauthenticated)),
+        LoginOutcome::Throttled { retry_after_secs } => {
+            return Err(ApiError(Error::TooManyAttempts { retry_after_secs }));
+        }
     };
     let body = LoginResponse {
         token: (kind == SessionKind::Bearer).then(|| token.clone()),

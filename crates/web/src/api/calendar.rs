@@ -6,7 +6,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use tongban_core::Error;
 use tongban_core::calendar::{CalendarYear, Deadline, NamedDay};
-use tongban_core::usecase::calendar::{CalendarSaved, save_year};
+use tongban_core::usecase::calendar::CalendarSaved;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -130,7 +130,6 @@ async fn put_year(
     if y.year != year {
         return Err(Error::field("year", "请求体中的年份与路径不一致").into());
     }
-    let (cal, saved) = s.write(move |tx, env| save_year(tx, &a, env, &y)).await?;
-    s.set_calendar(cal);
+    let saved = s.save_calendar_year(a, y).await?;
     Ok(Json(saved))
 }
