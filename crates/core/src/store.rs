@@ -251,6 +251,9 @@ pub trait ApplicantStore {
     fn applicant_by_identifier(&mut self, identifier: &str) -> Result<Option<Applicant>>;
     /// Add an applicant; `Conflict` when the identifier is taken.
     fn insert_applicant(&mut self, a: &Applicant) -> Result<i64>;
+    /// Add an applicant unless one with the identifier exists (perhaps added by a
+    /// concurrent transaction a moment ago); returns the applicant now on record.
+    fn insert_applicant_if_absent(&mut self, a: &Applicant) -> Result<Applicant>;
     /// Change an applicant's contact details (phone, legal representative) only.
     fn update_applicant_contact(&mut self, a: &Applicant) -> Result<()>;
     /// Bar an applicant from 容缺 (only if not barred already), or lift the bar (`None`).
@@ -283,6 +286,13 @@ pub trait CatalogStore {
     fn item_version(&mut self, item_id: i64, version: u32) -> Result<Option<ItemVersion>>;
     /// Insert a version, or replace a draft (published versions are never replaced).
     fn save_item_version(&mut self, v: &ItemVersion) -> Result<()>;
+    /// The content of a published (or superseded) version — never a draft. It never
+    /// changes, so implementations may keep it once read.
+    fn published_spec(
+        &mut self,
+        item_id: i64,
+        version: u32,
+    ) -> Result<Option<std::sync::Arc<crate::catalog::ItemSpec>>>;
     /// All versions of an item, oldest first.
     fn item_versions(&mut self, item_id: i64) -> Result<Vec<ItemVersion>>;
 }

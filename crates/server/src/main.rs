@@ -28,9 +28,12 @@ struct Cli {
         global = true
     )]
     database_url: String,
-    /// PostgreSQL connections per server.
+    /// PostgreSQL connections per server for reads.
     #[arg(long, env = "TONGBAN_PG_POOL", default_value_t = 16, global = true)]
     pg_pool: usize,
+    /// PostgreSQL writer threads per server (each group-commits the writes it gathers).
+    #[arg(long, env = "TONGBAN_PG_WRITERS", default_value_t = 4, global = true)]
+    pg_writers: usize,
     /// For PostgreSQL-compatible distributed engines (CockroachDB, YugabyteDB): no table
     /// lock in migrations (run `tongban migrate` once first) and no COLLATE "C".
     #[arg(long, env = "TONGBAN_PORTABLE_SQL", global = true)]
@@ -113,6 +116,7 @@ fn main() -> anyhow::Result<()> {
     let options = Options {
         pool_size: cli.pg_pool.max(1),
         portable_sql: cli.portable_sql,
+        pg_writers: cli.pg_writers.max(1),
     };
     match cli.command {
         Command::Migrate => {

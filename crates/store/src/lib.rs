@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
 pub mod tx;
+pub mod writer;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -24,7 +25,9 @@ use tongban_core::{Error, Result};
 pub use conn::Backend;
 pub use tx::SqlTx;
 
-use sqlite::{Completion, SqliteDb, WriteJob};
+use sqlite::SqliteDb;
+use tx::SpecCache;
+use writer::{Completion, WriteJob};
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub struct Options {
     /// For PostgreSQL-compatible distributed engines: no table lock in migrations, no
     /// `COLLATE "C"` in the DDL.
     pub portable_sql: bool,
+    /// PostgreSQL writer threads (each group-commits the writes it gathers).
+    pub pg_writers: usize,
 }
 
 impl Default for Options {
@@ -71,13 +76,23 @@ impl Default for Options {
         Options {
             pool_size: 16,
             portable_sql: false,
+            pg_writers: 4,
         }
     }
 }
 
-enum Inner {
+enum Kind {
     Sqlite(SqliteDb),
-    Postgres(Arc<postgres::PgPool>),
+    Postgres {
+        pool: Arc<postgres::PgPool>,
+        writer: writer::Writer,
+    },
+}
+
+struct Inner {
+    kind: Kind,
+    /// Published item versions never change: their content is kept once read.
+    specs: SpecCache,
 }
 
 /// The database: cheap to clone, shared by every request.
@@ -94,48 +109,62 @@ impl Db {
 
     /// Open with options.
     pub fn open_with(url: &DbUrl, o: &Options) -> Result<Db> {
-        let inner = match url {
-            DbUrl::Sqlite(path) => Inner::Sqlite(SqliteDb::open(path)?),
-            DbUrl::Postgres(u) => Inner::Postgres(off_runtime(|| {
-                postgres::PgPool::open(u, o.pool_size, o.portable_sql)
-            })?),
+        let kind = match url {
+            DbUrl::Sqlite(path) => Kind::Sqlite(SqliteDb::open(path)?),
+            DbUrl::Postgres(u) => off_runtime(|| {
+                let pool = postgres::PgPool::open(u, o.pool_size, o.portable_sql)?;
+                let conns = (0..o.pg_writers.max(1))
+                    .map(|_| {
+                        pool.connect()
+                            .map(|c| Box::new(c) as Box<dyn conn::Conn + Send>)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let writer = writer::Writer::start(conns, "BEGIN", "tongban-pg-writer")?;
+                Ok::<_, Error>(Kind::Postgres { pool, writer })
+            })?,
         };
         Ok(Db {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner {
+                kind,
+                specs: SpecCache::default(),
+            }),
         })
     }
 
     /// Which backend.
     pub fn backend(&self) -> Backend {
-        match &*self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
+        match &self.inner.kind {
+            Kind::Sqlite(_) => Backend::Sqlite,
+            Kind::Postgres { .. } => Backend::Postgres,
         }
     }
 
-    /// Run `f` in a write transaction. Its result is returned once the transaction is
-    /// durably committed; if `f` fails, nothing it wrote remains.
+    fn submit<R, F>(&self, f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> Result<()>
+    where
+        F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let job = write_job(self.inner.clone(), f, reply);
+        match &self.inner.kind {
+            Kind::Sqlite(db) => db.writer.submit(job),
+            Kind::Postgres { writer, .. } => writer.submit(job),
+        }
+    }
+
+    /// Run `f` in a write transaction (with other writes, group-committed). Its result
+    /// is returned once the transaction is durably committed; if `f` fails, nothing it
+    /// wrote remains.
     pub async fn write<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        match &*self.inner {
-            Inner::Sqlite(db) => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                db.submit(sqlite_job(f, move |r| {
-                    let _ = tx.send(r);
-                }))?;
-                rx.await
-                    .map_err(|_| Error::Store("the write was not carried out".into()))?
-            }
-            Inner::Postgres(pool) => {
-                let pool = pool.clone();
-                tokio::task::spawn_blocking(move || pool.run(false, |c| f(&mut SqlTx::new(c))))
-                    .await
-                    .map_err(|e| Error::Store(format!("write task: {e}")))?
-            }
-        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await
+            .map_err(|_| Error::Store("the write was not carried out".into()))?
     }
 
     /// Run `f` on a read-only snapshot.
@@ -164,17 +193,12 @@ impl Db {
         F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        match &*self.inner {
-            Inner::Sqlite(db) => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                db.submit(sqlite_job(f, move |r| {
-                    let _ = tx.send(r);
-                }))?;
-                rx.recv()
-                    .map_err(|_| Error::Store("the write was not carried out".into()))?
-            }
-            Inner::Postgres(pool) => off_runtime(|| pool.run(false, |c| f(&mut SqlTx::new(c)))),
-        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv()
+            .map_err(|_| Error::Store("the write was not carried out".into()))?
     }
 
     /// Run raw SQL on a read snapshot (tests and diagnostics only).
@@ -183,16 +207,17 @@ impl Db {
         &self,
         f: impl FnOnce(&mut dyn conn::Conn) -> Result<R> + Send,
     ) -> Result<R> {
-        off_runtime(|| match &*self.inner {
-            Inner::Sqlite(db) => db.with_reader(f),
-            Inner::Postgres(pool) => pool.run(true, f),
+        off_runtime(|| match &self.inner.kind {
+            Kind::Sqlite(db) => db.with_reader(f),
+            Kind::Postgres { pool, .. } => pool.run(true, f),
         })
     }
 
-    /// Stop background writers after queued work (SQLite).
+    /// Stop the writers after queued work.
     pub fn close(&self) {
-        if let Inner::Sqlite(db) = &*self.inner {
-            db.close();
+        match &self.inner.kind {
+            Kind::Sqlite(db) => db.close(),
+            Kind::Postgres { writer, .. } => off_runtime(|| writer.close()),
         }
     }
 }
@@ -212,15 +237,19 @@ pub(crate) fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// Wrap a use case as a job for the SQLite writer: run it, and `reply` with its result
-/// once the commit's outcome is known (a success whose commit failed becomes an error).
-fn sqlite_job<R, F>(f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> WriteJob
+/// Wrap a use case as a job for a writer: run it, and `reply` with its result once the
+/// commit's outcome is known (a success whose commit failed becomes an error).
+fn write_job<R, F>(
+    inner: Arc<Inner>,
+    f: F,
+    reply: impl FnOnce(Result<R>) + Send + 'static,
+) -> WriteJob
 where
     F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
     R: Send + 'static,
 {
     Box::new(move |conn| {
-        let r = f(&mut SqlTx::new(conn));
+        let r = f(&mut SqlTx::new(conn, &inner.specs));
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
             reply(match (r, commit_err) {
@@ -234,9 +263,9 @@ where
 
 impl Inner {
     fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
-        match self {
-            Inner::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c))),
-            Inner::Postgres(pool) => pool.run(true, |c| f(&mut SqlTx::new(c))),
+        match &self.kind {
+            Kind::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c, &self.specs))),
+            Kind::Postgres { pool, .. } => pool.run(true, |c| f(&mut SqlTx::new(c, &self.specs))),
         }
     }
 }

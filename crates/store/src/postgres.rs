@@ -250,7 +250,8 @@ impl PgPool {
         Ok(pool)
     }
 
-    fn connect(&self) -> Result<PgConn, Error> {
+    /// A new connection outside the pool (for the writer threads).
+    pub(crate) fn connect(&self) -> Result<PgConn, Error> {
         let mut client = Client::connect(&self.url, NoTls).map_err(map_err)?;
         // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
         client

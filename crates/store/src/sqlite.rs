@@ -1,23 +1,16 @@
-//! Embedded SQLite: one writer thread with group commit, a small pool of readers.
-//!
-//! SQLite has one writer at a time anyway; giving it one thread lets concurrent
-//! use cases share a transaction and its fsync. The writer takes every job waiting,
-//! runs each inside its own SAVEPOINT (a failing job rolls back alone), commits once,
-//! and only then answers each job — so a success answered is a success on disk
-//! (`synchronous=FULL` in WAL mode).
+//! Embedded SQLite: one writer thread with group commit ([`crate::writer`]), a small
+//! pool of read-only connections. WAL with `synchronous=FULL`: a commit answered is on
+//! disk.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 use tongban_core::Error;
 
 use crate::conn::{Backend, Conn, Row, Val, unique_violation};
-
-/// Jobs gathered into one transaction at most.
-pub const MAX_BATCH: usize = 256;
+use crate::writer::Writer;
 
 impl rusqlite::ToSql for Val<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -126,17 +119,11 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
     Ok(c)
 }
 
-/// What the writer runs: the job's body inside its savepoint; it returns whether it
-/// succeeded and how to answer once the commit's outcome is known.
-pub(crate) type WriteJob = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
-/// Answers a job: called with the commit error, if the commit failed.
-pub(crate) type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
-
-/// The SQLite side of a [`crate::Db`].
+/// The SQLite side of a [`crate::Db`]: one writer thread (group commit) and a pool of
+/// read-only connections.
 pub struct SqliteDb {
     path: PathBuf,
-    writer: Mutex<Option<mpsc::Sender<WriteJob>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    pub(crate) writer: Writer,
     readers: Arc<Mutex<Vec<SqliteConn>>>,
 }
 
@@ -151,31 +138,16 @@ impl SqliteDb {
         }
         let mut conn = SqliteConn(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
-        let (tx, rx) = mpsc::channel::<WriteJob>();
-        let thread = std::thread::Builder::new()
-            .name("tongban-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
-            .map_err(|e| Error::Store(format!("writer thread: {e}")))?;
+        let writer = Writer::start(
+            vec![Box::new(conn)],
+            "BEGIN IMMEDIATE",
+            "tongban-sqlite-writer",
+        )?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
-            writer: Mutex::new(Some(tx)),
-            thread: Mutex::new(Some(thread)),
+            writer,
             readers: Arc::new(Mutex::new(Vec::new())),
         })
-    }
-
-    /// Queue a job for the writer.
-    pub(crate) fn submit(&self, job: WriteJob) -> Result<(), Error> {
-        let guard = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Store("writer lock poisoned".into()))?;
-        match guard.as_ref() {
-            Some(tx) => tx
-                .send(job)
-                .map_err(|_| Error::Store("the writer has stopped".into())),
-            None => Err(Error::Store("the database is closed".into())),
-        }
     }
 
     /// Run `f` on a reader connection inside a read transaction (a consistent snapshot).
@@ -208,76 +180,6 @@ impl SqliteDb {
 
     /// Stop the writer after the jobs already queued.
     pub fn close(&self) {
-        if let Ok(mut w) = self.writer.lock() {
-            w.take();
-        }
-        if let Ok(mut t) = self.thread.lock()
-            && let Some(h) = t.take()
-        {
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for SqliteDb {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
-fn writer_loop(mut conn: SqliteConn, rx: mpsc::Receiver<WriteJob>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        run_batch(&mut conn, batch);
-    }
-}
-
-fn run_batch(conn: &mut SqliteConn, batch: Vec<WriteJob>) {
-    if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
-        // The jobs are dropped unrun; each caller sees that its job was not done.
-        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
-        return;
-    }
-    let single = batch.len() == 1;
-    let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
-    for job in batch {
-        if !single && conn.batch("SAVEPOINT job").is_err() {
-            continue;
-        }
-        let (ok, completion) = match catch_unwind(AssertUnwindSafe(|| job(conn))) {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::error!("a write job panicked; it is rolled back alone");
-                (false, Box::new(|_: Option<&Error>| {}) as Completion)
-            }
-        };
-        if single {
-            if !ok {
-                let _ = conn.batch("ROLLBACK");
-                completion(None);
-                return;
-            }
-        } else {
-            let _ = conn.batch(if ok {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            });
-        }
-        done.push(completion);
-    }
-    let commit = conn.batch("COMMIT").err();
-    if let Some(e) = &commit {
-        tracing::error!(error = %e, jobs = done.len(), "commit failed");
-        let _ = conn.batch("ROLLBACK");
-    }
-    for c in done {
-        c(commit.as_ref());
+        self.writer.close();
     }
 }

@@ -450,8 +450,17 @@ fn calendar_years_round_trip(b: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
-    let t = fresh(Backend::Sqlite).unwrap();
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone_sqlite() {
+    concurrent_writes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone_postgres() {
+    concurrent_writes(Backend::Postgres).await;
+}
+
+async fn concurrent_writes(b: Backend) {
+    let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
     let mut tasks = Vec::new();
     for i in 0..60 {
@@ -524,6 +533,7 @@ fn the_portable_schema_works_on_postgres() {
         &tongban_store::Options {
             pool_size: 2,
             portable_sql: true,
+            pg_writers: 2,
         },
     )
     .unwrap();

@@ -77,7 +77,7 @@ fn resolve_applicant(
             Ok(Some(a))
         }
         None => {
-            let mut a = Applicant {
+            let a = Applicant {
                 id: 0,
                 kind: input.kind,
                 name,
@@ -87,16 +87,20 @@ fn resolve_applicant(
                 rongque_bar: None,
                 created_at: env.now,
             };
-            a.id = tx.insert_applicant(&a)?;
-            Ok(Some(a))
+            // Another clerk may be registering the same person this very moment.
+            let on_record = tx.insert_applicant_if_absent(&a)?;
+            if on_record.kind != a.kind || on_record.name != a.name {
+                e.add("applicant.name", "与该证件号码已登记的姓名（名称）不一致");
+                return Ok(None);
+            }
+            Ok(Some(on_record))
         }
     }
 }
 
 /// The published spec of a case's version (or any version of it).
-fn spec_of(tx: &mut dyn Tx, item_id: i64, version: u32) -> Result<ItemSpec> {
-    tx.item_version(item_id, version)?
-        .map(|v| v.spec)
+fn spec_of(tx: &mut dyn Tx, item_id: i64, version: u32) -> Result<std::sync::Arc<ItemSpec>> {
+    tx.published_spec(item_id, version)?
         .ok_or(Error::Store(format!(
             "item {item_id} version {version} missing"
         )))

@@ -1,7 +1,7 @@
 //! Basic items, items and their versions.
 
 use tongban_core::Error;
-use tongban_core::catalog::{BasicItem, Item, ItemVersion, VersionState};
+use tongban_core::catalog::{BasicItem, Item, ItemSpec, ItemVersion, VersionState};
 use tongban_core::region::RegionCode;
 use tongban_core::store::{CatalogStore, ItemFilter};
 
@@ -212,6 +212,25 @@ impl CatalogStore for SqlTx<'_> {
             }
         }
         Ok(())
+    }
+
+    fn published_spec(
+        &mut self,
+        item_id: i64,
+        version: u32,
+    ) -> R<Option<std::sync::Arc<ItemSpec>>> {
+        if let Some(s) = self.specs.get((item_id, version)) {
+            return Ok(Some(s));
+        }
+        let v = self.item_version(item_id, version)?;
+        Ok(match v {
+            Some(v) if v.state != VersionState::Draft => {
+                let spec = std::sync::Arc::new(v.spec);
+                self.specs.put((item_id, version), spec.clone());
+                Some(spec)
+            }
+            _ => None,
+        })
     }
 
     fn item_versions(&mut self, item_id: i64) -> R<Vec<ItemVersion>> {

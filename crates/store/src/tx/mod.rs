@@ -10,18 +10,39 @@ mod org;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tongban_core::Error;
+use tongban_core::catalog::ItemSpec;
 
 use crate::conn::Conn;
+
+/// Published item versions by (item, version): their content never changes, so once
+/// read it is kept for the life of the process (a few hundred items, a few KB each).
+#[derive(Default)]
+pub struct SpecCache(
+    std::sync::RwLock<std::collections::HashMap<(i64, u32), std::sync::Arc<ItemSpec>>>,
+);
+
+impl SpecCache {
+    fn get(&self, key: (i64, u32)) -> Option<std::sync::Arc<ItemSpec>> {
+        self.0.read().ok().and_then(|m| m.get(&key).cloned())
+    }
+
+    fn put(&self, key: (i64, u32), spec: std::sync::Arc<ItemSpec>) {
+        if let Ok(mut m) = self.0.write() {
+            m.insert(key, spec);
+        }
+    }
+}
 
 /// A transaction as the use cases see it.
 pub struct SqlTx<'a> {
     pub(crate) c: &'a mut dyn Conn,
+    pub(crate) specs: &'a SpecCache,
 }
 
 impl<'a> SqlTx<'a> {
     /// Wrap a connection that is inside a transaction.
-    pub fn new(c: &'a mut dyn Conn) -> Self {
-        SqlTx { c }
+    pub fn new(c: &'a mut dyn Conn, specs: &'a SpecCache) -> Self {
+        SqlTx { c, specs }
     }
 }
 

@@ -258,6 +258,24 @@ impl ApplicantStore for SqlTx<'_> {
         )
     }
 
+    fn insert_applicant_if_absent(&mut self, a: &Applicant) -> R<Applicant> {
+        let kind = name_of(&a.kind);
+        self.c.execute(
+            "INSERT INTO applicants (kind, name, identifier, phone, legal_representative, bar_reason, bar_since, created_at) \
+             VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT (identifier) DO NOTHING",
+            &[
+                kind.as_str().into(),
+                a.name.as_str().into(),
+                a.identifier.as_str().into(),
+                a.phone.as_str().into(),
+                a.legal_representative.as_deref().into(),
+                ms(a.created_at).into(),
+            ],
+        )?;
+        self.applicant_by_identifier(&a.identifier)?
+            .ok_or_else(|| Error::Store("applicant vanished after insert".into()))
+    }
+
     fn update_applicant_contact(&mut self, a: &Applicant) -> R<()> {
         self.c.execute(
             "UPDATE applicants SET phone = ?, legal_representative = ? WHERE id = ?",
