@@ -12,6 +12,7 @@ pub mod error;
 pub mod identity;
 pub mod org;
 pub mod region;
+pub mod stats;
 pub mod store;
 pub mod time;
 pub mod usecase;

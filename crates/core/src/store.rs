@@ -161,11 +161,18 @@ pub struct NewWindow {
 
 /// One transaction against the store: every part of the contract.
 pub trait Tx:
-    OrgStore + ApplicantStore + AuthStore + CatalogStore + CalendarStore + CaseStore + JobStore
+    OrgStore
+    + ApplicantStore
+    + AuthStore
+    + CatalogStore
+    + CalendarStore
+    + CaseStore
+    + JobStore
+    + StatsStore
 {
 }
 
-impl<
+impl<T> Tx for T where
     T: OrgStore
         + ApplicantStore
         + AuthStore
@@ -173,8 +180,8 @@ impl<
         + CalendarStore
         + CaseStore
         + JobStore
-        + ?Sized,
-> Tx for T
+        + StatsStore
+        + ?Sized
 {
 }
 
@@ -360,4 +367,18 @@ pub trait JobStore {
         next_run: DateTime<Utc>,
         note: &str,
     ) -> Result<()>;
+}
+
+/// The statistics rollups.
+pub trait StatsStore {
+    /// Add changes to the rollup rows.
+    fn add_stats(&mut self, deltas: &[crate::stats::StatDelta]) -> Result<()>;
+    /// On-time completion per department and month, for months `from..=to`
+    /// (`YYYY-MM`), within a region prefix (all when empty).
+    fn on_time_by_department_month(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::stats::OnTimeRow>>;
 }

@@ -219,3 +219,24 @@ CREATE TABLE job_leases (
     last_run_at BIGINT,
     last_note   TEXT NOT NULL
 );
+
+-- Statistics rollups, kept current by every transition in its own transaction
+-- (core::stats). A key is spread over a few slots (case id modulo 4) so that
+-- concurrent transactions on PostgreSQL rarely wait on one row.
+CREATE TABLE case_stats (
+    department_id BIGINT NOT NULL,
+    item_id       BIGINT NOT NULL,
+    month         {{CODE}} NOT NULL,
+    channel       TEXT NOT NULL,
+    slot          BIGINT NOT NULL,
+    received      BIGINT NOT NULL,
+    decided       BIGINT NOT NULL,
+    approved      BIGINT NOT NULL,
+    on_time       BIGINT NOT NULL,
+    working_days  BIGINT NOT NULL,
+    immediate     BIGINT NOT NULL,
+    refused       BIGINT NOT NULL,
+    withdrawn     BIGINT NOT NULL,
+    terminated    BIGINT NOT NULL,
+    PRIMARY KEY (department_id, item_id, month, channel, slot)
+);

@@ -172,6 +172,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
     )?;
     case.id = tx.insert_case(&case)?;
     tx.append_event(case.id, &event)?;
+    tx.add_stats(&crate::stats::deltas(None, &case, env.cal))?;
     Ok(case)
 }
 
@@ -249,6 +250,7 @@ pub fn act(
     }
     tx.update_case(&t.case, case.version)?;
     tx.append_event(case_id, &t.event)?;
+    tx.add_stats(&crate::stats::deltas(Some(&case), &t.case, env.cal))?;
     Ok(t.case)
 }
 

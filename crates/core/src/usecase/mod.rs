@@ -8,6 +8,7 @@ pub mod cases;
 pub mod catalog;
 pub mod jobs;
 pub mod org;
+pub mod stats;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -8,3 +8,4 @@ mod flows;
 mod input;
 mod nodes;
 mod scope;
+mod stats;

@@ -7,6 +7,7 @@ mod cases;
 mod catalog;
 mod jobs;
 mod org;
+mod stats;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tongban_core::Error;

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod org;
+pub mod stats;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,6 +29,7 @@ use crate::state::AppState;
         (name = "catalog", description = "Service items and their versions (政务服务事项)"),
         (name = "calendar", description = "Working days (工作日历)"),
         (name = "cases", description = "Cases under 一窗受理 (办件)"),
+        (name = "stats", description = "Statistics (rollups)"),
         (name = "admin", description = "Operations"),
     )
 )]
@@ -41,5 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(calendar::routes())
         .merge(cases::routes())
+        .merge(stats::routes())
         .merge(admin::routes())
 }

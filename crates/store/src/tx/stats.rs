@@ -1,0 +1,80 @@
+//! Statistics rollups.
+
+use tongban_core::Error;
+use tongban_core::stats::{OnTimeRow, StatDelta};
+use tongban_core::store::StatsStore;
+
+use super::{SqlTx, prefix_end};
+use crate::conn::ConnExt;
+
+impl StatsStore for SqlTx<'_> {
+    fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
+        for d in deltas.iter().filter(|d| !d.is_empty()) {
+            self.c.execute(
+                "INSERT INTO case_stats (department_id, item_id, month, channel, slot, received, decided, approved, \
+                 on_time, working_days, immediate, refused, withdrawn, terminated) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (department_id, item_id, month, channel, slot) DO UPDATE SET \
+                 received = case_stats.received + excluded.received, \
+                 decided = case_stats.decided + excluded.decided, \
+                 approved = case_stats.approved + excluded.approved, \
+                 on_time = case_stats.on_time + excluded.on_time, \
+                 working_days = case_stats.working_days + excluded.working_days, \
+                 immediate = case_stats.immediate + excluded.immediate, \
+                 refused = case_stats.refused + excluded.refused, \
+                 withdrawn = case_stats.withdrawn + excluded.withdrawn, \
+                 terminated = case_stats.terminated + excluded.terminated",
+                &[
+                    d.department_id.into(),
+                    d.item_id.into(),
+                    d.month.as_str().into(),
+                    d.channel.as_str().into(),
+                    d.slot.into(),
+                    d.received.into(),
+                    d.decided.into(),
+                    d.approved.into(),
+                    d.on_time.into(),
+                    d.working_days.into(),
+                    d.immediate.into(),
+                    d.refused.into(),
+                    d.withdrawn.into(),
+                    d.terminated.into(),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn on_time_by_department_month(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<OnTimeRow>, Error> {
+        let (a, b) = if region_prefix.is_empty() {
+            (String::new(), "\u{7f}".to_string())
+        } else {
+            (region_prefix.to_string(), prefix_end(region_prefix))
+        };
+        self.c.all(
+            "SELECT s.department_id, s.month, CAST(SUM(s.received) AS BIGINT), CAST(SUM(s.decided) AS BIGINT), \
+             CAST(SUM(s.on_time) AS BIGINT), CAST(SUM(s.working_days) AS BIGINT) \
+             FROM case_stats s JOIN departments d ON d.id = s.department_id \
+             WHERE d.region >= ? AND d.region < ? AND s.month >= ? AND s.month <= ? \
+             GROUP BY s.department_id, s.month ORDER BY s.department_id, s.month",
+            &[a.as_str().into(), b.as_str().into(), from.into(), to.into()],
+            |r| {
+                let (decided, on_time, days) = (r.int(3)?, r.int(4)?, r.int(5)?);
+                Ok(OnTimeRow {
+                    department_id: r.int(0)?,
+                    month: r.text(1)?,
+                    received: r.int(2)?,
+                    decided,
+                    on_time,
+                    rate: if decided == 0 { 1.0 } else { on_time as f64 / decided as f64 },
+                    average_working_days: if decided == 0 { 0.0 } else { days as f64 / decided as f64 },
+                })
+            },
+        )
+    }
+}
