@@ -123,9 +123,16 @@ pub async fn session_of(
         return Err(Error::Unauthenticated);
     }
     let hash = token_hash(&token);
-    let (actor, session) = state
-        .read(move |tx, env| authenticate(tx, env, &hash))
-        .await?;
+    let now = state.clock.now();
+    let (actor, session) = match state.sessions.get(&hash, now) {
+        Some(hit) => hit,
+        None => {
+            let h = hash.clone();
+            let found = state.read(move |tx, env| authenticate(tx, env, &h)).await?;
+            state.sessions.put(hash, found.clone());
+            found
+        }
+    };
     if session.kind != kind {
         return Err(Error::Unauthenticated);
     }

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use tongban_core::actor::Actor;
 use tongban_core::calendar::{Calendar, CalendarYear};
+use tongban_core::org::Session;
 use tongban_core::store::Recompute;
 use tongban_core::store::Tx;
 use tongban_core::usecase::Env;
@@ -39,6 +40,59 @@ impl Default for Settings {
     }
 }
 
+/// Sessions recently read from the database, so that a request does not cost a query
+/// to find out who sent it. An entry lives [`SESSION_CACHE_TTL`]; signing out on this
+/// server removes it at once, and changes to accounts clear the cache. On other
+/// servers an ended session may be honoured for at most the TTL.
+#[derive(Default)]
+pub struct SessionCache(
+    std::sync::Mutex<std::collections::HashMap<String, (Actor, Session, std::time::Instant)>>,
+);
+
+/// How long a session is trusted without asking the database again.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl SessionCache {
+    /// A live cached session (not expired by its own end either).
+    pub fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<(Actor, Session)> {
+        let mut m = self.0.lock().ok()?;
+        match m.get(token_hash) {
+            Some((a, s, at)) if at.elapsed() < SESSION_CACHE_TTL && s.expires_at > now => {
+                Some((a.clone(), s.clone()))
+            }
+            Some(_) => {
+                m.remove(token_hash);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Remember a session read from the database.
+    pub fn put(&self, token_hash: String, v: (Actor, Session)) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 50_000 {
+                m.retain(|_, (_, _, at)| at.elapsed() < SESSION_CACHE_TTL);
+            }
+            m.insert(token_hash, (v.0, v.1, std::time::Instant::now()));
+        }
+    }
+
+    /// Forget one session (signed out here).
+    pub fn forget(&self, token_hash: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(token_hash);
+        }
+    }
+
+    /// Forget every session (an account changed).
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
 /// The shared state.
 #[derive(Clone)]
 pub struct AppState {
@@ -49,6 +103,8 @@ pub struct AppState {
     /// Settings.
     pub settings: Arc<Settings>,
     calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// Sessions recently seen.
+    pub sessions: Arc<SessionCache>,
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
     calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
@@ -78,6 +134,7 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
+            sessions: Arc::new(SessionCache::default()),
             calendar_checked: Arc::new(std::sync::Mutex::new((revision, now))),
         })
     }

@@ -218,3 +218,39 @@ both!(
         assert_eq!(r.status, 429);
     }
 );
+
+both!(
+    disabling_an_account_ends_its_sessions_at_once,
+    |app: TestApp| async move {
+        let admin = app.login("admin").await;
+        let issuer = app.login("issuer").await;
+        app.get("/api/v1/cases", &issuer).await.expect(200);
+        let all = app.get("/api/v1/accounts", &admin).await.expect(200);
+        let id = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == "issuer")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        app.req(
+            Method::PATCH,
+            &format!("/api/v1/accounts/{id}"),
+            Some(&admin),
+            Some(json!({"active": false})),
+        )
+        .await
+        .expect(200);
+        assert_eq!(app.get("/api/v1/cases", &issuer).await.status, 401);
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "issuer", "password": PW})),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+);

@@ -214,6 +214,7 @@ pub fn clear_cookie() -> HeaderMap {
 #[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
 async fn logout_handler(State(s): State<AppState>, a: AuthSession) -> ApiResult<Response> {
     let h = token_hash(&a.token);
+    s.sessions.forget(&h);
     s.write(move |tx, _| logout(tx, &h)).await?;
     Ok((StatusCode::NO_CONTENT, clear_cookie()).into_response())
 }

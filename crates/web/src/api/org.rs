@@ -207,6 +207,8 @@ async fn patch_account(
     let acc = s
         .write(move |tx, _| update_staff(tx, &a, id, &c, hash.as_deref()))
         .await?;
+    // A disabled account or a new password ends its sessions: no cached one may linger.
+    s.sessions.clear();
     Ok(Json(AccountView::from(&acc)))
 }
 
