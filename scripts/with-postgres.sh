@@ -20,7 +20,7 @@ as_pg() {
 }
 
 port=${TONGBAN_PG_PORT:-$((55000 + RANDOM % 5000))}
-dir=$(mktemp -d /tmp/tongban-pg.XXXXXX)
+dir=$(mktemp -d "${TONGBAN_PG_DIR:-/tmp}/tongban-pg.XXXXXX")
 chmod 755 "$dir"
 [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
 
@@ -31,8 +31,15 @@ stop() {
 trap stop EXIT INT TERM
 
 as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+# Tests need no durability (and run faster without it); benchmarks (TONGBAN_PG_DURABLE=1)
+# measure a server configured as in production: fsync and synchronous commit on.
+if [ "${TONGBAN_PG_DURABLE:-0}" = 1 ]; then
+  settings="-c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=30min"
+else
+  settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
 as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $settings" \
   start >/dev/null
 
 export TONGBAN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"

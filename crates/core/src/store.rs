@@ -327,7 +327,9 @@ pub trait CaseStore {
     fn case_by_number(&mut self, number: &str) -> Result<Option<Case>>;
     /// Save a changed case if it is still at `expected_version`; `Conflict` otherwise.
     fn update_case(&mut self, case: &Case, expected_version: i64) -> Result<()>;
-    /// Append an event to a case's log; returns its seq.
+    /// Append an event to a case's log at `e.seq` — the case's version after the change
+    /// the event records (each change bumps the version by one and records one event);
+    /// returns the seq.
     fn append_event(&mut self, case_id: i64, e: &Event) -> Result<u32>;
     /// A case's log, in order.
     fn events(&mut self, case_id: i64) -> Result<Vec<Event>>;

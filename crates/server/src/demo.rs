@@ -455,7 +455,7 @@ pub fn load(
 }
 
 /// An application for `spec` that hands in every material and fills every required field.
-fn full_application(
+pub fn full_application(
     item_id: i64,
     spec: &ItemSpec,
     channel: Channel,

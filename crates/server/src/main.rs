@@ -7,6 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+
+/// mimalloc: faster than the system allocator for the many short-lived strings a request
+/// makes, and it does not stall in consolidation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use tongban::demo;
@@ -48,6 +53,8 @@ enum Command {
     Serve(ServeArgs),
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Run the benchmark suite and write docs/PERFORMANCE.md.
+    Bench(BenchArgs),
     /// Working-day calendar questions.
     Calendar {
         #[command(subcommand)]
@@ -75,6 +82,34 @@ struct ServeArgs {
     /// Seconds between runs of each background job (shared by all servers on the database).
     #[arg(long, env = "TONGBAN_JOBS_EVERY", default_value_t = 300)]
     jobs_every: u64,
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Dataset sizes for reads and statistics: s (10 k), m (1 M), l (10 M); `none` skips them.
+    #[arg(long, default_value = "s,m", value_delimiter = ',')]
+    sizes: Vec<String>,
+    /// Concurrent clients for the lifecycle workload.
+    #[arg(long, default_value = "1,8,64", value_delimiter = ',')]
+    clients: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// A PostgreSQL server to also run on (an admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres).
+    #[arg(long, env = "TONGBAN_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+    /// Skip SQLite.
+    #[arg(long)]
+    no_sqlite: bool,
+    /// Where the benchmark databases go.
+    #[arg(long, default_value = "target/bench")]
+    data_dir: std::path::PathBuf,
+    /// Write the Markdown report here.
+    #[arg(long, default_value = "docs/PERFORMANCE.md")]
+    doc: std::path::PathBuf,
+    /// Dataset seed.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +176,28 @@ fn main() -> anyhow::Result<()> {
             if d.provisional {
                 eprintln!("（暂定：所跨年度尚未载入国务院节假日安排，按周一至周五计算）");
             }
+            Ok(())
+        }
+        Command::Bench(b) => {
+            let sizes = b
+                .sizes
+                .iter()
+                .filter(|s| s.as_str() != "none")
+                .map(|s| {
+                    tongban::bench::Size::parse(s)
+                        .ok_or_else(|| anyhow::anyhow!("unknown size {s} (s, m, l)"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            tongban::bench::run(&tongban::bench::Options {
+                sizes,
+                sqlite: !b.no_sqlite,
+                postgres_url: b.postgres_url,
+                clients: b.clients,
+                seconds: b.seconds,
+                data_dir: b.data_dir,
+                doc: Some(b.doc),
+                seed: b.seed,
+            })?;
             Ok(())
         }
         Command::Serve(args) => {

@@ -1,7 +1,8 @@
 -- Tongban schema, version 1. One source for both backends; `migrate.rs` replaces the
 -- tokens: {{ID}} is the auto-numbered primary key (SQLite rowid / PostgreSQL identity),
 -- {{CODE}} is text compared byte-wise (region codes, dates and keys sort and prefix-match
--- the same on both backends: PostgreSQL gets COLLATE "C").
+-- the same on both backends: PostgreSQL gets COLLATE "C"), {{CLUSTERED}} stores a
+-- table in its primary key's order (SQLite WITHOUT ROWID; nothing on PostgreSQL).
 -- Instants are BIGINT milliseconds since 1970 (UTC); dates are 'YYYY-MM-DD' text;
 -- booleans are 0/1; aggregates that are read whole are JSON text.
 
@@ -185,13 +186,17 @@ CREATE TABLE cases (
 -- UNIQUE constraint, so that the table can be distributed by id (a distributed engine
 -- accepts unique keys only when they contain the distribution column).
 CREATE INDEX cases_number ON cases (number);
-CREATE INDEX cases_department_due ON cases (department_id, due_sort, id);
-CREATE INDEX cases_region_due ON cases (region, due_sort, id);
+-- Indexes are what a transition pays for: only the two inbox indexes contain a column
+-- that changes (due_sort), and they hold open cases only. The others are on columns
+-- that never change after the case is created.
+CREATE INDEX cases_department_open ON cases (department_id, due_sort, id) WHERE is_open = 1;
+CREATE INDEX cases_region_open ON cases (region, due_sort, id) WHERE is_open = 1;
+CREATE INDEX cases_department_created ON cases (department_id, created_at, id);
+CREATE INDEX cases_region_created ON cases (region, created_at, id);
 CREATE INDEX cases_applicant ON cases (applicant_id, created_at, id);
-CREATE INDEX cases_agent ON cases (agent_account, created_at, id);
-CREATE INDEX cases_rongque ON cases (is_open, rongque_due);
-CREATE INDEX cases_provisional ON cases (any_provisional, id);
-CREATE INDEX cases_open_due ON cases (is_open, due_sort, id);
+CREATE INDEX cases_agent ON cases (agent_account, created_at, id) WHERE agent_account IS NOT NULL;
+CREATE INDEX cases_rongque ON cases (rongque_due, id) WHERE is_open = 1 AND rongque_due IS NOT NULL;
+CREATE INDEX cases_provisional ON cases (id) WHERE is_open = 1 AND any_provisional = 1;
 
 -- 办件日志: every step, append-only.
 CREATE TABLE case_events (
@@ -207,7 +212,7 @@ CREATE TABLE case_events (
     reason     TEXT,
     data       TEXT NOT NULL,
     PRIMARY KEY (case_id, seq)
-);
+){{CLUSTERED}};
 
 -- Leases over periodic jobs: several servers on one database run each job once per
 -- period (see JobStore). Instants in milliseconds; 0 = never.

@@ -99,6 +99,150 @@ pub trait Conn {
     ) -> Result<(), Error>;
     /// Run several statements without parameters (DDL, transaction control).
     fn batch(&mut self, sql: &str) -> Result<(), Error>;
+
+    /// Run a statement that must change exactly `rows` rows; otherwise the
+    /// transaction's view was out of date: `Conflict(why)`.
+    fn execute_exact(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        rows: u64,
+        why: &str,
+    ) -> Result<(), Error> {
+        if self.execute(sql, params)? == rows {
+            Ok(())
+        } else {
+            Err(Error::Conflict(why.to_string()))
+        }
+    }
+}
+
+/// A parameter value that owns its text (for statements kept to run later).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedVal {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+impl OwnedVal {
+    fn of(v: &Val) -> OwnedVal {
+        match v {
+            Val::Null => OwnedVal::Null,
+            Val::Int(i) => OwnedVal::Int(*i),
+            Val::Real(f) => OwnedVal::Real(*f),
+            Val::Text(t) => OwnedVal::Text((*t).to_string()),
+        }
+    }
+
+    fn borrow(&self) -> Val<'_> {
+        match self {
+            OwnedVal::Null => Val::Null,
+            OwnedVal::Int(i) => Val::Int(*i),
+            OwnedVal::Real(f) => Val::Real(*f),
+            OwnedVal::Text(t) => Val::Text(t),
+        }
+    }
+}
+
+/// A write kept to run later, with the rows it must change (if it must).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    sql: String,
+    params: Vec<OwnedVal>,
+    exact: Option<(u64, String)>,
+}
+
+/// Runs a use case against a read snapshot while keeping its writes to run later, in
+/// the writer's transaction ([`crate::Db::write_optimistic`]). The use case must not
+/// read what it wrote, and its writes must not return rows (an `INSERT … RETURNING`
+/// cannot be kept: it is refused).
+pub struct RecordingConn<'a> {
+    inner: &'a mut dyn Conn,
+    /// The writes, in order.
+    pub writes: Vec<Recorded>,
+}
+
+impl<'a> RecordingConn<'a> {
+    /// Record over a connection inside a read snapshot.
+    pub fn new(inner: &'a mut dyn Conn) -> Self {
+        RecordingConn {
+            inner,
+            writes: Vec::new(),
+        }
+    }
+}
+
+fn is_write(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+    matches!(head.as_str(), "INSERT" | "UPDATE" | "DELETE")
+}
+
+impl Conn for RecordingConn<'_> {
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+        self.writes.push(Recorded {
+            sql: sql.to_string(),
+            params: params.iter().map(OwnedVal::of).collect(),
+            exact: None,
+        });
+        Ok(1)
+    }
+
+    fn execute_exact(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        rows: u64,
+        why: &str,
+    ) -> Result<(), Error> {
+        self.writes.push(Recorded {
+            sql: sql.to_string(),
+            params: params.iter().map(OwnedVal::of).collect(),
+            exact: Some((rows, why.to_string())),
+        });
+        Ok(())
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if is_write(sql) {
+            return Err(Error::Store(format!(
+                "a write that returns rows cannot be deferred: {sql}"
+            )));
+        }
+        self.inner.query(sql, params, f)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        Err(Error::Store(format!("cannot defer a batch: {sql}")))
+    }
+}
+
+/// Run kept writes in the current transaction.
+pub fn replay(c: &mut dyn Conn, writes: &[Recorded]) -> Result<(), Error> {
+    for w in writes {
+        let params: Vec<Val> = w.params.iter().map(OwnedVal::borrow).collect();
+        match &w.exact {
+            Some((rows, why)) => c.execute_exact(&w.sql, &params, *rows, why)?,
+            None => {
+                c.execute(&w.sql, &params)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Query helpers over any [`Conn`].

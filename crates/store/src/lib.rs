@@ -119,7 +119,7 @@ impl Db {
                             .map(|c| Box::new(c) as Box<dyn conn::Conn + Send>)
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let writer = writer::Writer::start(conns, "BEGIN", "tongban-pg-writer")?;
+                let writer = writer::Writer::start(conns, "BEGIN", "tb-pg-write")?;
                 Ok::<_, Error>(Kind::Postgres { pool, writer })
             })?,
         };
@@ -167,6 +167,55 @@ impl Db {
             .map_err(|_| Error::Store("the write was not carried out".into()))?
     }
 
+    /// Run `f` optimistically: on a read snapshot, off the writer, keeping its writes;
+    /// then run just those writes in the writer's (group-committed) transaction. A
+    /// write that must change exactly one row (a case saved at the version it was read
+    /// at) and does not means someone changed it meanwhile: `f` runs again on a fresh
+    /// snapshot, up to three times. The result is returned once the writes are durably
+    /// committed.
+    ///
+    /// `f` must not read what it wrote, nor write with `RETURNING` (such a write is
+    /// refused). Moving the reading, the rules and the serializing out of the writer is
+    /// what lets one writer keep up with many requests.
+    pub async fn write_optimistic<R, F>(&self, f: F) -> Result<R>
+    where
+        F: Fn(&mut dyn Tx) -> Result<R> + Send + Sync + 'static,
+        R: Send + 'static,
+    {
+        let f = Arc::new(f);
+        let mut attempt = 0;
+        loop {
+            let (inner, g) = (self.inner.clone(), f.clone());
+            let (r, writes) = match &inner.kind {
+                Kind::Sqlite(_) => inner.record(|tx| g(tx))?,
+                Kind::Postgres { .. } => {
+                    tokio::task::spawn_blocking(move || inner.record(|tx| g(tx)))
+                        .await
+                        .map_err(|e| Error::Store(format!("read task: {e}")))??
+                }
+            };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let job = conn_job(
+                move |c| conn::replay(c, &writes),
+                move |r| {
+                    let _ = tx.send(r);
+                },
+            );
+            match &self.inner.kind {
+                Kind::Sqlite(db) => db.writer.submit(job)?,
+                Kind::Postgres { writer, .. } => writer.submit(job)?,
+            }
+            match rx
+                .await
+                .map_err(|_| Error::Store("the write was not carried out".into()))?
+            {
+                Ok(()) => return Ok(r),
+                Err(Error::Conflict(_)) if attempt < 2 => attempt += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Run `f` on a read-only snapshot.
     pub async fn read<R, F>(&self, f: F) -> Result<R>
     where
@@ -174,9 +223,14 @@ impl Db {
         R: Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || inner.read_blocking(f))
-            .await
-            .map_err(|e| Error::Store(format!("read task: {e}")))?
+        match &inner.kind {
+            // SQLite reads take microseconds: run them here rather than pay for a hop to
+            // a blocking thread and back.
+            Kind::Sqlite(_) => inner.read_blocking(f),
+            Kind::Postgres { .. } => tokio::task::spawn_blocking(move || inner.read_blocking(f))
+                .await
+                .map_err(|e| Error::Store(format!("read task: {e}")))?,
+        }
     }
 
     /// Run `f` on a read-only snapshot, blocking this thread (start-up, commands, tests).
@@ -211,6 +265,14 @@ impl Db {
             Kind::Sqlite(db) => db.with_reader(f),
             Kind::Postgres { pool, .. } => pool.run(true, f),
         })
+    }
+
+    /// What the writers have done so far.
+    pub fn writer_stats(&self) -> writer::WriterStats {
+        match &self.inner.kind {
+            Kind::Sqlite(db) => db.writer.stats(),
+            Kind::Postgres { writer, .. } => writer.stats(),
+        }
     }
 
     /// Stop the writers after queued work.
@@ -261,7 +323,42 @@ where
     })
 }
 
+/// A job over the writer's connection itself.
+fn conn_job<R, F>(f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> WriteJob
+where
+    F: FnOnce(&mut dyn conn::Conn) -> Result<R> + Send + 'static,
+    R: Send + 'static,
+{
+    Box::new(move |conn| {
+        let r = f(conn);
+        let ok = r.is_ok();
+        let completion: Completion = Box::new(move |commit_err| {
+            reply(match (r, commit_err) {
+                (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
+                (r, _) => r,
+            })
+        });
+        (ok, completion)
+    })
+}
+
 impl Inner {
+    /// Run `f` on a snapshot, keeping its writes.
+    fn record<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<R>,
+    ) -> Result<(R, Vec<conn::Recorded>)> {
+        let run = |c: &mut dyn conn::Conn| {
+            let mut rec = conn::RecordingConn::new(c);
+            let r = f(&mut SqlTx::new(&mut rec, &self.specs))?;
+            Ok((r, rec.writes))
+        };
+        match &self.kind {
+            Kind::Sqlite(db) => db.with_reader(run),
+            Kind::Postgres { pool, .. } => pool.run(true, run),
+        }
+    }
+
     fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
         match &self.kind {
             Kind::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c, &self.specs))),

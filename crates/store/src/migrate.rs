@@ -26,7 +26,13 @@ pub fn ddl(backend: Backend, portable: bool, sql: &str) -> String {
             "TEXT COLLATE \"C\"",
         ),
     };
-    sql.replace("{{ID}}", id).replace("{{CODE}}", code)
+    let clustered = match backend {
+        Backend::Sqlite => " WITHOUT ROWID",
+        Backend::Postgres => "",
+    };
+    sql.replace("{{ID}}", id)
+        .replace("{{CODE}}", code)
+        .replace("{{CLUSTERED}}", clustered)
 }
 
 /// Apply every migration not yet applied, each in its own transaction. Returns the

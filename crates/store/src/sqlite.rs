@@ -88,6 +88,12 @@ impl Conn for SqliteConn {
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        // Transaction control (BEGIN, SAVEPOINT, COMMIT …) runs on every request: keep
+        // those single statements prepared instead of parsing them each time.
+        if !sql.contains(';') {
+            let mut st = self.0.prepare_cached(sql).map_err(map_err)?;
+            return st.raw_execute().map(|_| ()).map_err(map_err);
+        }
         self.0.execute_batch(sql).map_err(map_err)
     }
 }
@@ -109,11 +115,12 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
     let pragmas = if read_only {
-        "PRAGMA foreign_keys=ON;"
+        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;"
     } else {
         // WAL for concurrent readers; FULL so that every commit is on disk before it
         // is acknowledged.
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
+         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
     };
     c.execute_batch(pragmas).map_err(map_err)?;
     Ok(c)
@@ -138,11 +145,8 @@ impl SqliteDb {
         }
         let mut conn = SqliteConn(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
-        let writer = Writer::start(
-            vec![Box::new(conn)],
-            "BEGIN IMMEDIATE",
-            "tongban-sqlite-writer",
-        )?;
+
+        let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
             writer,

@@ -30,6 +30,33 @@ pub(crate) type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
 pub struct Writer {
     queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    stats: Arc<Counters>,
+}
+
+/// What the writers have done (for benchmarks and diagnostics).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Transactions committed (or attempted).
+    pub batches: std::sync::atomic::AtomicU64,
+    /// Jobs run.
+    pub jobs: std::sync::atomic::AtomicU64,
+    /// Microseconds spent committing.
+    pub commit_us: std::sync::atomic::AtomicU64,
+    /// Microseconds spent running jobs.
+    pub run_us: std::sync::atomic::AtomicU64,
+}
+
+/// A snapshot of [`Counters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct WriterStats {
+    /// Transactions.
+    pub batches: u64,
+    /// Jobs.
+    pub jobs: u64,
+    /// Time committing, µs.
+    pub commit_us: u64,
+    /// Time running jobs, µs.
+    pub run_us: u64,
 }
 
 impl Writer {
@@ -41,15 +68,17 @@ impl Writer {
     ) -> Result<Writer, Error> {
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let rx = Arc::new(Mutex::new(rx));
+        let stats = Arc::new(Counters::default());
         let mut threads = Vec::new();
         for (i, mut conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
+            let stats = stats.clone();
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
                     .spawn(move || {
                         while let Some(batch) = next_batch(&rx) {
-                            run_batch(conn.as_mut(), begin, batch);
+                            run_batch(conn.as_mut(), begin, batch, &stats);
                         }
                     })
                     .map_err(|e| Error::Store(format!("writer thread: {e}")))?,
@@ -58,6 +87,7 @@ impl Writer {
         Ok(Writer {
             queue: Mutex::new(Some(tx)),
             threads: Mutex::new(threads),
+            stats,
         })
     }
 
@@ -72,6 +102,17 @@ impl Writer {
                 .send(job)
                 .map_err(|_| Error::Store("the writer has stopped".into())),
             None => Err(Error::Store("the database is closed".into())),
+        }
+    }
+
+    /// What the writers have done so far.
+    pub fn stats(&self) -> WriterStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        WriterStats {
+            batches: self.stats.batches.load(Relaxed),
+            jobs: self.stats.jobs.load(Relaxed),
+            commit_us: self.stats.commit_us.load(Relaxed),
+            run_us: self.stats.run_us.load(Relaxed),
         }
     }
 
@@ -112,7 +153,11 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<WriteJob>>) -> Option<Vec<WriteJob>> {
     Some(batch)
 }
 
-fn run_batch(conn: &mut dyn Conn, begin: &str, batch: Vec<WriteJob>) {
+fn run_batch(conn: &mut dyn Conn, begin: &str, batch: Vec<WriteJob>, stats: &Counters) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let started = std::time::Instant::now();
+    stats.batches.fetch_add(1, Relaxed);
+    stats.jobs.fetch_add(batch.len() as u64, Relaxed);
     if let Err(e) = conn.batch(begin) {
         // The jobs are dropped unrun; each caller sees that its job was not done.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
@@ -146,7 +191,12 @@ fn run_batch(conn: &mut dyn Conn, begin: &str, batch: Vec<WriteJob>) {
         }
         done.push(completion);
     }
+    let ran = started.elapsed();
     let commit = conn.batch("COMMIT").err();
+    stats.run_us.fetch_add(ran.as_micros() as u64, Relaxed);
+    stats
+        .commit_us
+        .fetch_add((started.elapsed() - ran).as_micros() as u64, Relaxed);
     if let Some(e) = &commit {
         tracing::error!(error = %e, jobs = done.len(), "commit failed");
         let _ = conn.batch("ROLLBACK");

@@ -272,8 +272,9 @@ fn a_case_is_saved_whole_and_an_outdated_save_is_refused(b: Backend) {
         )
     })
     .unwrap();
+    // An event's seq is the case's version after it: the bare save above made version 2.
     let events = t.db.read_blocking(move |tx| tx.events(id)).unwrap();
-    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3]);
     assert_eq!(events[1].action, "accept");
     assert_eq!(events[1].from, Some(CaseState::Received));
 }

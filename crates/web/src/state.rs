@@ -230,6 +230,29 @@ impl AppState {
             .await
     }
 
+    /// Run a use case optimistically (see [`Db::write_optimistic`]): read and decide
+    /// off the writer, then commit just the writes, retrying if the case moved meanwhile.
+    pub async fn write_optimistic<R, F>(&self, f: F) -> Result<R>
+    where
+        F: Fn(&mut dyn Tx, &Env) -> Result<R> + Send + Sync + 'static,
+        R: Send + 'static,
+    {
+        let handle = self.calendar.clone();
+        let clock = self.clock.clone();
+        self.db
+            .write_optimistic(move |tx| {
+                let cal = read_lock(&handle);
+                f(
+                    tx,
+                    &Env {
+                        now: clock.now(),
+                        cal: &cal,
+                    },
+                )
+            })
+            .await
+    }
+
     /// Run a use case on a read-only snapshot, with the time and calendar of now.
     pub async fn read<R, F>(&self, f: F) -> Result<R>
     where

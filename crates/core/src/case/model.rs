@@ -433,7 +433,7 @@ impl Case {
 /// One step in a case's history (办件日志).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
-    /// 1, 2, … on the case.
+    /// 1, 2, … on the case: the case's version after this change.
     pub seq: u32,
     /// When.
     pub at: DateTime<Utc>,

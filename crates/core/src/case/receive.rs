@@ -247,7 +247,7 @@ pub fn receive(
         _ => {}
     }
     let event = Event {
-        seq: 0,
+        seq: 1,
         at: ctx.now,
         actor_id: actor.account_id,
         actor_name: actor.name.clone(),

@@ -625,7 +625,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
     c.version += 1;
     c.updated_at = ctx.now;
     let event = Event {
-        seq: 0,
+        seq: c.version as u32,
         at: ctx.now,
         actor_id: actor.account_id,
         actor_name: actor.name.clone(),

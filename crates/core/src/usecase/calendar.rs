@@ -92,7 +92,7 @@ pub fn recompute_open_cases(
                 tx.append_event(
                     id,
                     &Event {
-                        seq: 0,
+                        seq: case.version as u32,
                         at: env.now,
                         actor_id: actor.account_id,
                         actor_name: actor.name.clone(),

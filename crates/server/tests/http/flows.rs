@@ -728,3 +728,37 @@ both!(
         assert_eq!(d["state"], "draft");
     }
 );
+
+both!(
+    a_client_may_ask_for_a_minimal_answer,
+    |app: TestApp| async move {
+        use axum::body::Body;
+        use axum::http::{Method, Request, header};
+        let clerk = app.login("clerk").await;
+        let reviewer = app.login("reviewer").await;
+        let food = app.item(SCJG, FOOD).await;
+        let case = id(&receive(&app, &clerk, food, enterprise(), |_| {}).await);
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/cases/{case}/actions"))
+            .header(header::AUTHORIZATION, format!("Bearer {reviewer}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("prefer", "return=minimal")
+            .body(Body::from(json!({"action": "accept"}).to_string()))
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.headers["preference-applied"], "return=minimal");
+        let b = r.expect(200);
+        assert_eq!(
+            (b["state"].as_str(), b["version"].as_i64()),
+            (Some("under_review"), Some(2))
+        );
+        assert!(b.get("clocks").is_none(), "only the new state");
+        assert!(
+            b["available_actions"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("review"))
+        );
+    }
+);

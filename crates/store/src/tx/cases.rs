@@ -168,7 +168,7 @@ impl CaseStore for SqlTx<'_> {
 
     fn update_case(&mut self, c: &Case, expected_version: i64) -> R<()> {
         let k = cols(c)?;
-        let n = self.c.execute(
+        self.c.execute_exact(
             "UPDATE cases SET state = ?, is_open = ?, due_date = ?, due_clock = ?, due_provisional = ?, \
              any_provisional = ?, due_sort = ?, rongque_due = ?, updated_at = ?, version = ?, data = ? \
              WHERE id = ? AND version = ?",
@@ -187,20 +187,13 @@ impl CaseStore for SqlTx<'_> {
                 c.id.into(),
                 expected_version.into(),
             ],
-        )?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(Error::Conflict("办件已被他人同时处理，请刷新后重试".into()))
-        }
+            1,
+            "办件已被他人同时处理，请刷新后重试",
+        )
     }
 
     fn append_event(&mut self, case_id: i64, e: &Event) -> R<u32> {
-        let seq = self.c.one(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM case_events WHERE case_id = ?",
-            &[case_id.into()],
-            |r| r.int(0),
-        )?;
+        let seq = i64::from(e.seq);
         let role = name_of(&e.actor_role);
         let data = to_json(&e.data)?;
         self.c.execute(
@@ -259,6 +252,10 @@ impl CaseStore for SqlTx<'_> {
             }
         }
         let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        // Open states only: say so, so that the inbox reads the index of open cases.
+        if !f.states.is_empty() && f.states.iter().all(|s| !s.is_final()) {
+            conds.push("is_open = 1");
+        }
         let state_in;
         if !states.is_empty() {
             state_in = format!("state IN ({})", vec!["?"; states.len()].join(", "));
@@ -346,8 +343,8 @@ impl CaseStore for SqlTx<'_> {
     fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
         let d = day.to_string();
         self.c.all(
-            "SELECT id FROM cases WHERE is_open = 1 AND state <> 'draft' AND rongque_due < ? \
-             ORDER BY rongque_due, id LIMIT ?",
+            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due IS NOT NULL AND rongque_due < ? \
+             AND state <> 'draft' ORDER BY rongque_due, id LIMIT ?",
             &[d.as_str().into(), limit.into()],
             |r| r.int(0),
         )

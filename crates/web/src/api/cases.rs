@@ -2,8 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use tongban_core::case::{Action, Application, Event};
 use tongban_core::usecase::cases::{
     CasePage, CaseQuery, CaseView, act, case_events, get_case, get_case_by_number, list_cases,
@@ -34,8 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn post(
     State(s): State<AppState>,
     Auth(a): Auth,
+    headers: HeaderMap,
     ApiJson(n): ApiJson<Application>,
-) -> ApiResult<(StatusCode, Json<CaseView>)> {
+) -> ApiResult<(StatusCode, Response)> {
     let yellow = s.settings.yellow_days;
     let v = s
         .write(move |tx, env| {
@@ -43,7 +46,7 @@ async fn post(
             Ok(view(c, &a, env, yellow))
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((StatusCode::CREATED, respond(&headers, v)))
 }
 
 /// Cases in the caller's scope: an applicant's own, a department's inbox (sorted by
@@ -116,22 +119,68 @@ pub struct ActionRequest {
 
 /// Act on a case: accept, request correction, review, pause, decide, deliver …
 /// Refused with 409 when the state does not allow it or someone acted first, 403 when
-/// the caller's role may not.
+/// the caller's role may not. Answers with the whole case, or with `Prefer:
+/// return=minimal` with its new state only (`CaseBrief`).
 #[utoipa::path(post, path = "/cases/{id}/actions", tag = "cases", params(("id" = i64, Path)), request_body = ActionRequest,
     responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn post_action(
     State(s): State<AppState>,
     Auth(a): Auth,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<ActionRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> ApiResult<Response> {
     let yellow = s.settings.yellow_days;
+    // Decided off the writer on a snapshot; only the writes queue for the commit.
     let v = s
-        .write(move |tx, env| {
+        .write_optimistic(move |tx, env| {
             let c = act(tx, &a, env, id, &r.action, r.expected_version)?;
             Ok(view(c, &a, env, yellow))
         })
         .await?;
-    Ok(Json(v))
+    Ok(respond(&headers, v))
+}
+
+/// The state of a case after an action, for clients that asked for a minimal answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseBrief {
+    /// Id.
+    pub id: i64,
+    /// 办件编号.
+    pub number: String,
+    /// State.
+    pub state: tongban_core::case::CaseState,
+    /// Version (send back as `expected_version`).
+    pub version: i64,
+    /// The deadline the case waits on now.
+    pub due: Option<chrono::NaiveDate>,
+    /// Yellow / red.
+    pub warning: tongban_core::case::Warning,
+    /// Actions the caller may take now.
+    pub available_actions: Vec<tongban_core::case::ActionKind>,
+}
+
+/// The whole case, or — with `Prefer: return=minimal` (RFC 7240) — just its new state.
+fn respond(headers: &HeaderMap, v: CaseView) -> Response {
+    let minimal = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"));
+    if minimal {
+        let brief = CaseBrief {
+            id: v.case.id,
+            number: v.case.number.as_str().to_string(),
+            state: v.case.state,
+            version: v.case.version,
+            due: v.due,
+            warning: v.warning,
+            available_actions: v.available_actions,
+        };
+        ([("preference-applied", "return=minimal")], Json(brief)).into_response()
+    } else {
+        Json(v).into_response()
+    }
 }

@@ -1,0 +1,256 @@
+//! The HTTP workloads: whole case lifecycles, and reads.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use hyper::Method;
+use serde::Serialize;
+
+use super::client::{Client, top_level_id};
+use super::rng::Rng;
+
+/// The steps of one lifecycle: 收件 → 受理 → 审查 → 决定 → 制证 → 出件核验 → 送达 → 归档.
+pub const STEPS: [&str; 8] = [
+    "收件 receive",
+    "受理 accept",
+    "审查 review",
+    "决定 approve",
+    "制证 produce_result",
+    "出件核验 check_result_ok",
+    "送达 deliver_pickup",
+    "归档 archive",
+];
+
+/// Bearer tokens of the people in the lifecycle.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    /// 综合受理窗口.
+    pub clerk: String,
+    /// 审查员.
+    pub reviewer: String,
+    /// 审批人.
+    pub approver: String,
+    /// 综合出件窗口.
+    pub issuer: String,
+}
+
+/// Latency of one kind of request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    /// What.
+    pub name: String,
+    /// Requests measured.
+    pub count: u64,
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Slowest, ms.
+    pub max_ms: f64,
+}
+
+fn latency(name: &str, h: &Histogram<u64>) -> Latency {
+    Latency {
+        name: name.to_string(),
+        count: h.len(),
+        p50_ms: h.value_at_quantile(0.50) as f64 / 1000.0,
+        p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+        max_ms: h.max() as f64 / 1000.0,
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+/// What a lifecycle run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LifecycleResult {
+    /// Backend.
+    pub backend: String,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Seconds measured (after warm-up).
+    pub seconds: f64,
+    /// Lifecycles completed.
+    pub cases: u64,
+    /// Transitions (steps, 收件 included) completed.
+    pub transitions: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Transitions per second.
+    pub transitions_per_s: f64,
+    /// Lifecycles per second.
+    pub cases_per_s: f64,
+    /// Over all steps.
+    pub all: Latency,
+    /// Per step.
+    pub steps: Vec<Latency>,
+    /// Writes per commit, on average (group commit at work).
+    pub jobs_per_commit: f64,
+    /// Share of the writer's time spent committing (fsync).
+    pub commit_share: f64,
+}
+
+/// Run whole lifecycles from `clients` concurrent connections for `measure` after
+/// `warmup`.
+pub async fn lifecycles(
+    addr: SocketAddr,
+    tokens: Tokens,
+    receive_body: Bytes,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+    backend: &str,
+) -> anyhow::Result<LifecycleResult> {
+    let start = Instant::now();
+    let from = start + warmup;
+    let until = from + measure;
+    let tokens = Arc::new(tokens);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (tokens, body) = (tokens.clone(), receive_body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr).await?;
+            let mut hist: Vec<Histogram<u64>> = (0..STEPS.len()).map(|_| histogram()).collect();
+            let (mut cases, mut steps, mut errors) = (0u64, 0u64, 0u64);
+            let actions: [(&str, &'static str); 7] = [
+                (&tokens.reviewer, r#"{"action":"accept"}"#),
+                (&tokens.reviewer, r#"{"action":"review","opinion":"材料齐全，符合法定条件","recommend_approval":true}"#),
+                (&tokens.approver, r#"{"action":"approve","opinion":"同意"}"#),
+                (&tokens.reviewer, r#"{"action":"produce_result","number":"JY14409020001234"}"#),
+                (&tokens.issuer, r#"{"action":"check_result_ok"}"#),
+                (&tokens.issuer, r#"{"action":"deliver_pickup","signed_by":"张伟"}"#),
+                (&tokens.issuer, r#"{"action":"archive"}"#),
+            ];
+            'outer: while Instant::now() < until {
+                let t = Instant::now();
+                let (status, resp) = c.send(Method::POST, "/api/v1/cases", &tokens.clerk, Some(body.clone())).await?;
+                let Some(id) = top_level_id(&resp).filter(|_| status == 201) else {
+                    errors += 1;
+                    continue;
+                };
+                record(&mut hist[0], t, from, until, &mut steps);
+                let path = format!("/api/v1/cases/{id}/actions");
+                for (i, (token, action)) in actions.iter().enumerate() {
+                    let t = Instant::now();
+                    let (status, _) = c.send(Method::POST, &path, token, Some(Bytes::from_static(action.as_bytes()))).await?;
+                    if status != 200 {
+                        errors += 1;
+                        continue 'outer;
+                    }
+                    record(&mut hist[i + 1], t, from, until, &mut steps);
+                }
+                let now = Instant::now();
+                if now > from && now <= until {
+                    cases += 1;
+                }
+            }
+            anyhow::Ok((hist, cases, steps, errors))
+        }));
+    }
+    let mut hist: Vec<Histogram<u64>> = (0..STEPS.len()).map(|_| histogram()).collect();
+    let (mut cases, mut steps, mut errors) = (0, 0, 0);
+    for t in tasks {
+        let (h, c, s, e) = t.await??;
+        for (a, b) in hist.iter_mut().zip(h.iter()) {
+            a.add(b)?;
+        }
+        cases += c;
+        steps += s;
+        errors += e;
+    }
+    let mut all = histogram();
+    for h in &hist {
+        all.add(h)?;
+    }
+    let secs = measure.as_secs_f64();
+    Ok(LifecycleResult {
+        backend: backend.to_string(),
+        clients,
+        seconds: secs,
+        cases,
+        transitions: steps,
+        errors,
+        transitions_per_s: steps as f64 / secs,
+        cases_per_s: cases as f64 / secs,
+        all: latency("all steps", &all),
+        steps: STEPS
+            .iter()
+            .zip(hist.iter())
+            .map(|(n, h)| latency(n, h))
+            .collect(),
+        jobs_per_commit: 0.0,
+        commit_share: 0.0,
+    })
+}
+
+fn record(h: &mut Histogram<u64>, t: Instant, from: Instant, until: Instant, steps: &mut u64) {
+    let now = Instant::now();
+    if t >= from && now <= until {
+        let _ = h.record(now.duration_since(t).as_micros().max(1) as u64);
+        *steps += 1;
+    }
+}
+
+/// What a read run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadResult {
+    /// Backend.
+    pub backend: String,
+    /// Dataset size (cases).
+    pub cases: u64,
+    /// Requests per second.
+    pub per_s: f64,
+    /// Latency.
+    pub latency: Latency,
+}
+
+/// Picks the next path to read and which token to read it with.
+pub type PathPicker = Arc<dyn Fn(&mut Rng) -> (String, usize) + Send + Sync>;
+
+/// GET `paths()` with tokens from `tokens` from `clients` connections for `measure`.
+pub async fn reads(
+    addr: SocketAddr,
+    name: &str,
+    paths: PathPicker,
+    tokens: Arc<Vec<String>>,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<(f64, Latency)> {
+    let start = Instant::now();
+    let from = start + warmup;
+    let until = from + measure;
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let (paths, tokens) = (paths.clone(), tokens.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(addr).await?;
+            let mut rng = Rng::new(7 + k as u64);
+            let mut h = histogram();
+            let mut n = 0u64;
+            while Instant::now() < until {
+                let (path, who) = paths(&mut rng);
+                let t = Instant::now();
+                let (status, _) = c
+                    .send(Method::GET, &path, &tokens[who % tokens.len()], None)
+                    .await?;
+                anyhow::ensure!(status == 200, "GET {path}: {status}");
+                record(&mut h, t, from, until, &mut n);
+            }
+            anyhow::Ok((h, n))
+        }));
+    }
+    let mut h = histogram();
+    let mut n = 0;
+    for t in tasks {
+        let (a, b) = t.await??;
+        h.add(&a)?;
+        n += b;
+    }
+    Ok((n as f64 / measure.as_secs_f64(), latency(name, &h)))
+}

@@ -1,0 +1,691 @@
+//! `tongban bench`: the benchmark suite. It measures, in one run on one machine, the
+//! ceilings our figures are judged against and the figures themselves, prints both with
+//! their ratios, and writes `docs/PERFORMANCE.md` and a JSON copy.
+//!
+//! Everything runs in this process over real TCP on loopback: the server on its own
+//! runtime (two worker threads), the load generator on another.
+
+mod ceilings;
+mod client;
+mod dataset;
+mod load;
+mod report;
+mod rng;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tongban_core::actor::Role;
+use tongban_core::calendar::{Calendar, builtin};
+use tongban_core::case::ApplicantKind;
+use tongban_core::usecase::Env;
+use tongban_core::usecase::org::{NewStaff, create_staff};
+use tongban_store::{Db, DbUrl, Options as DbOptions};
+use tongban_web::auth::PasswordCost;
+use tongban_web::clock::SystemClock;
+use tongban_web::{AppState, Settings};
+
+use crate::demo;
+pub use load::{LifecycleResult, ReadResult};
+
+/// Dataset sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Size {
+    /// 10 thousand cases.
+    S,
+    /// 1 million.
+    M,
+    /// 10 million.
+    L,
+}
+
+impl Size {
+    /// Cases.
+    pub fn cases(self) -> u64 {
+        match self {
+            Size::S => 10_000,
+            Size::M => 1_000_000,
+            Size::L => 10_000_000,
+        }
+    }
+
+    /// Parse `s`, `m`, `l`.
+    pub fn parse(s: &str) -> Option<Size> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "s" => Some(Size::S),
+            "m" => Some(Size::M),
+            "l" => Some(Size::L),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Size::S => "s",
+            Size::M => "m",
+            Size::L => "l",
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Dataset sizes for the read and statistics workloads.
+    pub sizes: Vec<Size>,
+    /// Run on SQLite.
+    pub sqlite: bool,
+    /// A PostgreSQL server (admin URL ending in a database name) to also run on.
+    pub postgres_url: Option<String>,
+    /// Concurrent clients for the lifecycle workload.
+    pub clients: Vec<usize>,
+    /// Seconds each measurement runs (after a warm-up).
+    pub seconds: u64,
+    /// Where databases and probes go (on the disk being measured).
+    pub data_dir: PathBuf,
+    /// Write the report to this Markdown file.
+    pub doc: Option<PathBuf>,
+    /// Seed of the datasets.
+    pub seed: u64,
+}
+
+/// Everything measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// When.
+    pub at: String,
+    /// The machine.
+    pub machine: report::Machine,
+    /// The ceilings.
+    pub ceilings: ceilings::Ceilings,
+    /// Deadline arithmetic.
+    pub deadline: ceilings::DeadlineResult,
+    /// Whole lifecycles over HTTP.
+    pub lifecycle: Vec<LifecycleResult>,
+    /// Reads over HTTP, by backend and size.
+    pub reads: Vec<ReadSet>,
+    /// Cold start and idle memory of `tongban serve`.
+    pub startup: Option<report::Startup>,
+}
+
+/// The reads and statistics on one dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadSet {
+    /// Backend.
+    pub backend: String,
+    /// Cases in the dataset.
+    pub cases: u64,
+    /// Of which open.
+    pub open: u64,
+    /// Seconds to generate it (0 when reused).
+    pub generated_in_s: f64,
+    /// One case by id.
+    pub by_id: ReadResult,
+    /// A department's inbox page (open cases, earliest deadline first, 50).
+    pub inbox: ReadResult,
+    /// An applicant's own cases (newest first, 20).
+    pub mine: ReadResult,
+    /// On-time completion per department × month over the whole dataset, ms (median of 20).
+    pub stats_ms_p50: f64,
+    /// The slowest of those 20, ms.
+    pub stats_ms_max: f64,
+    /// Rows the statistics query returned.
+    pub stats_rows: usize,
+}
+
+fn bar(len: u64, msg: &str) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template("{msg:24} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    b.set_message(msg.to_string());
+    b
+}
+
+fn e(x: tongban_core::Error) -> anyhow::Error {
+    anyhow::anyhow!("{x}")
+}
+
+/// A PostgreSQL database URL on the same server as `admin`, created empty.
+fn pg_database(admin: &str, name: &str) -> anyhow::Result<DbUrl> {
+    let mut c = postgres::Client::connect(admin, postgres::NoTls)?;
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    c.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    let server = admin.rsplit_once('/').map(|(s, _)| s).unwrap_or(admin);
+    Ok(DbUrl::Postgres(format!("{server}/{name}")))
+}
+
+fn pg_database_exists(admin: &str, name: &str) -> anyhow::Result<bool> {
+    let mut c = postgres::Client::connect(admin, postgres::NoTls)?;
+    Ok(!c
+        .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
+        .is_empty())
+}
+
+/// Open a fresh database with the calendar and the demo county.
+fn fresh_demo(url: &DbUrl) -> anyhow::Result<Db> {
+    let db = Db::open_with(url, &DbOptions::default()).map_err(e)?;
+    let hash = PasswordCost::default().hash(demo::DEMO_PASSWORD);
+    let now = Utc::now();
+    db.write_blocking(move |tx| {
+        for y in builtin::years() {
+            tx.save_calendar_year(&y, 0, now)?;
+        }
+        demo::load(tx, now, &Calendar::new(&builtin::years()), &hash).map(|_| ())
+    })
+    .map_err(e)?;
+    Ok(db)
+}
+
+/// The server, on its own runtime.
+struct Server {
+    addr: SocketAddr,
+    /// Serving until dropped.
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(db: Db) -> anyhow::Result<Server> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("bench-server")
+            .enable_all()
+            .build()?;
+        let state = AppState::new(db, Arc::new(SystemClock), Settings::default()).map_err(e)?;
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        rt.spawn(async move {
+            let _ = axum::serve(
+                listener,
+                tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Ok(Server { addr, _rt: rt })
+    }
+}
+
+fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?)
+}
+
+/// Sign in and return a bearer token.
+async fn token(addr: SocketAddr, username: &str) -> anyhow::Result<String> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let body = serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD, "kind": "bearer"}).to_string();
+    let req = hyper::Request::builder()
+        .method(hyper::Method::POST)
+        .uri("/api/v1/auth/login")
+        .header(hyper::header::HOST, "bench")
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(http_body_util::Full::new(Bytes::from(body)))?;
+    let resp = sender.send_request(req).await?;
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await?
+        .to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&bytes)?;
+    v["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("sign-in of {username} failed: {v}"))
+}
+
+/// Makes (or names) the database for a workload.
+type DatabaseMaker = Box<dyn Fn(&str) -> anyhow::Result<DbUrl>>;
+
+/// Run the suite.
+pub fn run(o: &Options) -> anyhow::Result<Report> {
+    std::fs::create_dir_all(&o.data_dir)?;
+    let measure = Duration::from_secs(o.seconds.max(1));
+    let warmup = Duration::from_secs(2);
+    println!("== 天花板 ceilings (same machine, same run)");
+    let mut ceil = ceilings::Ceilings {
+        fsync_per_s: ceilings::fsync_rate(&o.data_dir, Duration::from_secs(3))?,
+        ..Default::default()
+    };
+    println!(
+        "fsync (4 KiB write + fdatasync):        {:>10.0} /s",
+        ceil.fsync_per_s
+    );
+    ceil.sqlite_single_steps_per_s = ceilings::sqlite_raw(&o.data_dir, 1, Duration::from_secs(5))?;
+    println!(
+        "raw SQLite lifecycle, 1 step/commit:    {:>10.0} steps/s",
+        ceil.sqlite_single_steps_per_s
+    );
+    ceil.sqlite_batched_steps_per_s =
+        ceilings::sqlite_raw(&o.data_dir, 100, Duration::from_secs(5))?;
+    println!(
+        "raw SQLite lifecycle, 100 steps/commit: {:>10.0} steps/s",
+        ceil.sqlite_batched_steps_per_s
+    );
+    if let Some(url) = &o.postgres_url {
+        let r = ceilings::postgres_raw(url, 8, Duration::from_secs(8))?;
+        println!(
+            "raw PostgreSQL lifecycle, 1 step/commit, 8 clients: {r:>10.0} steps/s ({:.0} lifecycles/s)",
+            r / 8.0
+        );
+        ceil.postgres_single_steps_per_s = Some(r);
+    }
+    let deadline = ceilings::deadlines(&Calendar::builtin());
+    println!(
+        "deadline(): {:.1} M calls/s; {:.1} ns with n = 1, {:.1} ns with n = 2000",
+        deadline.calls_per_s / 1e6,
+        deadline.ns_n1,
+        deadline.ns_n2000
+    );
+
+    let mut backends: Vec<(String, DatabaseMaker)> = Vec::new();
+    if o.sqlite {
+        let dir = o.data_dir.clone();
+        backends.push((
+            "sqlite".into(),
+            Box::new(move |name: &str| {
+                let path = dir.join(format!("{name}.db"));
+                Ok(DbUrl::Sqlite(path))
+            }),
+        ));
+    }
+    if let Some(url) = o.postgres_url.clone() {
+        backends.push((
+            "postgres".into(),
+            Box::new(move |name: &str| pg_database(&url, &format!("tongban_bench_{name}"))),
+        ));
+    }
+
+    let mut lifecycle = Vec::new();
+    let crt = client_runtime()?;
+    let mut startup_db: Option<DbUrl> = None;
+    for (backend, make) in &backends {
+        println!("\n== 办件全流程 lifecycle over HTTP ({backend})");
+        let url = make("lifecycle")?;
+        if let DbUrl::Sqlite(p) = &url {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+        }
+        let db = fresh_demo(&url)?;
+        let food = db
+            .read_blocking(|tx| {
+                Ok(tx
+                    .items(&tongban_core::store::ItemFilter {
+                        name_contains: Some("食品经营许可".into()),
+                        region_prefix: Some("440902".into()),
+                        limit: 5,
+                        ..Default::default()
+                    })?
+                    .into_iter()
+                    .next())
+            })
+            .map_err(e)?
+            .ok_or_else(|| anyhow::anyhow!("no 食品经营许可 in 茂南区"))?;
+        let spec = db
+            .read_blocking(move |tx| tx.published_spec(food.id, 1))
+            .map_err(e)?
+            .ok_or_else(|| anyhow::anyhow!("no spec"))?;
+        let app = demo::full_application(
+            food.id,
+            &spec,
+            tongban_core::case::Channel::Window,
+            tongban_core::case::ApplicantInput {
+                kind: ApplicantKind::Enterprise,
+                identifier: demo::DEMO_ENTERPRISE_CODE.into(),
+                name: "茂名市好味餐饮管理有限公司".into(),
+                phone: "0668-2281234".into(),
+                legal_representative: Some("张伟".into()),
+            },
+        );
+        let body = Bytes::from(serde_json::to_vec(&app)?);
+        let server = Server::start(db.clone())?;
+        let tokens = crt.block_on(async {
+            anyhow::Ok(load::Tokens {
+                clerk: token(server.addr, "clerk").await?,
+                reviewer: token(server.addr, "reviewer").await?,
+                approver: token(server.addr, "approver").await?,
+                issuer: token(server.addr, "issuer").await?,
+            })
+        })?;
+        for &clients in &o.clients {
+            let before = db.writer_stats();
+            let mut r = crt.block_on(load::lifecycles(
+                server.addr,
+                tokens.clone(),
+                body.clone(),
+                clients,
+                warmup,
+                measure,
+                backend,
+            ))?;
+            let after = db.writer_stats();
+            let (b, j) = (after.batches - before.batches, after.jobs - before.jobs);
+            r.jobs_per_commit = j as f64 / b.max(1) as f64;
+            let (cu, ru) = (
+                after.commit_us - before.commit_us,
+                after.run_us - before.run_us,
+            );
+            r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
+            println!(
+                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit)",
+                r.transitions_per_s,
+                r.cases_per_s,
+                r.all.p50_ms,
+                r.all.p99_ms,
+                r.errors,
+                r.jobs_per_commit,
+                100.0 * r.commit_share
+            );
+            lifecycle.push(r);
+        }
+        drop(server);
+        db.close();
+        if backend == "sqlite" {
+            startup_db = Some(url);
+        }
+    }
+
+    let mut reads = Vec::new();
+    for (backend, make) in &backends {
+        for &size in &o.sizes {
+            println!(
+                "\n== 查询与统计 reads and statistics ({backend}, {} cases)",
+                size.cases()
+            );
+            reads.push(read_set(
+                o,
+                backend,
+                make.as_ref(),
+                size,
+                &crt,
+                warmup,
+                measure,
+            )?);
+        }
+    }
+
+    let startup = match &startup_db {
+        Some(DbUrl::Sqlite(p)) => Some(report::startup(p)?),
+        _ => None,
+    };
+    if let Some(s) = &startup {
+        println!(
+            "\n== 启动 cold start: first answer after {:.0} ms; idle memory {:.1} MB",
+            s.first_answer_ms, s.idle_rss_mb
+        );
+    }
+    let report = Report {
+        at: Utc::now().to_rfc3339(),
+        machine: report::machine(),
+        ceilings: ceil,
+        deadline,
+        lifecycle,
+        reads,
+        startup,
+    };
+    std::fs::write(
+        o.data_dir.join("bench.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
+    if let Some(doc) = &o.doc {
+        std::fs::write(doc, report::markdown(&report, o))?;
+        println!("\nwrote {}", doc.display());
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_set(
+    o: &Options,
+    backend: &str,
+    make: &dyn Fn(&str) -> anyhow::Result<DbUrl>,
+    size: Size,
+    crt: &tokio::runtime::Runtime,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<ReadSet> {
+    let name = format!("reads_{}_{}", size.name(), o.seed);
+    let marker = o.data_dir.join(format!("{backend}-{name}.ready"));
+    let reuse = marker.exists()
+        && match (backend, &o.postgres_url) {
+            ("postgres", Some(url)) => pg_database_exists(url, &format!("tongban_bench_{name}"))?,
+            _ => o.data_dir.join(format!("{name}.db")).exists(),
+        };
+    let started = Instant::now();
+    let (db, info) = if reuse {
+        let url = match (backend, &o.postgres_url) {
+            ("postgres", Some(url)) => {
+                let server = url.rsplit_once('/').map(|(s, _)| s).unwrap_or(url);
+                DbUrl::Postgres(format!("{server}/tongban_bench_{name}"))
+            }
+            _ => DbUrl::Sqlite(o.data_dir.join(format!("{name}.db"))),
+        };
+        let db = Db::open(&url).map_err(e)?;
+        let info: (u64, u64, Vec<i64>) = serde_json::from_slice(&std::fs::read(&marker)?)?;
+        println!("reusing the dataset ({} cases)", info.0);
+        (db, info)
+    } else {
+        let url = make(&name)?;
+        if let DbUrl::Sqlite(p) = &url {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+            }
+        }
+        let db = fresh_demo(&url)?;
+        let b = bar(size.cases(), "generating cases");
+        let d = dataset::generate(&db, size.cases(), o.seed, size != Size::L, Utc::now(), &b)?;
+        b.finish();
+        // Accounts to read with: a reviewer in every department, twenty applicants.
+        let hash = PasswordCost::default().hash(demo::DEMO_PASSWORD);
+        let sample: Vec<i64> = d
+            .applicants
+            .iter()
+            .step_by((d.applicants.len() / 20).max(1))
+            .take(20)
+            .copied()
+            .collect();
+        let (h2, s2) = (hash.clone(), sample.clone());
+        db.write_blocking(move |tx| {
+            let admin = tx
+                .account_by_username("admin")?
+                .ok_or(tongban_core::Error::NotFound { entity: "admin" })?
+                .actor();
+            let env = Env {
+                now: Utc::now(),
+                cal: &Calendar::builtin(),
+            };
+            for dept in tx.departments(None)? {
+                create_staff(
+                    tx,
+                    &admin,
+                    &env,
+                    &NewStaff {
+                        username: format!("bench-reviewer-{}", dept.id),
+                        name: "审查员".into(),
+                        role: Role::DeptReviewer,
+                        department_id: dept.id,
+                        region: None,
+                        window_id: None,
+                        immediate_departments: vec![],
+                        password: demo::DEMO_PASSWORD.into(),
+                    },
+                    &h2,
+                )?;
+            }
+            for id in &s2 {
+                let a = tx.applicant(*id)?.ok_or(tongban_core::Error::NotFound {
+                    entity: "applicant",
+                })?;
+                tongban_core::usecase::org::register(
+                    tx,
+                    &env,
+                    &tongban_core::usecase::org::Registration {
+                        kind: a.kind,
+                        identifier: a.identifier.clone(),
+                        name: a.name.clone(),
+                        phone: a.phone.clone(),
+                        legal_representative: a.legal_representative.clone(),
+                        password: demo::DEMO_PASSWORD.into(),
+                    },
+                    &h2,
+                )?;
+            }
+            Ok(())
+        })
+        .map_err(e)?;
+        let idents: Vec<i64> = sample;
+        std::fs::write(&marker, serde_json::to_vec(&(d.cases, d.open, &idents))?)?;
+        (db, (d.cases, d.open, idents))
+    };
+    let generated_in_s = if reuse {
+        0.0
+    } else {
+        started.elapsed().as_secs_f64()
+    };
+    let (cases, open, applicant_ids) = info;
+    println!("{cases} cases ({open} open), ready in {generated_in_s:.0} s");
+
+    // The statistics, straight from the store: what a dashboard waits for.
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        rows = db
+            .read_blocking(|tx| {
+                tx.on_time_by_department_month("4409", "2024-01", "2026-12")
+                    .map(|r| r.len())
+            })
+            .map_err(e)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "on-time rate per department × month: {rows} rows, p50 {:.2} ms, max {:.2} ms",
+        times[10], times[19]
+    );
+
+    let departments: Vec<i64> = db
+        .read_blocking(|tx| Ok(tx.departments(None)?.into_iter().map(|d| d.id).collect()))
+        .map_err(e)?;
+    let usernames: Vec<String> = db
+        .read_blocking(move |tx| {
+            let mut out = Vec::new();
+            for id in applicant_ids {
+                if let Some(a) = tx.applicant(id)? {
+                    out.push(a.identifier);
+                }
+            }
+            Ok(out)
+        })
+        .map_err(e)?;
+    let server = Server::start(db.clone())?;
+    let addr = server.addr;
+    let (sup, reviewers, applicants) = crt.block_on(async {
+        let sup = token(addr, "supervisor").await?;
+        let mut reviewers = Vec::new();
+        for d in &departments {
+            reviewers.push(token(addr, &format!("bench-reviewer-{d}")).await?);
+        }
+        let mut applicants = Vec::new();
+        for u in &usernames {
+            applicants.push(token(addr, u).await?);
+        }
+        anyhow::Ok((sup, reviewers, applicants))
+    })?;
+    let max_id = cases.max(1) as i64;
+    let clients = 8;
+    let (per_s, lat) = crt.block_on(load::reads(
+        addr,
+        "one case by id",
+        Arc::new(move |r| (format!("/api/v1/cases/{}", 1 + r.below(max_id as u64)), 0)),
+        Arc::new(vec![sup]),
+        clients,
+        warmup,
+        measure,
+    ))?;
+    println!(
+        "case by id:            {per_s:>8.0} /s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        lat.p50_ms, lat.p99_ms
+    );
+    let by_id = ReadResult {
+        backend: backend.into(),
+        cases,
+        per_s,
+        latency: lat,
+    };
+    let n = reviewers.len();
+    let (per_s, lat) = crt.block_on(load::reads(
+        addr,
+        "department inbox page",
+        Arc::new(move |r| {
+            ("/api/v1/cases?state=received,correction_requested,under_review,paused,decided,result_correction&limit=50".to_string(), r.below(n as u64) as usize)
+        }),
+        Arc::new(reviewers),
+        clients,
+        warmup,
+        measure,
+    ))?;
+    println!(
+        "department inbox page: {per_s:>8.0} /s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        lat.p50_ms, lat.p99_ms
+    );
+    let inbox = ReadResult {
+        backend: backend.into(),
+        cases,
+        per_s,
+        latency: lat,
+    };
+    let n = applicants.len().max(1);
+    let (per_s, lat) = crt.block_on(load::reads(
+        addr,
+        "an applicant's own cases",
+        Arc::new(move |r| {
+            (
+                "/api/v1/cases?order=newest&limit=20".to_string(),
+                r.below(n as u64) as usize,
+            )
+        }),
+        Arc::new(applicants),
+        clients,
+        warmup,
+        measure,
+    ))?;
+    println!(
+        "applicant's own cases: {per_s:>8.0} /s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        lat.p50_ms, lat.p99_ms
+    );
+    let mine = ReadResult {
+        backend: backend.into(),
+        cases,
+        per_s,
+        latency: lat,
+    };
+    drop(server);
+    db.close();
+    Ok(ReadSet {
+        backend: backend.into(),
+        cases,
+        open,
+        generated_in_s,
+        by_id,
+        inbox,
+        mine,
+        stats_ms_p50: times[10],
+        stats_ms_max: times[19],
+        stats_rows: rows,
+    })
+}

@@ -1,0 +1,365 @@
+//! The machine, the cold start, and the report as Markdown.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{Options, Report};
+
+/// What the numbers were measured on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// Memory, GiB.
+    pub memory_gib: f64,
+    /// Kernel.
+    pub kernel: String,
+    /// rustc that built this binary.
+    pub build: String,
+}
+
+/// The machine at hand.
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kib: f64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    Machine {
+        cpu,
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        memory_gib: kib / 1024.0 / 1024.0,
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        build: format!("release={}", !cfg!(debug_assertions)),
+    }
+}
+
+/// Cold start and idle memory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Startup {
+    /// From `exec` to the first answered request, ms.
+    pub first_answer_ms: f64,
+    /// Resident memory after 3 s idle, MB.
+    pub idle_rss_mb: f64,
+}
+
+/// Start `tongban serve` on an existing database, time its first answer, read its idle
+/// memory, stop it.
+pub fn startup(db: &Path) -> anyhow::Result<Startup> {
+    let port = 40_000 + (std::process::id() % 20_000) as u16;
+    let exe = std::env::current_exe()?;
+    let start = Instant::now();
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "--no-demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("TONGBAN_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut first = None;
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            let _ = s.read_to_string(&mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                first = Some(start.elapsed());
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let rss_kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = first.ok_or_else(|| anyhow::anyhow!("the server did not answer within 30 s"))?;
+    Ok(Startup {
+        first_answer_ms: first.as_secs_f64() * 1000.0,
+        idle_rss_mb: rss_kib / 1024.0,
+    })
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "met" } else { "**not met**" }
+}
+
+/// The report as Markdown (docs/PERFORMANCE.md).
+pub fn markdown(r: &Report, o: &Options) -> String {
+    let mut s = String::new();
+    let c = &r.ceilings;
+    let _ = writeln!(s, "# Performance\n");
+    let _ = writeln!(
+        s,
+        "Written by `tongban bench` on {}. Every figure below was measured in that one run, on the machine below, \
+         with the load generator in the same process as the server (two runtimes of two threads each, over TCP \
+         on loopback). The machine is shared and noisy: read the ratios to the ceilings measured in the same run \
+         rather than the absolute numbers.\n",
+        r.at
+    );
+    let m = &r.machine;
+    let _ = writeln!(
+        s,
+        "## Machine\n\n| | |\n|---|---|\n| CPU | {} |\n| logical CPUs | {} |\n| memory | {:.1} GiB |\n| kernel | {} |\n| build | {} |\n",
+        m.cpu, m.cpus, m.memory_gib, m.kernel, m.build
+    );
+    let _ = writeln!(
+        s,
+        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (about an hour and ~40 GB of disk)\n```\n"
+    );
+    let _ = writeln!(
+        s,
+        "This run: sizes {:?}, lifecycle clients {:?}, {} s per measurement after a 2 s warm-up, seed {}.\n",
+        o.sizes, o.clients, o.seconds, o.seed
+    );
+    let _ = writeln!(
+        s,
+        "## Ceilings (same run)\n\n| ceiling | figure |\n|---|---|"
+    );
+    let _ = writeln!(
+        s,
+        "| fsync: 4 KiB write + fdatasync in the data directory | {:.0} /s |",
+        c.fsync_per_s
+    );
+    let _ = writeln!(
+        s,
+        "| raw SQLite lifecycle step (UPDATE/INSERT case + INSERT event, 2.6 KB case), 1 commit per step, WAL + FULL | {:.0} steps/s |",
+        c.sqlite_single_steps_per_s
+    );
+    let _ = writeln!(
+        s,
+        "| the same, 100 steps per commit | {:.0} steps/s |",
+        c.sqlite_batched_steps_per_s
+    );
+    if let Some(p) = c.postgres_single_steps_per_s {
+        let _ = writeln!(
+            s,
+            "| raw PostgreSQL lifecycle step, 1 commit per step, 8 clients | {:.0} steps/s ({:.0} lifecycles/s of 8 steps) |",
+            p,
+            p / 8.0
+        );
+    }
+    let _ = writeln!(s, "\n## Lifecycle over HTTP\n");
+    let _ = writeln!(
+        s,
+        "One lifecycle is 8 requests through the JSON API, each as the right person: 收件 (a clerk receives a \
+         食品经营许可 application at the window) → 受理 → 审查 → 决定 (the approver) → 制证 → 出件核验 → 送达 → 归档. \
+         \"Transitions\" counts all 8. Every request is a full use case: session, scope and state checks, the \
+         transition, the case saved whole, its event, the statistics rollup — and its 2xx is sent only after the \
+         commit (durable).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | vs ceiling |\n|---|---|---|---|---|---|---|---|"
+    );
+    for l in &r.lifecycle {
+        let vs = match l.backend.as_str() {
+            "sqlite" => format!(
+                "{:.0} % of batched raw; {:.1}× single-commit raw",
+                100.0 * l.transitions_per_s / c.sqlite_batched_steps_per_s.max(1.0),
+                l.transitions_per_s / c.sqlite_single_steps_per_s.max(1.0)
+            ),
+            _ => c
+                .postgres_single_steps_per_s
+                .map(|p| format!("{:.2}× raw single-commit", l.transitions_per_s / p.max(1.0)))
+                .unwrap_or_default(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {} |",
+            l.backend,
+            l.clients,
+            l.transitions_per_s,
+            l.cases_per_s,
+            l.all.p50_ms,
+            l.all.p99_ms,
+            l.errors,
+            vs
+        );
+    }
+    if let Some(best) = r
+        .lifecycle
+        .iter()
+        .filter(|l| l.backend == "sqlite")
+        .max_by(|a, b| a.transitions_per_s.total_cmp(&b.transitions_per_s))
+    {
+        let _ = writeln!(
+            s,
+            "\nPer step, SQLite, {} clients:\n\n| step | p50 ms | p99 ms |\n|---|---|---|",
+            best.clients
+        );
+        for st in &best.steps {
+            let _ = writeln!(s, "| {} | {:.2} | {:.2} |", st.name, st.p50_ms, st.p99_ms);
+        }
+    }
+    let _ = writeln!(s, "\n## Reads and statistics\n");
+    let _ = writeln!(
+        s,
+        "8 clients. \"Inbox\" is a department reviewer's page of 50 open cases, earliest deadline first, scoped to \
+         the department; \"mine\" an applicant's 20 newest cases; \"by id\" one case read whole by a city \
+         supervisor. Statistics: the on-time completion rate per department × month over the whole dataset, from \
+         the rollups each transition keeps (median and slowest of 20).\n"
+    );
+    let _ = writeln!(
+        s,
+        "| backend | cases (open) | by id /s, p99 ms | inbox /s, p99 ms | mine /s, p99 ms | statistics p50 / max ms |\n|---|---|---|---|---|---|"
+    );
+    for x in &r.reads {
+        let _ = writeln!(
+            s,
+            "| {} | {} ({}) | {:.0}, {:.2} | {:.0}, {:.2} | {:.0}, {:.2} | {:.2} / {:.2} |",
+            x.backend,
+            x.cases,
+            x.open,
+            x.by_id.per_s,
+            x.by_id.latency.p99_ms,
+            x.inbox.per_s,
+            x.inbox.latency.p99_ms,
+            x.mine.per_s,
+            x.mine.latency.p99_ms,
+            x.stats_ms_p50,
+            x.stats_ms_max
+        );
+    }
+    let d = &r.deadline;
+    let _ = writeln!(
+        s,
+        "\n## Deadline arithmetic\n\n`Calendar::deadline(from, n)`: {:.1} million calls/s over mixed dates and limits; {:.1} ns with n = 1 and {:.1} ns with n = 2,000 — the same, as the precomputed tables promise.\n",
+        d.calls_per_s / 1e6,
+        d.ns_n1,
+        d.ns_n2000
+    );
+    if let Some(st) = &r.startup {
+        let _ = writeln!(
+            s,
+            "## Cold start and idle memory\n\n`tongban serve` on an existing SQLite database: first answer {:.0} ms after exec; resident memory after 3 s idle {:.1} MB.\n",
+            st.first_answer_ms, st.idle_rss_mb
+        );
+    }
+    let _ = writeln!(
+        s,
+        "## Against the targets\n\n| target | figure | |\n|---|---|---|"
+    );
+    if let Some(best) = r
+        .lifecycle
+        .iter()
+        .filter(|l| l.backend == "sqlite")
+        .max_by(|a, b| a.transitions_per_s.total_cmp(&b.transitions_per_s))
+    {
+        let pct = 100.0 * best.transitions_per_s / c.sqlite_batched_steps_per_s.max(1.0);
+        let _ = writeln!(
+            s,
+            "| SQLite lifecycle ≥ 20,000 transitions/s | {:.0} ({} clients) | {} |",
+            best.transitions_per_s,
+            best.clients,
+            mark(best.transitions_per_s >= 20_000.0)
+        );
+        let _ = writeln!(
+            s,
+            "| SQLite p99 < 25 ms | {:.2} ms | {} |",
+            best.all.p99_ms,
+            mark(best.all.p99_ms < 25.0)
+        );
+        let _ = writeln!(
+            s,
+            "| SQLite ≥ 25 % of the batched raw ceiling | {pct:.0} % | {} |",
+            mark(pct >= 25.0)
+        );
+    }
+    if let (Some(best), Some(p)) = (
+        r.lifecycle
+            .iter()
+            .filter(|l| l.backend == "postgres")
+            .max_by(|a, b| a.transitions_per_s.total_cmp(&b.transitions_per_s)),
+        c.postgres_single_steps_per_s,
+    ) {
+        let x = best.transitions_per_s / p.max(1.0);
+        let _ = writeln!(
+            s,
+            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× ({} clients) | {} |",
+            best.clients,
+            mark(x >= 1.5)
+        );
+        let _ = writeln!(
+            s,
+            "| PostgreSQL p99 < 25 ms | {:.2} ms | {} |",
+            best.all.p99_ms,
+            mark(best.all.p99_ms < 25.0)
+        );
+    }
+    for x in r.reads.iter().filter(|x| x.cases >= 10_000_000) {
+        let _ = writeln!(
+            s,
+            "| inbox page at 10 M p99 < 5 ms ({}) | {:.2} ms | {} |",
+            x.backend,
+            x.inbox.latency.p99_ms,
+            mark(x.inbox.latency.p99_ms < 5.0)
+        );
+        let _ = writeln!(
+            s,
+            "| statistics over 10 M < 50 ms ({}) | {:.2} ms | {} |",
+            x.backend,
+            x.stats_ms_max,
+            mark(x.stats_ms_max < 50.0)
+        );
+    }
+    if !r.reads.iter().any(|x| x.cases >= 10_000_000) {
+        let _ = writeln!(
+            s,
+            "| inbox page and statistics at 10 M | not run at size L in this run | — |"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "| deadline in constant time | {:.1} ns (n = 1) vs {:.1} ns (n = 2,000) | {} |",
+        d.ns_n1,
+        d.ns_n2000,
+        mark(d.ns_n2000 < d.ns_n1 * 2.0)
+    );
+    if let Some(st) = &r.startup {
+        let _ = writeln!(
+            s,
+            "| answers within 1 s of a cold start | {:.0} ms | {} |",
+            st.first_answer_ms,
+            mark(st.first_answer_ms < 1000.0)
+        );
+        let _ = writeln!(
+            s,
+            "| idle memory < 100 MB | {:.1} MB | {} |",
+            st.idle_rss_mb,
+            mark(st.idle_rss_mb < 100.0)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nThe full figures of this run are in `target/bench/bench.json` when run with the defaults."
+    );
+    s
+}
