@@ -1,6 +1,7 @@
-//! Incremental statistics: each transition adds its small change to rollup rows (by
-//! department, item, month and channel), in the same transaction, so that figures over
-//! millions of cases are sums over a few thousand rows.
+//! Incremental statistics: each transition records its small change (by department,
+//! item, month and channel) in the same transaction; a periodic job folds the changes
+//! into rollup rows, so that figures over millions of cases are sums over a few
+//! thousand rows.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,6 @@ pub struct StatDelta {
     pub month: String,
     /// Channel.
     pub channel: String,
-    /// Spreads a busy row over several (the case id modulo [`SLOTS`]).
-    pub slot: i64,
     /// 收件: received (counted once, when first received).
     pub received: i64,
     /// 办结: decided.
@@ -43,10 +42,20 @@ pub struct StatDelta {
     pub terminated: i64,
 }
 
-/// Rows a rollup key is spread over.
-pub const SLOTS: i64 = 4;
-
 impl StatDelta {
+    /// Add another change for the same key.
+    pub fn add(&mut self, d: &StatDelta) {
+        self.received += d.received;
+        self.decided += d.decided;
+        self.approved += d.approved;
+        self.on_time += d.on_time;
+        self.working_days += d.working_days;
+        self.immediate += d.immediate;
+        self.refused += d.refused;
+        self.withdrawn += d.withdrawn;
+        self.terminated += d.terminated;
+    }
+
     /// True when it adds nothing.
     pub fn is_empty(&self) -> bool {
         self.received == 0
@@ -68,7 +77,6 @@ pub fn deltas(before: Option<&Case>, after: &Case, cal: &Calendar) -> Vec<StatDe
         item_id: after.item_id,
         month: month(at),
         channel: after.channel.as_str().to_string(),
-        slot: after.id.rem_euclid(SLOTS),
         ..StatDelta::default()
     };
     let mut out = Vec::new();

@@ -373,8 +373,10 @@ pub trait JobStore {
 
 /// The statistics rollups.
 pub trait StatsStore {
-    /// Add changes to the rollup rows.
+    /// Record changes to the rollups (appended; no row shared with other transactions).
     fn add_stats(&mut self, deltas: &[crate::stats::StatDelta]) -> Result<()>;
+    /// Fold up to `limit` recorded changes into the rollup rows; returns how many.
+    fn fold_stats(&mut self, limit: u32) -> Result<u64>;
     /// On-time completion per department and month, for months `from..=to`
     /// (`YYYY-MM`), within a region prefix (all when empty).
     fn on_time_by_department_month(

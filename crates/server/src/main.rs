@@ -37,7 +37,7 @@ struct Cli {
     #[arg(long, env = "TONGBAN_PG_POOL", default_value_t = 16, global = true)]
     pg_pool: usize,
     /// PostgreSQL writer threads per server (each group-commits the writes it gathers).
-    #[arg(long, env = "TONGBAN_PG_WRITERS", default_value_t = 4, global = true)]
+    #[arg(long, env = "TONGBAN_PG_WRITERS", default_value_t = 1, global = true)]
     pg_writers: usize,
     /// For PostgreSQL-compatible distributed engines (CockroachDB, YugabyteDB): no table
     /// lock in migrations (run `tongban migrate` once first) and no COLLATE "C".

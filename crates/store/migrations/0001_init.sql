@@ -225,15 +225,31 @@ CREATE TABLE job_leases (
     last_note   TEXT NOT NULL
 );
 
--- Statistics rollups, kept current by every transition in its own transaction
--- (core::stats). A key is spread over a few slots (case id modulo 4) so that
--- concurrent transactions on PostgreSQL rarely wait on one row.
+-- Statistics rollups (core::stats). Every transition appends its change to
+-- case_stat_deltas (an insert: no row is shared between transactions, so concurrent
+-- writers never wait on one another or deadlock); a periodic job folds the deltas into
+-- case_stats. A query sums both, so figures are current to the last commit.
+CREATE TABLE case_stat_deltas (
+    id            {{ID}},
+    department_id BIGINT NOT NULL,
+    item_id       BIGINT NOT NULL,
+    month         {{CODE}} NOT NULL,
+    channel       TEXT NOT NULL,
+    received      BIGINT NOT NULL,
+    decided       BIGINT NOT NULL,
+    approved      BIGINT NOT NULL,
+    on_time       BIGINT NOT NULL,
+    working_days  BIGINT NOT NULL,
+    immediate     BIGINT NOT NULL,
+    refused       BIGINT NOT NULL,
+    withdrawn     BIGINT NOT NULL,
+    terminated    BIGINT NOT NULL
+);
 CREATE TABLE case_stats (
     department_id BIGINT NOT NULL,
     item_id       BIGINT NOT NULL,
     month         {{CODE}} NOT NULL,
     channel       TEXT NOT NULL,
-    slot          BIGINT NOT NULL,
     received      BIGINT NOT NULL,
     decided       BIGINT NOT NULL,
     approved      BIGINT NOT NULL,
@@ -243,5 +259,5 @@ CREATE TABLE case_stats (
     refused       BIGINT NOT NULL,
     withdrawn     BIGINT NOT NULL,
     terminated    BIGINT NOT NULL,
-    PRIMARY KEY (department_id, item_id, month, channel, slot)
+    PRIMARY KEY (department_id, item_id, month, channel)
 );

@@ -67,7 +67,9 @@ pub struct Options {
     /// For PostgreSQL-compatible distributed engines: no table lock in migrations, no
     /// `COLLATE "C"` in the DDL.
     pub portable_sql: bool,
-    /// PostgreSQL writer threads (each group-commits the writes it gathers).
+    /// PostgreSQL writer threads (each group-commits the writes it gathers). One per
+    /// server: more would deadlock on the rows every case touches (the day's case-number
+    /// serial, the statistics rollups).
     pub pg_writers: usize,
 }
 
@@ -76,7 +78,7 @@ impl Default for Options {
         Options {
             pool_size: 16,
             portable_sql: false,
-            pg_writers: 4,
+            pg_writers: 1,
         }
     }
 }

@@ -110,6 +110,13 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
             };
             return unique_violation(&key);
         }
+        if *db.code() == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            || *db.code() == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+        {
+            // Two transactions (from other servers) wanted the same rows in opposite
+            // orders; one was chosen to fail. Nothing was written: it may be retried.
+            return Error::Conflict("数据库并发冲突，请重试".into());
+        }
         return Error::Store(format!("postgres: {}: {}", db.code().code(), db.message()));
     }
     Error::Store(format!("postgres: {e}"))

@@ -3,7 +3,8 @@
 //! Every tick, each server
 //! 1. reloads the working-day calendar if another server changed it (it compares the
 //!    database's calendar revision with the one it holds), and
-//! 2. for each periodic job, tries to take the job's lease ([`JobStore`]); only the
+//! 2. folds the statistics changes recorded since the last tick into the rollups, and
+//! 3. for each periodic job, tries to take the job's lease ([`JobStore`]); only the
 //!    server that gets it runs the job, then gives the lease back with the job's next
 //!    due time. A server that dies holding a lease loses it when the lease expires, so a
 //!    job is never lost; and because the next due time is shared, it is not run twice in
@@ -38,6 +39,25 @@ pub struct Tick {
     pub ran: Vec<String>,
     /// Breaches recorded by the 容缺 sweep.
     pub breaches: u32,
+    /// Statistics changes folded into the rollups.
+    pub folded: u64,
+}
+
+/// Statistics changes folded per transaction.
+const FOLD_BATCH: u32 = 20_000;
+
+/// Fold every recorded statistics change into the rollups ([`tongban_core::stats`]),
+/// a batch per transaction. Safe on several servers at once: each change is taken by
+/// exactly one fold.
+pub async fn fold_stats(s: &AppState) -> Result<u64> {
+    let mut total = 0;
+    loop {
+        let n = s.write(|tx, _| tx.fold_stats(FOLD_BATCH)).await?;
+        total += n;
+        if n < FOLD_BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Run every sweep once, now, on this server (administrators' "run now"; no lease).
@@ -74,6 +94,7 @@ pub async fn run_once(s: &AppState) -> Result<SweepReport> {
 pub async fn tick(s: &AppState, node: &str, every: Span) -> Result<Tick> {
     let mut t = Tick {
         calendar_reloaded: s.refresh_calendar().await?,
+        folded: fold_stats(s).await?,
         ..Tick::default()
     };
     let owner = node.to_string();

@@ -225,7 +225,7 @@ pub fn generate(
         let count = batch.len() as u64;
         open += batch.iter().filter(|g| !g.case.state.is_final()).count() as u64;
         db.write_blocking(move |tx| {
-            let mut stats: HashMap<(i64, i64, String, String, i64), StatDelta> = HashMap::new();
+            let mut stats: HashMap<(i64, i64, String, String), StatDelta> = HashMap::new();
             for g in batch {
                 let mut case = g.case;
                 let day = china_date(case.created_at);
@@ -243,10 +243,9 @@ pub fn generate(
                         d.item_id,
                         d.month.clone(),
                         d.channel.clone(),
-                        d.slot,
                     );
                     match stats.get_mut(&key) {
-                        Some(e) => add(e, &d),
+                        Some(e) => e.add(&d),
                         None => {
                             stats.insert(key, d);
                         }
@@ -254,7 +253,8 @@ pub fn generate(
                 }
             }
             let rows: Vec<StatDelta> = stats.into_values().collect();
-            tx.add_stats(&rows)
+            tx.add_stats(&rows)?;
+            tx.fold_stats(u32::MAX).map(|_| ())
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         written += count;
@@ -268,18 +268,6 @@ pub fn generate(
         open,
         applicants: refs.iter().map(|a| a.id).collect(),
     })
-}
-
-fn add(into: &mut StatDelta, d: &StatDelta) {
-    into.received += d.received;
-    into.decided += d.decided;
-    into.approved += d.approved;
-    into.on_time += d.on_time;
-    into.working_days += d.working_days;
-    into.immediate += d.immediate;
-    into.refused += d.refused;
-    into.withdrawn += d.withdrawn;
-    into.terminated += d.terminated;
 }
 
 struct Generated {

@@ -36,6 +36,8 @@ both!(
         app.act(&approver, ids[0], json!({"action": "approve"}))
             .await
             .expect(200);
+        // Part of the changes folded into the rollups, part still recorded as changes.
+        assert!(tongban_web::jobs::fold_stats(&app.state).await.unwrap() > 0);
         app.advance_days(8);
         app.act(&approver, ids[1], json!({"action": "approve"}))
             .await
@@ -75,6 +77,14 @@ both!(
             (Some(1), Some(0))
         );
         assert_eq!(row("2026-12")["rate"].as_f64(), Some(0.0));
+        // Folding the rest changes no figure, and a second fold finds nothing.
+        assert!(tongban_web::jobs::fold_stats(&app.state).await.unwrap() > 0);
+        assert_eq!(tongban_web::jobs::fold_stats(&app.state).await.unwrap(), 0);
+        let folded = app
+            .get("/api/v1/stats/on-time?from=2026-11&to=2026-12", &supervisor)
+            .await
+            .expect(200);
+        assert_eq!(folded, rows);
         // Department staff see only their department; clerks see none.
         let own = app
             .get("/api/v1/stats/on-time?from=2026-11&to=2026-12", &approver)

@@ -11,10 +11,81 @@ impl StatsStore for SqlTx<'_> {
     fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
         for d in deltas.iter().filter(|d| !d.is_empty()) {
             self.c.execute(
-                "INSERT INTO case_stats (department_id, item_id, month, channel, slot, received, decided, approved, \
+                "INSERT INTO case_stat_deltas (department_id, item_id, month, channel, received, decided, approved, \
                  on_time, working_days, immediate, refused, withdrawn, terminated) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (department_id, item_id, month, channel, slot) DO UPDATE SET \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    d.department_id.into(),
+                    d.item_id.into(),
+                    d.month.as_str().into(),
+                    d.channel.as_str().into(),
+                    d.received.into(),
+                    d.decided.into(),
+                    d.approved.into(),
+                    d.on_time.into(),
+                    d.working_days.into(),
+                    d.immediate.into(),
+                    d.refused.into(),
+                    d.withdrawn.into(),
+                    d.terminated.into(),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn fold_stats(&mut self, limit: u32) -> Result<u64, Error> {
+        // DELETE … RETURNING takes exactly the rows it removes, so a change committed by
+        // another transaction while this one runs is either folded here or left for the
+        // next fold, never dropped (a separate SELECT and DELETE could disagree on
+        // PostgreSQL under READ COMMITTED).
+        let taken = self.c.all(
+            "DELETE FROM case_stat_deltas WHERE id IN (SELECT id FROM case_stat_deltas ORDER BY id LIMIT ?) \
+             RETURNING department_id, item_id, month, channel, received, decided, approved, on_time, \
+             working_days, immediate, refused, withdrawn, terminated",
+            &[limit.into()],
+            |r| {
+                Ok(StatDelta {
+                    department_id: r.int(0)?,
+                    item_id: r.int(1)?,
+                    month: r.text(2)?,
+                    channel: r.text(3)?,
+                    received: r.int(4)?,
+                    decided: r.int(5)?,
+                    approved: r.int(6)?,
+                    on_time: r.int(7)?,
+                    working_days: r.int(8)?,
+                    immediate: r.int(9)?,
+                    refused: r.int(10)?,
+                    withdrawn: r.int(11)?,
+                    terminated: r.int(12)?,
+                })
+            },
+        )?;
+        let n = taken.len() as u64;
+        let mut sums: std::collections::BTreeMap<(i64, i64, String, String), StatDelta> =
+            std::collections::BTreeMap::new();
+        for d in taken {
+            let key = (
+                d.department_id,
+                d.item_id,
+                d.month.clone(),
+                d.channel.clone(),
+            );
+            match sums.get_mut(&key) {
+                Some(e) => e.add(&d),
+                None => {
+                    sums.insert(key, d);
+                }
+            }
+        }
+        // In key order, so that two folds never lock rollup rows in opposite orders.
+        for d in sums.values() {
+            self.c.execute(
+                "INSERT INTO case_stats (department_id, item_id, month, channel, received, decided, approved, on_time, \
+                 working_days, immediate, refused, withdrawn, terminated) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (department_id, item_id, month, channel) DO UPDATE SET \
                  received = case_stats.received + excluded.received, \
                  decided = case_stats.decided + excluded.decided, \
                  approved = case_stats.approved + excluded.approved, \
@@ -29,7 +100,6 @@ impl StatsStore for SqlTx<'_> {
                     d.item_id.into(),
                     d.month.as_str().into(),
                     d.channel.as_str().into(),
-                    d.slot.into(),
                     d.received.into(),
                     d.decided.into(),
                     d.approved.into(),
@@ -42,7 +112,7 @@ impl StatsStore for SqlTx<'_> {
                 ],
             )?;
         }
-        Ok(())
+        Ok(n)
     }
 
     fn on_time_by_department_month(
@@ -59,7 +129,10 @@ impl StatsStore for SqlTx<'_> {
         self.c.all(
             "SELECT s.department_id, s.month, CAST(SUM(s.received) AS BIGINT), CAST(SUM(s.decided) AS BIGINT), \
              CAST(SUM(s.on_time) AS BIGINT), CAST(SUM(s.working_days) AS BIGINT) \
-             FROM case_stats s JOIN departments d ON d.id = s.department_id \
+             FROM (SELECT department_id, month, received, decided, on_time, working_days FROM case_stats \
+                   UNION ALL \
+                   SELECT department_id, month, received, decided, on_time, working_days FROM case_stat_deltas) s \
+             JOIN departments d ON d.id = s.department_id \
              WHERE d.region >= ? AND d.region < ? AND s.month >= ? AND s.month <= ? \
              GROUP BY s.department_id, s.month ORDER BY s.department_id, s.month",
             &[a.as_str().into(), b.as_str().into(), from.into(), to.into()],
