@@ -70,6 +70,9 @@ struct ServeArgs {
     /// Do not load the demo county into an empty database.
     #[arg(long, env = "TONGBAN_NO_DEMO")]
     no_demo: bool,
+    /// Where uploaded materials are stored.
+    #[arg(long, env = "TONGBAN_FILES_DIR", default_value = "data/files")]
+    files_dir: std::path::PathBuf,
     /// Working days left at which a deadline turns yellow.
     #[arg(long, env = "TONGBAN_YELLOW_DAYS", default_value_t = 1)]
     yellow_days: u32,
@@ -232,6 +235,7 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
         password_cost: PasswordCost::default(),
         secure_cookies: args.secure_cookies,
         trust_proxy: args.trust_proxy,
+        files_dir: args.files_dir.clone(),
     };
     let state =
         AppState::new(db.clone(), clock.clone(), settings).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -189,7 +189,7 @@ CREATE INDEX cases_number ON cases (number);
 -- Indexes are what a transition pays for: only the two inbox indexes contain a column
 -- that changes (due_sort), and they hold open cases only. The others are on columns
 -- that never change after the case is created.
-CREATE INDEX cases_department_open ON cases (department_id, due_sort, id) WHERE is_open = 1;
+CREATE INDEX cases_department_open ON cases (department_id, state, due_sort, id) WHERE is_open = 1;
 CREATE INDEX cases_region_open ON cases (region, due_sort, id) WHERE is_open = 1;
 CREATE INDEX cases_department_created ON cases (department_id, created_at, id);
 CREATE INDEX cases_region_created ON cases (region, created_at, id);

@@ -116,6 +116,28 @@ pub async fn session_of(
     parts: &Parts,
     state: &AppState,
 ) -> Result<Option<(Actor, Session, String)>> {
+    let Some((actor, session, token)) = session_lookup(parts, state).await? else {
+        return Ok(None);
+    };
+    if session.kind == SessionKind::Cookie && !safe(&parts.method) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if sent != session.csrf {
+            return Err(Error::forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试"));
+        }
+    }
+    Ok(Some((actor, session, token)))
+}
+
+/// The session a request carries, without the CSRF check (pages check the `_csrf`
+/// form field themselves, after reading the body).
+pub async fn session_lookup(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<(Actor, Session, String)>> {
     let Some((token, kind)) = request_token(parts) else {
         return Ok(None);
     };
@@ -135,16 +157,6 @@ pub async fn session_of(
     };
     if session.kind != kind {
         return Err(Error::Unauthenticated);
-    }
-    if kind == SessionKind::Cookie && !safe(&parts.method) {
-        let sent = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if sent != session.csrf {
-            return Err(Error::forbidden("缺少或错误的 CSRF 令牌，请刷新页面后重试"));
-        }
     }
     Ok(Some((actor, session, token)))
 }

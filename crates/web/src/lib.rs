@@ -6,7 +6,9 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod jobs;
+pub mod pages;
 pub mod state;
 
 use axum::Router;
@@ -21,6 +23,8 @@ pub use state::{AppState, Settings};
 
 /// Largest JSON body accepted.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Largest page form accepted (uploads included).
+pub const MAX_FORM_BODY: usize = 50 * 1024 * 1024;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
@@ -44,14 +48,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
-        .route("/healthz", get(|| async { "ok" }))
-        // Until the pages arrive, the front door is the API's documentation.
-        .route(
-            "/",
-            get(|| async { axum::response::Redirect::temporary("/api/v1/docs/") }),
-        )
-        .fallback(|| async { (StatusCode::NOT_FOUND, "404").into_response() })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(pages::router().layer(DefaultBodyLimit::max(MAX_FORM_BODY)))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async {
+            pages::PageError::new(tongban_core::Error::NotFound { entity: "页面" }).into_response()
+        })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

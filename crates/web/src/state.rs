@@ -27,6 +27,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// Where uploaded files are stored (content-addressed).
+    pub files_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -36,6 +38,7 @@ impl Default for Settings {
             password_cost: PasswordCost::default(),
             secure_cookies: false,
             trust_proxy: false,
+            files_dir: std::env::temp_dir().join("tongban-files"),
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct AppState {
     calendar: Arc<RwLock<Arc<Calendar>>>,
     /// Sessions recently seen.
     pub sessions: Arc<SessionCache>,
+    /// Uploaded files.
+    pub files: crate::files::FileStore,
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
     calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
@@ -132,6 +137,7 @@ impl AppState {
         Ok(AppState {
             db,
             clock,
+            files: crate::files::FileStore::new(settings.files_dir.clone()),
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
             sessions: Arc::new(SessionCache::default()),

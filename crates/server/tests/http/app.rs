@@ -48,6 +48,8 @@ macro_rules! both {
 pub struct Resp {
     pub status: StatusCode,
     pub body: Value,
+    /// The body as text (pages).
+    pub text: String,
     pub headers: axum::http::HeaderMap,
 }
 
@@ -177,6 +179,7 @@ impl TestApp {
         Resp {
             status,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
             headers,
         }
     }

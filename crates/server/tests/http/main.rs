@@ -7,5 +7,6 @@ mod catalog;
 mod flows;
 mod input;
 mod nodes;
+mod pages;
 mod scope;
 mod stats;

@@ -226,6 +226,59 @@ impl CaseStore for SqlTx<'_> {
     }
 
     fn cases(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
+        // A department's inbox over several open states: one ordered index range per
+        // state (department, state, due_sort), merged here. One range over all the
+        // department's open cases would also walk those waiting elsewhere (delivered
+        // results waiting to be archived, say), thousands of rows at a million cases.
+        if f.order == CaseOrder::Due
+            && matches!(f.scope, CaseScope::Department(_))
+            && f.states.len() > 1
+            && f.states.iter().all(|s| !s.is_final())
+        {
+            let mut all = Vec::new();
+            for s in &f.states {
+                let one = CaseFilter {
+                    states: vec![*s],
+                    ..f.clone()
+                };
+                all.extend(self.cases_in_one_query(&one)?);
+            }
+            all.sort_by(|a, b| (a.sort_key.as_str(), a.id).cmp(&(b.sort_key.as_str(), b.id)));
+            all.truncate(f.limit as usize);
+            return Ok(all);
+        }
+        self.cases_in_one_query(f)
+    }
+
+    fn recompute_case_ids(&mut self, which: &Recompute, after_id: i64, limit: u32) -> R<Vec<i64>> {
+        // Absent bounds become bounds nothing meets, so that one statement serves.
+        let due_from = which
+            .due_from
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| NO_DUE.to_string());
+        let since = which.updated_since.map(ms).unwrap_or(i64::MAX);
+        self.c.all(
+            "SELECT id FROM cases WHERE is_open = 1 AND id > ? \
+             AND (any_provisional = 1 OR (due_date IS NOT NULL AND due_date >= ?) OR updated_at >= ?) \
+             ORDER BY id LIMIT ?",
+            &[after_id.into(), due_from.as_str().into(), since.into(), limit.into()],
+            |r| r.int(0),
+        )
+    }
+
+    fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
+        let d = day.to_string();
+        self.c.all(
+            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due IS NOT NULL AND rongque_due < ? \
+             AND state <> 'draft' ORDER BY rongque_due, id LIMIT ?",
+            &[d.as_str().into(), limit.into()],
+            |r| r.int(0),
+        )
+    }
+}
+
+impl SqlTx<'_> {
+    fn cases_in_one_query(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
         let mut sql = format!("SELECT {SUMMARY_COLS} FROM cases WHERE ");
         let mut conds: Vec<&str> = Vec::new();
         let mut params: Vec<Val> = Vec::new();
@@ -322,31 +375,5 @@ impl CaseStore for SqlTx<'_> {
         params.push(f.limit.into());
         let order = f.order;
         self.c.all(&sql, &params, |r| summary_row(r, order))
-    }
-
-    fn recompute_case_ids(&mut self, which: &Recompute, after_id: i64, limit: u32) -> R<Vec<i64>> {
-        // Absent bounds become bounds nothing meets, so that one statement serves.
-        let due_from = which
-            .due_from
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| NO_DUE.to_string());
-        let since = which.updated_since.map(ms).unwrap_or(i64::MAX);
-        self.c.all(
-            "SELECT id FROM cases WHERE is_open = 1 AND id > ? \
-             AND (any_provisional = 1 OR (due_date IS NOT NULL AND due_date >= ?) OR updated_at >= ?) \
-             ORDER BY id LIMIT ?",
-            &[after_id.into(), due_from.as_str().into(), since.into(), limit.into()],
-            |r| r.int(0),
-        )
-    }
-
-    fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
-        let d = day.to_string();
-        self.c.all(
-            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due IS NOT NULL AND rongque_due < ? \
-             AND state <> 'draft' ORDER BY rongque_due, id LIMIT ?",
-            &[d.as_str().into(), limit.into()],
-            |r| r.int(0),
-        )
     }
 }

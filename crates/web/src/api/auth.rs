@@ -128,7 +128,46 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let address = client_address(&parts, s.settings.trust_proxy);
-    let (u, a) = (req.username.clone(), address.clone());
+    let kind = match req.kind {
+        LoginKind::Cookie => SessionKind::Cookie,
+        LoginKind::Bearer => SessionKind::Bearer,
+    };
+    let signed = sign_in(&s, address, req.username, req.password, kind).await?;
+    let body = LoginResponse {
+        token: (kind == SessionKind::Bearer).then(|| signed.token.clone()),
+        csrf: signed.session.csrf.clone(),
+        expires_at: signed.session.expires_at,
+        account: AccountView::from(&signed.account),
+    };
+    let mut resp = Json(body).into_response();
+    if kind == SessionKind::Cookie
+        && let Some(v) = session_cookie(&s, &signed)
+    {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// A session just begun.
+pub struct SignedIn {
+    /// The raw token (the cookie's value, or the bearer token).
+    pub token: String,
+    /// The session.
+    pub session: tongban_core::org::Session,
+    /// Who.
+    pub account: Account,
+}
+
+/// Check a name and password (throttled; the same time taken whether or not the name
+/// exists) and begin a session. Shared by the API and the sign-in page.
+pub async fn sign_in(
+    s: &AppState,
+    address: String,
+    username: String,
+    password: String,
+    kind: SessionKind,
+) -> Result<SignedIn, ApiError> {
+    let (u, a) = (username.clone(), address.clone());
     let pre = s
         .read(move |tx, env| login_precheck(tx, env, &u, &a))
         .await?;
@@ -138,7 +177,6 @@ async fn login(
         }
         Precheck::Check(acc) => acc,
     };
-    let password = req.password.clone();
     let hash = account
         .as_ref()
         .map(|a| a.password_hash.clone())
@@ -146,13 +184,9 @@ async fn login(
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| Error::Store(e.to_string()))?;
-    let kind = match req.kind {
-        LoginKind::Cookie => SessionKind::Cookie,
-        LoginKind::Bearer => SessionKind::Bearer,
-    };
     let token = new_token();
     let csrf = new_token();
-    let (th, c2, u) = (token_hash(&token), csrf.clone(), req.username.clone());
+    let (th, u) = (token_hash(&token), username);
     let outcome = s
         .write(move |tx, env| {
             let acc = account.filter(|_| ok);
@@ -165,39 +199,40 @@ async fn login(
                     account: acc.as_deref(),
                     kind,
                     token_hash: th,
-                    csrf: c2,
+                    csrf,
                 },
             )
         })
         .await?;
-    let (account, session) = match outcome {
-        LoginOutcome::Ok(b) => *b,
-        LoginOutcome::Failed => return Err(ApiError(Error::Unauthenticated)),
-        LoginOutcome::Throttled { retry_after_secs } => {
-            return Err(ApiError(Error::TooManyAttempts { retry_after_secs }));
+    match outcome {
+        LoginOutcome::Ok(b) => {
+            let (account, session) = *b;
+            Ok(SignedIn {
+                token,
+                session,
+                account,
+            })
         }
-    };
-    let body = LoginResponse {
-        token: (kind == SessionKind::Bearer).then(|| token.clone()),
-        csrf,
-        expires_at: session.expires_at,
-        account: AccountView::from(&account),
-    };
-    let mut resp = Json(body).into_response();
-    if kind == SessionKind::Cookie {
-        let max_age = (session.expires_at - session.created_at).num_seconds();
-        let secure = if s.settings.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        let c =
-            format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            resp.headers_mut().insert(header::SET_COOKIE, v);
+        LoginOutcome::Failed => Err(ApiError(Error::Unauthenticated)),
+        LoginOutcome::Throttled { retry_after_secs } => {
+            Err(ApiError(Error::TooManyAttempts { retry_after_secs }))
         }
     }
-    Ok(resp)
+}
+
+/// The `Set-Cookie` value that carries a cookie session.
+pub fn session_cookie(s: &AppState, signed: &SignedIn) -> Option<HeaderValue> {
+    let max_age = (signed.session.expires_at - signed.session.created_at).num_seconds();
+    let secure = if s.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        signed.token
+    ))
+    .ok()
 }
 
 /// The header that removes the session cookie.

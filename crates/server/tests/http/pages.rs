@@ -1,0 +1,461 @@
+//! The pages, in-process: sign-in, CSRF, uploads and downloads, scope, notices. (The
+//! same flows in a real Chromium are in the browser suite.)
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+
+use crate::app::*;
+use crate::both;
+use tongban::demo;
+
+/// A signed-in browser: its cookie and the CSRF token its pages carry.
+pub struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+/// The value of `name="_csrf"` in a page.
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"_csrf\" value=\"")
+        .expect("a form with _csrf");
+    let rest = &html[at + 20..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+impl TestApp {
+    async fn sign_in(&self, username: &str) -> Browser {
+        let body = format!("username={}&password={}&next=%2Fhome", username, PW);
+        let r = self
+            .send(
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let cookie = r.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let home = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let page = self
+            .page(
+                &Browser {
+                    cookie: cookie.clone(),
+                    csrf: String::new(),
+                },
+                &home,
+            )
+            .await;
+        assert_eq!(page.status, 200, "{home}: {}", page.text);
+        Browser {
+            csrf: csrf_in(&page.text),
+            cookie,
+        }
+    }
+
+    async fn page(&self, b: &Browser, path: &str) -> Resp {
+        self.send(
+            Request::builder()
+                .uri(path)
+                .header(header::COOKIE, &b.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn form(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut all = vec![("_csrf", b.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.multipart(b, path, &all, &[]).await
+    }
+
+    async fn multipart(
+        &self,
+        b: &Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Resp {
+        let boundary = "----tongbanTestBoundary7MA4YWxk";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (k, name, bytes) in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header(header::COOKIE, &b.cookie)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// The food licence's required materials and fields, as page form entries.
+async fn food_form(app: &TestApp) -> (i64, Vec<(String, String)>, Vec<String>) {
+    let item = app
+        .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+        .await;
+    let full = app.full_application(item, "online").await;
+    let fields = full["form"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (format!("form.{k}"), v.as_str().unwrap().to_string()))
+        .collect();
+    let codes = full["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap().to_string())
+        .collect();
+    (item, fields, codes)
+}
+
+both!(
+    an_applicant_applies_with_uploads_and_only_those_allowed_read_them,
+    |app: TestApp| async move {
+        let me = app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+        let (item, fields, codes) = food_form(&app).await;
+        let apply = app.page(&me, &format!("/items/{item}/apply")).await;
+        assert_eq!(apply.status, 200);
+        assert!(apply.text.contains("type=\"file\""));
+
+        // A file that is not a PDF or an image is refused, naming the material; nothing is written.
+        let before = app.fingerprint();
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", &me.csrf), ("save", "submit")];
+        f.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let file_names: Vec<String> = codes.iter().map(|c| format!("file.{c}")).collect();
+        let mut files: Vec<(&str, &str, &[u8])> = file_names
+            .iter()
+            .map(|n| (n.as_str(), "营业执照.pdf", PDF))
+            .collect();
+        files[0] = (
+            file_names[0].as_str(),
+            "setup.exe",
+            b"MZ\x90\x00\x03 not a scan",
+        );
+        let bad = app
+            .multipart(&me, &format!("/items/{item}/apply"), &f, &files)
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.text);
+        assert!(bad.text.contains("文件类型不支持") && bad.text.contains("setup.exe"));
+        assert_eq!(app.fingerprint(), before);
+
+        // With scans it is filed online and waits for pre-review.
+        files[0] = (file_names[0].as_str(), "营业执照.pdf", PDF);
+        let ok = app
+            .multipart(&me, &format!("/items/{item}/apply"), &f, &files)
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.text);
+        let to = ok.headers[header::LOCATION].to_str().unwrap().to_string();
+        let case = app.page(&me, &to).await;
+        assert_eq!(case.status, 200);
+        assert!(case.text.contains("已办理：收件"), "{}", case.text);
+        let link_at = case.text.find("/files/").expect("a download link");
+        let start = case.text[..link_at].rfind('"').unwrap() + 1;
+        let end = link_at + case.text[link_at..].find('"').unwrap();
+        let link = case.text[start..end].to_string();
+
+        // The applicant reads the scan back, byte for byte, as a PDF.
+        let got = app.page(&me, &link).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.headers[header::CONTENT_TYPE], "application/pdf");
+        assert_eq!(got.text.as_bytes(), PDF);
+        // Another applicant, a reviewer of another department, and nobody, cannot.
+        let other = app.sign_in(demo::DEMO_PERSON_ID).await;
+        assert_eq!(app.page(&other, &link).await.status, 404);
+        let wjj = app.sign_in("wjj-reviewer").await;
+        assert_eq!(app.page(&wjj, &link).await.status, 404);
+        let anon = app
+            .send(Request::builder().uri(&link).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(anon.status, 303);
+        assert!(
+            anon.headers[header::LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next=")
+        );
+        // The clerk of the county (pre-review) can.
+        let clerk = app.sign_in("clerk").await;
+        assert_eq!(app.page(&clerk, &link).await.status, 200);
+    }
+);
+
+both!(
+    forms_without_the_session_csrf_token_change_nothing,
+    |app: TestApp| async move {
+        let clerk = app.login("clerk").await;
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let mut body = app.full_application(food, "window").await;
+        body["applicant"] = enterprise();
+        let id = app.post("/api/v1/cases", &clerk, body).await.expect(201)["id"]
+            .as_i64()
+            .unwrap();
+        let reviewer = app.sign_in("reviewer").await;
+        let before = app.fingerprint();
+        let forged = Browser {
+            cookie: reviewer.cookie.clone(),
+            csrf: "forged".into(),
+        };
+        let r = app
+            .form(
+                &forged,
+                &format!("/cases/{id}/act"),
+                &[("action", "accept")],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert!(r.text.contains("CSRF"));
+        assert_eq!(app.fingerprint(), before);
+        // With its token the reviewer accepts, and the inbox shows it with its deadline.
+        let r = app
+            .form(
+                &reviewer,
+                &format!("/cases/{id}/act"),
+                &[("action", "accept")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let inbox = app.page(&reviewer, "/inbox").await;
+        assert_eq!(inbox.status, 200);
+        assert!(
+            inbox.text.contains("审查中") || inbox.text.contains("受理"),
+            "{}",
+            inbox.text
+        );
+        assert!(inbox.text.contains(&format!("/cases/{id}")));
+        // A stale page (the version it showed) is told apart from a fresh one: 409.
+        let stale = app
+            .form(
+                &reviewer,
+                &format!("/cases/{id}/act"),
+                &[
+                    ("action", "review"),
+                    ("opinion", "材料齐全"),
+                    ("recommend_approval", "true"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(stale.status, 409, "{}", stale.text);
+        assert!(stale.text.contains("刷新"));
+    }
+);
+
+both!(
+    each_role_reaches_only_its_own_pages,
+    |app: TestApp| async move {
+        let applicant = app.sign_in(demo::DEMO_PERSON_ID).await;
+        for path in ["/inbox", "/window", "/issuance", "/supervise", "/admin"] {
+            let r = app.page(&applicant, path).await;
+            assert_eq!(r.status, 403, "{path}");
+            assert!(r.text.contains("无权操作"), "{path}");
+        }
+        for (user, path) in [
+            ("clerk", "/window"),
+            ("reviewer", "/inbox"),
+            ("issuer", "/issuance"),
+            ("supervisor", "/supervise"),
+            ("catalog", "/admin"),
+            ("admin", "/admin"),
+        ] {
+            let b = app.sign_in(user).await;
+            assert_eq!(app.page(&b, path).await.status, 200, "{user} {path}");
+            assert_eq!(app.page(&b, "/my").await.status, 403, "{user} /my");
+        }
+        // A case of another department is not found for a reviewer.
+        let clerk = app.login("clerk").await;
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let mut body = app.full_application(food, "window").await;
+        body["applicant"] = enterprise();
+        let id = app.post("/api/v1/cases", &clerk, body).await.expect(201)["id"]
+            .as_i64()
+            .unwrap();
+        let wjj = app.sign_in("wjj-reviewer").await;
+        let r = app.page(&wjj, &format!("/cases/{id}")).await;
+        assert_eq!(r.status, 404);
+        assert_eq!(
+            app.page(&wjj, &format!("/cases/{id}/notices/receipt"))
+                .await
+                .status,
+            404
+        );
+        // The applicant who is not on it neither.
+        assert_eq!(
+            app.page(&applicant, &format!("/cases/{id}")).await.status,
+            404
+        );
+    }
+);
+
+both!(
+    the_window_receives_with_rongque_and_prints_its_notices,
+    |app: TestApp| async move {
+        let clerk = app.sign_in("clerk").await;
+        let (item, fields, codes) = food_form(&app).await;
+        let page = app
+            .page(
+                &clerk,
+                &format!(
+                    "/window/receive/{item}?identifier={}",
+                    demo::DEMO_ENTERPRISE_CODE
+                ),
+            )
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains("已找到申请人记录"));
+        // Which materials may be 容缺 is read off the form.
+        let rongque: Vec<&String> = codes
+            .iter()
+            .filter(|c| page.text.contains(&format!("id=\"m-{c}-rongque\"")))
+            .collect();
+        assert!(
+            !rongque.is_empty(),
+            "the food licence allows 容缺 for some material"
+        );
+        let mut f: Vec<(String, String)> = vec![
+            ("_csrf".into(), clerk.csrf.clone()),
+            ("kind".into(), "enterprise".into()),
+            ("identifier".into(), demo::DEMO_ENTERPRISE_CODE.into()),
+            ("name".into(), "茂名市好味餐饮管理有限公司".into()),
+            ("phone".into(), "0668-2281234".into()),
+            ("legal_representative".into(), "张伟".into()),
+        ];
+        f.extend(fields);
+        for c in &codes {
+            let how = if c == rongque[0] { "rongque" } else { "paper" };
+            f.push((format!("material.{c}"), how.into()));
+        }
+        let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let r = app
+            .multipart(&clerk, &format!("/window/receive/{item}"), &refs, &[])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let case = app.page(&clerk, &to).await;
+        assert!(case.text.contains("容缺受理承诺书") && case.text.contains("收件通知书"));
+        let id: i64 = to
+            .trim_start_matches("/cases/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let number = app
+            .get(&format!("/api/v1/cases/{id}"), &app.login("clerk").await)
+            .await
+            .expect(200)["number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for kind in ["receipt", "commitment"] {
+            let n = app
+                .page(&clerk, &format!("/cases/{id}/notices/{kind}"))
+                .await;
+            assert_eq!(n.status, 200, "{kind}");
+            assert!(n.text.contains(&number), "{kind}");
+            assert!(n.text.contains("<svg"), "{kind} has its QR code");
+            assert!(n.text.contains(&format!("/track/{number}")), "{kind}");
+            assert!(n.text.contains("@page { size: A4"));
+        }
+        // Not yet accepted: no acceptance notice.
+        assert_eq!(
+            app.page(&clerk, &format!("/cases/{id}/notices/acceptance"))
+                .await
+                .status,
+            404
+        );
+        // The tracking page is public and shows no personal data.
+        let t = app
+            .send(
+                Request::builder()
+                    .uri(format!("/track/{number}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(t.status, 200);
+        assert!(t.text.contains("已收件") || t.text.contains("收件"));
+        assert!(!t.text.contains("好味餐饮") && !t.text.contains(demo::DEMO_ENTERPRISE_CODE));
+    }
+);
+
+both!(
+    bad_sign_in_and_unknown_pages_answer_in_chinese,
+    |app: TestApp| async move {
+        let r = app
+            .send(
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(
+                        "username=clerk&password=wrong&next=%2F%2Fevil.example",
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+        assert!(r.text.contains("用户名或密码错误"));
+        assert!(!r.text.contains("evil.example"), "no open redirect kept");
+        let r = app
+            .send(
+                Request::builder()
+                    .uri("/no/such/page")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        assert!(r.text.contains("页面不存在"));
+        let r = app
+            .send(
+                Request::builder()
+                    .uri("/track/not-a-number")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("填写有误"));
+    }
+);
