@@ -556,6 +556,9 @@ fn forms(cv: &CaseView, spec: &ItemSpec, viewer: &Viewer) -> Vec<ActionForm> {
                     .iter()
                     .filter(|k| k.status == CommitmentStatus::Open)
                     .collect();
+                if open.is_empty() {
+                    continue; // nothing promised is outstanding
+                }
                 let mut v = vec![
                     Input::new("commitment", "容缺承诺", "select")
                         .options(
