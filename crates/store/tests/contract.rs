@@ -39,6 +39,7 @@ on_both_backends!(
     org_records_round_trip_and_taken_keys_are_conflicts,
     a_case_is_saved_whole_and_an_outdated_save_is_refused,
     case_lists_are_scoped_filtered_ordered_and_paged,
+    an_inbox_over_several_states_is_one_deadline_order,
     a_failed_use_case_leaves_nothing_behind,
     published_versions_never_change,
     case_serials_count_per_region_and_day,
@@ -338,6 +339,66 @@ fn case_lists_are_scoped_filtered_ordered_and_paged(b: Backend) {
         )
         .is_empty()
     );
+}
+
+fn an_inbox_over_several_states_is_one_deadline_order(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    // Six receipts on six days; two of them accepted at once (their promised deadline is
+    // weeks away), so the inbox mixes states and the order is by deadline, not by state.
+    let ids: Vec<i64> = (0..6).map(|d| receive(&t.db, &w, d)).collect();
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let (reviewer, id) = (w.reviewer.clone(), *id);
+        t.db.write_blocking(move |tx| {
+            let cal = Calendar::builtin();
+            let env = Env {
+                now: now() + Duration::days(i as i64),
+                cal: &cal,
+            };
+            act(tx, &reviewer, &env, id, &Action::Accept, None)
+        })
+        .unwrap();
+    }
+    let page = |after: Option<(String, i64)>| {
+        t.db.read_blocking(move |tx| {
+            tx.cases(&CaseFilter {
+                scope: CaseScope::Department(w.dept),
+                states: vec![
+                    CaseState::UnderReview,
+                    CaseState::Received,
+                    CaseState::Paused,
+                ],
+                item_id: None,
+                department_id: None,
+                due_before: None,
+                due_after: None,
+                rongque_due_before: None,
+                number: None,
+                order: CaseOrder::Due,
+                after,
+                limit: 4,
+            })
+        })
+        .unwrap()
+    };
+    let first = page(None);
+    assert_eq!(first.len(), 4);
+    let last = first.last().unwrap();
+    let second = page(Some((last.sort_key.clone(), last.id)));
+    let got: Vec<i64> = first.iter().chain(second.iter()).map(|c| c.id).collect();
+    let mut expected: Vec<(chrono::NaiveDate, i64)> = ids
+        .iter()
+        .map(|id| {
+            let id = *id;
+            let c = t.db.read_blocking(move |tx| tx.case(id)).unwrap().unwrap();
+            (c.due().unwrap(), id)
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(got, expected.iter().map(|(_, id)| *id).collect::<Vec<_>>());
+    let states: std::collections::BTreeSet<_> =
+        first.iter().chain(second.iter()).map(|c| c.state).collect();
+    assert_eq!(states.len(), 2, "both states are in the inbox");
 }
 
 fn a_failed_use_case_leaves_nothing_behind(b: Backend) {

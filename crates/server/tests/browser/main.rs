@@ -575,6 +575,15 @@ async fn a_walk_in_rongque_case_is_received_and_its_notices_printed() {
     let clerk = Person::open(&d, &hall, "window").await;
     clerk.sign_in("clerk").await;
     clerk.go("/window").await;
+    let rows = || async {
+        clerk
+            .c
+            .find_all(Locator::Css("#items tbody tr"))
+            .await
+            .unwrap()
+            .len()
+    };
+    let all = rows().await;
     clerk
         .c
         .find(Locator::Css("input[name=q]"))
@@ -583,6 +592,19 @@ async fn a_walk_in_rongque_case_is_received_and_its_notices_printed() {
         .send_keys("食品经营许可")
         .await
         .unwrap();
+    // The list narrows as the clerk types (htmx swaps it in place, no page load).
+    let mut narrowed = 0;
+    for _ in 0..100 {
+        narrowed = rows().await;
+        if narrowed < all {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        0 < narrowed && narrowed < all,
+        "{all} items narrowed to {narrowed}"
+    );
     clerk
         .c
         .find(Locator::Css("form[role=search] button"))

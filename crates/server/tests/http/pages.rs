@@ -459,3 +459,214 @@ both!(
         assert!(r.text.contains("填写有误"));
     }
 );
+
+both!(
+    administrators_create_items_departments_halls_and_load_calendars_from_pages,
+    |app: TestApp| async move {
+        // The catalog administrator starts a new item from an existing one, edits, publishes.
+        let cat = app.sign_in("catalog").await;
+        let admin_page = app.page(&cat, "/admin").await;
+        assert!(admin_page.text.contains("新建事项"));
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let basic = app
+            .get(
+                &format!("/api/v1/items/{food}"),
+                &app.login("catalog").await,
+            )
+            .await
+            .expect(200)["item"]["basic_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let dept = app
+            .get("/api/v1/auth/me", &app.login("reviewer").await)
+            .await
+            .expect(200)["account"]["department_id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        let r = app
+            .form(
+                &cat,
+                "/admin/items",
+                &[
+                    ("basic_code", &basic),
+                    ("department_id", &dept),
+                    ("template", &food.to_string()),
+                    ("name", "食品经营许可（延续）"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let editor = app.page(&cat, &to).await;
+        assert!(editor.text.contains("食品经营许可（延续）") && editor.text.contains("草稿"));
+        let id = to
+            .trim_start_matches("/admin/items/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        // Broken content is refused with the place named; nothing changes.
+        let before = app.fingerprint();
+        let bad = app
+            .form(
+                &cat,
+                &format!("/admin/items/{id}"),
+                &[("spec", "{\"name\": 5}"), ("do", "save")],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.text);
+        assert!(bad.text.contains("spec.name"), "{}", bad.text);
+        assert_eq!(app.fingerprint(), before);
+        // The content shown is saved and published as it is.
+        let spec_at = editor.text.find("name=\"spec\"").unwrap();
+        let open = spec_at + editor.text[spec_at..].find('>').unwrap() + 1;
+        let close = open + editor.text[open..].find("</textarea>").unwrap();
+        let spec = editor.text[open..close]
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
+        let ok = app
+            .form(
+                &cat,
+                &format!("/admin/items/{id}"),
+                &[("spec", &spec), ("do", "publish")],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.text);
+        let guide = app
+            .send(
+                Request::builder()
+                    .uri(format!("/items/{id}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(guide.status, 200);
+        assert!(guide.text.contains("食品经营许可（延续）"));
+        // Suspended, it says so and takes no applications.
+        let r = app
+            .form(
+                &cat,
+                &format!("/admin/items/{id}/status"),
+                &[("change", "suspend")],
+            )
+            .await;
+        assert_eq!(r.status, 303);
+        let guide = app
+            .send(
+                Request::builder()
+                    .uri(format!("/items/{id}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(guide.text.contains("暂停办理") && !guide.text.contains("在线申请"));
+
+        // A calendar year, line by line; a bad line is named.
+        let bad = app
+            .form(
+                &cat,
+                "/admin/calendar/2027",
+                &[
+                    ("holidays", "2027-01-01 元旦\n2027-02-30 春节"),
+                    ("workdays", ""),
+                    ("source", "国办发明电〔2026〕X号"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(bad.text.contains("第 2 行"), "{}", bad.text);
+        let ok = app
+            .form(
+                &cat,
+                "/admin/calendar/2027",
+                &[
+                    ("holidays", "2027-01-01 元旦"),
+                    ("workdays", ""),
+                    ("source", "国办发明电〔2026〕X号"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.text);
+        let cal = app.page(&cat, "/admin/calendar/2027").await;
+        assert!(cal.text.contains("2027-01-01 元旦"));
+
+        // The system administrator creates a department and a hall with two windows.
+        let admin = app.sign_in("admin").await;
+        let code17 = "11440902MB2C91919";
+        let code = format!(
+            "{code17}{}",
+            tongban_core::identity::CreditCode::check_char(code17)
+        );
+        let r = app
+            .form(
+                &admin,
+                "/admin/departments",
+                &[
+                    ("name", "茂名市茂南区数据局"),
+                    ("short_name", "区数据局"),
+                    ("credit_code", &code),
+                    ("region", "440902"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        // A wrong check character is named.
+        let wrong = format!("{code17}{}", if code.ends_with('0') { '1' } else { '0' });
+        let r = app
+            .form(
+                &admin,
+                "/admin/departments",
+                &[
+                    ("name", "茂名市茂南区档案局"),
+                    ("short_name", "区档案局"),
+                    ("credit_code", &wrong),
+                    ("region", "440902"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("credit_code"), "{}", r.text);
+        let r = app
+            .form(
+                &admin,
+                "/admin/halls",
+                &[
+                    ("name", "茂南区新华街道便民服务中心"),
+                    ("region", "440902"),
+                    ("address", "新华路 1 号"),
+                    ("phone", ""),
+                    ("department_id", &dept),
+                    ("windows", "综合受理 1 号\n出件窗口 出件"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let page = app.page(&admin, "/admin").await;
+        assert!(
+            page.text.contains("茂南区新华街道便民服务中心") && page.text.contains("出件窗口"),
+            "{}",
+            page.text
+        );
+        // Neither may use the other's forms.
+        assert_eq!(
+            app.form(&cat, "/admin/halls", &[("name", "x")])
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            app.form(&admin, "/admin/items", &[("name", "x")])
+                .await
+                .status,
+            403
+        );
+    }
+);

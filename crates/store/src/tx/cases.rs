@@ -235,17 +235,32 @@ impl CaseStore for SqlTx<'_> {
             && f.states.len() > 1
             && f.states.iter().all(|s| !s.is_final())
         {
-            let mut all = Vec::new();
+            // Keys first (the index covers them), then the rows of the page only.
+            let mut keys: Vec<(String, i64)> = Vec::new();
             for s in &f.states {
                 let one = CaseFilter {
                     states: vec![*s],
                     ..f.clone()
                 };
-                all.extend(self.cases_in_one_query(&one)?);
+                keys.extend(
+                    self.cases_query(&one, "due_sort, id", |r| Ok((r.text(0)?, r.int(1)?)))?,
+                );
             }
-            all.sort_by(|a, b| (a.sort_key.as_str(), a.id).cmp(&(b.sort_key.as_str(), b.id)));
-            all.truncate(f.limit as usize);
-            return Ok(all);
+            keys.sort();
+            keys.truncate(f.limit as usize);
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM cases WHERE id IN ({})",
+                vec!["?"; keys.len()].join(", ")
+            );
+            let params: Vec<Val> = keys.iter().map(|(_, id)| Val::from(*id)).collect();
+            let mut rows = self
+                .c
+                .all(&sql, &params, |r| summary_row(r, CaseOrder::Due))?;
+            rows.sort_by(|a, b| (a.sort_key.as_str(), a.id).cmp(&(b.sort_key.as_str(), b.id)));
+            return Ok(rows);
         }
         self.cases_in_one_query(f)
     }
@@ -279,7 +294,18 @@ impl CaseStore for SqlTx<'_> {
 
 impl SqlTx<'_> {
     fn cases_in_one_query(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
-        let mut sql = format!("SELECT {SUMMARY_COLS} FROM cases WHERE ");
+        let order = f.order;
+        self.cases_query(f, SUMMARY_COLS, |r| summary_row(r, order))
+    }
+
+    /// The cases a filter selects, as `cols` mapped by `map`.
+    fn cases_query<T>(
+        &mut self,
+        f: &CaseFilter,
+        cols: &str,
+        map: impl Fn(&dyn Row) -> R<T>,
+    ) -> R<Vec<T>> {
+        let mut sql = format!("SELECT {cols} FROM cases WHERE ");
         let mut conds: Vec<&str> = Vec::new();
         let mut params: Vec<Val> = Vec::new();
         let end;
@@ -373,7 +399,6 @@ impl SqlTx<'_> {
         });
         sql.push_str(" LIMIT ?");
         params.push(f.limit.into());
-        let order = f.order;
-        self.c.all(&sql, &params, |r| summary_row(r, order))
+        self.c.all(&sql, &params, map)
     }
 }

@@ -12,10 +12,13 @@ use tongban_core::actor::Role;
 use tongban_core::calendar::{CalendarYear, NamedDay};
 use tongban_core::catalog::spec::ItemSpec;
 use tongban_core::org::check_password;
+use tongban_core::org::{NewDepartment, WindowKind};
+use tongban_core::store::NewWindow;
 use tongban_core::usecase::catalog::{
     ItemQuery, StatusChange, change_status, get_item, list_items, publish, save_draft,
 };
-use tongban_core::usecase::org::{NewStaff, create_staff};
+use tongban_core::usecase::catalog::{NewItem, create_item};
+use tongban_core::usecase::org::{NewHall, NewStaff, create_department, create_hall, create_staff};
 
 use super::form::PageForm;
 use super::{Chrome, PageResult, SignedIn, Viewer, render};
@@ -48,6 +51,7 @@ struct AdminPage {
     items: Vec<ItemAdminRow>,
     years: Vec<(i32, bool)>,
     departments: Vec<(i64, String, String)>,
+    basics: Vec<(String, String)>,
     halls: Vec<(String, String, Vec<String>)>,
     accounts: Vec<(String, String, String, String, bool)>,
     roles: Vec<(String, String)>,
@@ -69,10 +73,11 @@ pub async fn admin(
     let a = v.actor.clone();
     let prefix = a.region.as_ref().map(|r| r.prefix().to_string());
     let catalog = a.role == Role::CatalogAdmin;
-    let (items, departments, halls, accounts) = s
+    let (items, departments, basics, halls, accounts) = s
         .read(move |tx, _| {
             let departments = tx.departments(prefix.as_deref())?;
             if catalog {
+                let basics = tx.basic_items()?;
                 let items = list_items(
                     tx,
                     Some(&a),
@@ -82,7 +87,7 @@ pub async fn admin(
                         ..ItemQuery::default()
                     },
                 )?;
-                Ok((items, departments, vec![], vec![]))
+                Ok((items, departments, basics, vec![], vec![]))
             } else {
                 let mut halls = Vec::new();
                 for h in tx.halls(prefix.as_deref())? {
@@ -93,7 +98,7 @@ pub async fn admin(
                     Some(p) => tx.accounts(Some(p))?,
                     None => vec![],
                 };
-                Ok((vec![], departments, halls, accounts))
+                Ok((vec![], departments, vec![], halls, accounts))
             }
         })
         .await?;
@@ -105,6 +110,8 @@ pub async fn admin(
     let flash = done.ok.map(|k| match k.as_str() {
         "calendar" => "日历已保存，在办件期限已按新日历重算".to_string(),
         "account" => "账号已创建".to_string(),
+        "department" => "部门已创建".to_string(),
+        "hall" => "大厅及窗口已创建".to_string(),
         _ => "已保存".to_string(),
     });
     Ok(render(&AdminPage {
@@ -144,6 +151,10 @@ pub async fn admin(
         departments: departments
             .into_iter()
             .map(|d| (d.id, d.name, d.region.as_str().to_string()))
+            .collect(),
+        basics: basics
+            .into_iter()
+            .map(|b| (b.code.clone(), format!("{} {}", b.code, b.name)))
             .collect(),
         halls: halls
             .into_iter()
@@ -401,4 +412,100 @@ pub async fn account_create(State(s): State<AppState>, f: PageForm) -> PageResul
         .await?;
     s.sessions.clear();
     Ok(Redirect::to("/admin?ok=account").into_response())
+}
+
+/// Create an item (新建事项) from a basic item, for a department, starting from the
+/// content of an existing item (then edited and published on the item's page).
+pub async fn item_create(State(s): State<AppState>, f: PageForm) -> PageResult {
+    require(&f.viewer, &[Role::CatalogAdmin])?;
+    let a = f.viewer.actor.clone();
+    let d = &f.data;
+    let department_id: i64 = d
+        .text("department_id")
+        .parse()
+        .map_err(|_| Error::field("department_id", "请选择实施部门"))?;
+    let template: i64 = d
+        .text("template")
+        .parse()
+        .map_err(|_| Error::field("template", "请选择作为模板的现有事项"))?;
+    let name = d.text("name");
+    if name.is_empty() {
+        return Err(Error::field("name", "请填写事项名称").into());
+    }
+    let basic_code = d.text("basic_code");
+    let created = s
+        .write(move |tx, env| {
+            let t = get_item(tx, Some(&a), template, None)?;
+            let mut spec = t.version.spec;
+            spec.name = name;
+            create_item(
+                tx,
+                &a,
+                env,
+                &NewItem {
+                    basic_code,
+                    department_id,
+                    code: None,
+                    spec,
+                },
+            )
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/admin/items/{}?ok=save", created.item.id)).into_response())
+}
+
+/// Create a department.
+pub async fn department_create(State(s): State<AppState>, f: PageForm) -> PageResult {
+    require(&f.viewer, &[Role::SysAdmin])?;
+    let a = f.viewer.actor.clone();
+    let d = &f.data;
+    let n = NewDepartment {
+        name: d.text("name"),
+        short_name: d.text("short_name"),
+        credit_code: d.text("credit_code").to_uppercase(),
+        region: d.text("region"),
+    };
+    s.write(move |tx, _| create_department(tx, &a, &n)).await?;
+    Ok(Redirect::to("/admin?ok=department").into_response())
+}
+
+/// Create a hall with its windows (one per line: `名称` or `名称 出件`).
+pub async fn hall_create(State(s): State<AppState>, f: PageForm) -> PageResult {
+    require(&f.viewer, &[Role::SysAdmin])?;
+    let a = f.viewer.actor.clone();
+    let d = &f.data;
+    let department_id: i64 = d
+        .text("department_id")
+        .parse()
+        .map_err(|_| Error::field("department_id", "请选择管理部门"))?;
+    let windows = d
+        .text("windows")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (name, kind) = match l.rsplit_once(char::is_whitespace) {
+                Some((n, "出件")) => (n.trim(), WindowKind::Issuance),
+                Some((n, "主题")) => (n.trim(), WindowKind::Themed),
+                Some((n, "专业")) => (n.trim(), WindowKind::Professional),
+                Some((n, "综合")) => (n.trim(), WindowKind::Acceptance),
+                _ => (l, WindowKind::Acceptance),
+            };
+            NewWindow {
+                name: name.to_string(),
+                kind,
+                theme: None,
+            }
+        })
+        .collect();
+    let n = NewHall {
+        name: d.text("name"),
+        region: d.text("region"),
+        address: d.text("address"),
+        phone: d.text("phone"),
+        department_id,
+        windows,
+    };
+    s.write(move |tx, _| create_hall(tx, &a, &n)).await?;
+    Ok(Redirect::to("/admin?ok=hall").into_response())
 }

@@ -66,6 +66,9 @@ pub fn router() -> Router<AppState> {
             get(admin::calendar_form).post(admin::calendar_save),
         )
         .route("/admin/accounts", post(admin::account_create))
+        .route("/admin/items", post(admin::item_create))
+        .route("/admin/departments", post(admin::department_create))
+        .route("/admin/halls", post(admin::hall_create))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/site.css", get(css))
 }
