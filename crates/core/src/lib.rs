@@ -5,6 +5,7 @@
 //! store is a trait ([`store::Tx`]) implemented elsewhere.
 
 pub mod actor;
+pub mod bundle;
 pub mod calendar;
 pub mod case;
 pub mod catalog;

@@ -169,6 +169,7 @@ pub trait Tx:
     + CaseStore
     + JobStore
     + StatsStore
+    + BundleStore
 {
 }
 
@@ -181,6 +182,7 @@ impl<T> Tx for T where
         + CaseStore
         + JobStore
         + StatsStore
+        + BundleStore
         + ?Sized
 {
 }
@@ -385,4 +387,22 @@ pub trait StatsStore {
         from: &str,
         to: &str,
     ) -> Result<Vec<crate::stats::OnTimeRow>>;
+}
+
+/// 一件事 bundles and the applicants' bundle cases.
+pub trait BundleStore {
+    /// Insert a bundle (id ignored); returns its id. A taken code is a conflict.
+    fn insert_bundle(&mut self, b: &crate::bundle::Bundle) -> Result<i64>;
+    /// Save a bundle whole.
+    fn update_bundle(&mut self, b: &crate::bundle::Bundle) -> Result<()>;
+    /// A bundle.
+    fn bundle(&mut self, id: i64) -> Result<Option<crate::bundle::Bundle>>;
+    /// Bundles whose region starts with `prefix` (all when `None`).
+    fn bundles(&mut self, prefix: Option<&str>) -> Result<Vec<crate::bundle::Bundle>>;
+    /// Insert a bundle case (id ignored) and link its children; returns its id.
+    fn insert_bundle_case(&mut self, c: &crate::bundle::BundleCase) -> Result<i64>;
+    /// A bundle case.
+    fn bundle_case(&mut self, id: i64) -> Result<Option<crate::bundle::BundleCase>>;
+    /// The bundle case a case is a child of.
+    fn bundle_case_of(&mut self, case_id: i64) -> Result<Option<i64>>;
 }

@@ -378,6 +378,27 @@ pub fn load(
         );
     }
 
+    // 一件事一次办: three real bundles of 茂南区, published.
+    let item_id = |dept: &str, name: &str| {
+        items
+            .get(&(dept.to_string(), name.to_string()))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| err(format!("bundle item {dept} {name}")))
+    };
+    for spec in demo_bundles(&item_id)? {
+        let made = tongban_core::usecase::bundles::create_bundle(
+            tx,
+            &catalog,
+            &env,
+            &tongban_core::usecase::bundles::NewBundle {
+                code: spec.0.into(),
+                region: "440902".into(),
+                spec: spec.1,
+            },
+        )?;
+        tongban_core::usecase::bundles::publish_bundle(tx, &catalog, &env, made.bundle.id)?;
+    }
+
     // Two applicants with accounts.
     let (person, _) = register(
         tx,
@@ -452,6 +473,101 @@ pub fn load(
     act(tx, &reviewer, &earlier, accepted.id, &Action::Accept, None)?;
     let _ = (received, person);
     Ok(accounts)
+}
+
+fn yes_no(key: &str, text: &str) -> tongban_core::bundle::Question {
+    tongban_core::bundle::Question {
+        key: key.into(),
+        text: text.into(),
+        options: vec!["是".into(), "否".into()],
+    }
+}
+
+fn when(question: &str, equals: &str) -> Vec<tongban_core::bundle::Condition> {
+    vec![tongban_core::bundle::Condition {
+        question: question.into(),
+        equals: equals.into(),
+    }]
+}
+
+/// The demo's bundles: 开办餐馆, 新生儿出生, 二手房买卖 (茂南区).
+fn demo_bundles(
+    item_id: &dyn Fn(&str, &str) -> Result<i64>,
+) -> Result<Vec<(&'static str, tongban_core::bundle::BundleSpec)>> {
+    use tongban_core::bundle::{BundleEntry, BundleSpec, MaterialSkip};
+    let food = item_id("mn-scjg", "食品经营许可（新办）")?;
+    let hygiene = item_id("mn-wjj", "公共场所卫生许可（新办）")?;
+    let fire = item_id("mn-zjj", "特殊建设工程消防验收")?;
+    let birth = item_id("mn-gaj", "出生登记（新生儿入户）")?;
+    let fertility = item_id("mn-wjj", "生育登记")?;
+    let card = item_id("mn-rsj", "社会保障卡申领")?;
+    let transfer = item_id("mn-zrzy", "国有建设用地使用权及房屋所有权转移登记")?;
+    let mortgage = item_id("mn-zrzy", "不动产抵押权首次登记")?;
+    let entry = |item_id, when, after| BundleEntry {
+        item_id,
+        when,
+        skip_materials: vec![],
+        after,
+    };
+    Ok(vec![
+        (
+            "440902-YJS-001",
+            BundleSpec {
+                name: "开办餐馆".into(),
+                description: "餐饮服务经营者开业：食品经营许可，设有包间、歌舞等公共场所的办理卫生许可，大型场所的消防验收，一次申请、并联审批、统一出件。".into(),
+                questions: vec![
+                    yes_no("public_place", "是否设有包间、歌舞厅等公共场所？"),
+                    yes_no("large_site", "经营场所建筑面积是否超过 1000 平方米？"),
+                    yes_no("existing_layout", "是否沿用已备案的经营布局和操作流程（连锁门店）？"),
+                ],
+                entries: vec![
+                    BundleEntry {
+                        item_id: food,
+                        when: vec![],
+                        skip_materials: vec![MaterialSkip {
+                            code: "M03".into(),
+                            when: when("existing_layout", "是"),
+                        }],
+                        after: vec![],
+                    },
+                    entry(hygiene, when("public_place", "是"), vec![]),
+                    entry(fire, when("large_site", "是"), vec![]),
+                ],
+                combined_certificates: vec![],
+            },
+        ),
+        (
+            "440902-YJS-002",
+            BundleSpec {
+                name: "新生儿出生".into(),
+                description: "新生儿出生后的入户、生育登记和社会保障卡申领，一次办好。".into(),
+                questions: vec![
+                    yes_no("fertility_registered", "孕期是否已办理生育登记？"),
+                    yes_no("social_card", "是否为新生儿申领社会保障卡？"),
+                ],
+                entries: vec![
+                    entry(birth, vec![], vec![]),
+                    entry(fertility, when("fertility_registered", "否"), vec![]),
+                    // The card needs the child's registered residence (户口) first.
+                    entry(card, when("social_card", "是"), vec![birth]),
+                ],
+                combined_certificates: vec![],
+            },
+        ),
+        (
+            "440902-YJS-003",
+            BundleSpec {
+                name: "二手房买卖".into(),
+                description: "存量房转移登记；贷款购房的同时办理抵押登记（转移登记后办理）。".into(),
+                questions: vec![yes_no("loan", "是否贷款购房？")],
+                entries: vec![
+                    entry(transfer, vec![], vec![]),
+                    entry(mortgage, when("loan", "是"), vec![transfer]),
+                ],
+                combined_certificates: vec![],
+            },
+        ),
+    ])
 }
 
 /// An application for `spec` that hands in every material and fills every required field.

@@ -261,3 +261,28 @@ CREATE TABLE case_stats (
     terminated    BIGINT NOT NULL,
     PRIMARY KEY (department_id, item_id, month, channel)
 );
+
+-- 一件事 bundles, stored whole (JSON of core::bundle::Bundle with its versions).
+CREATE TABLE bundles (
+    id         {{ID}},
+    code       {{CODE}} NOT NULL,
+    region     {{CODE}} NOT NULL,
+    name       TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    data       TEXT NOT NULL,
+    CONSTRAINT bundles_code_key UNIQUE (code)
+);
+CREATE INDEX bundles_region ON bundles (region, id);
+
+-- An applicant's bundle case and the child case of each item.
+CREATE TABLE bundle_cases (
+    id           {{ID}},
+    bundle_id    BIGINT NOT NULL REFERENCES bundles (id),
+    applicant_id BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    data         TEXT NOT NULL
+);
+CREATE TABLE bundle_children (
+    case_id        BIGINT PRIMARY KEY,
+    bundle_case_id BIGINT NOT NULL REFERENCES bundle_cases (id)
+);

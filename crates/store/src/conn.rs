@@ -305,6 +305,7 @@ pub fn unique_violation(key: &str) -> Error {
         "regions.code" => "区划代码已存在",
         "cases.number" => "办件编号重复",
         "calendar_years.year" => "该年度日历已存在",
+        "bundles.code" => "一件事编码已存在",
         _ => "数据重复",
     };
     Error::Conflict(msg.to_string())

@@ -230,6 +230,8 @@ pub fn act(
         rongque_barred,
     };
     let t = apply(&case, actor, action, &ctx)?;
+    // A bundle's child: decided in the bundle's order, delivered with its siblings.
+    super::bundles::check_bundle_rules(tx, case_id, action)?;
     for effect in &t.effects {
         match effect {
             Effect::BarApplicantFromRongque {

@@ -3,6 +3,7 @@
 //! nothing else.
 
 pub mod auth;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

@@ -2,6 +2,7 @@
 
 mod app;
 mod auth;
+mod bundles;
 mod calendar;
 mod catalog;
 mod flows;

@@ -2,6 +2,7 @@
 //! One file per aggregate.
 
 mod auth;
+mod bundles;
 mod calendar;
 mod cases;
 mod catalog;

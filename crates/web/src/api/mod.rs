@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
@@ -29,6 +30,7 @@ use crate::state::AppState;
         (name = "catalog", description = "Service items and their versions (政务服务事项)"),
         (name = "calendar", description = "Working days (工作日历)"),
         (name = "cases", description = "Cases under 一窗受理 (办件)"),
+        (name = "bundles", description = "一件事一次办: bundles, scenario guide, bundle cases"),
         (name = "stats", description = "Statistics (rollups)"),
         (name = "admin", description = "Operations"),
     )
@@ -43,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::routes())
         .merge(calendar::routes())
         .merge(cases::routes())
+        .merge(bundles::routes())
         .merge(stats::routes())
         .merge(admin::routes())
 }
