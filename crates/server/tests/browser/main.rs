@@ -878,3 +878,148 @@ async fn every_role_lands_on_its_own_main_page() {
         p.c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_is_applied_for_once_and_followed_on_one_page() {
+    let Some(d) = driver().await else { return };
+    let hall = hall().await;
+    let scan = scan();
+    let app = Person::open(&d, &hall, "bundle").await;
+    app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+    app.go("/bundles").await;
+    app.c
+        .find(Locator::LinkText("开办餐馆"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.arrive("the guide", |p| p.starts_with("/bundles/"))
+        .await;
+    // The scenario: private rooms, a small site, a new layout.
+    for (q, a) in [
+        ("public_place", "是"),
+        ("large_site", "否"),
+        ("existing_layout", "否"),
+    ] {
+        app.c
+            .find(Locator::Css(&format!("input[name='a.{q}'][value='{a}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    app.c
+        .find(Locator::Css("#questions button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.arrive("the answers", |p| p.contains("a.public_place"))
+        .await;
+    let chosen = app
+        .c
+        .find(Locator::Id("chosen"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        chosen.contains("食品经营许可") && chosen.contains("公共场所卫生许可"),
+        "{chosen}"
+    );
+    assert!(!chosen.contains("消防验收"), "{chosen}");
+    // One form: fill the required fields (each once), one upload per required material.
+    let (food, spec) = item_by_name(&app, FOOD).await;
+    let _ = food;
+    let form = "#bundle-apply";
+    for f in spec["fields"].as_array().unwrap() {
+        if f["required"] != true {
+            continue;
+        }
+        let key = f["key"].as_str().unwrap();
+        let v = value_for(f["kind"].as_str().unwrap(), &f["options"]);
+        let el = app
+            .c
+            .find(Locator::Css(&format!("{form} [name='form.{key}']")))
+            .await
+            .unwrap();
+        if el.tag_name().await.unwrap() == "select" {
+            el.select_by_value(&v).await.unwrap();
+        } else {
+            el.send_keys(&v).await.unwrap();
+        }
+    }
+    // Fields only the hygiene licence asks for.
+    let rest = app
+        .c
+        .execute(
+            "return [...document.querySelectorAll('#bundle-apply [required]')].filter(e => !e.value).map(e => e.name)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    for name in rest.as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        let el = app
+            .c
+            .find(Locator::Css(&format!("{form} [name='{name}']")))
+            .await
+            .unwrap();
+        if el.tag_name().await.unwrap() == "select" {
+            // The first real option.
+            el.find(Locator::Css("option:nth-child(2)"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        } else {
+            let v = if name.contains("area") {
+                "120"
+            } else {
+                "茂名市茂南区油城五路 88 号"
+            };
+            el.send_keys(v).await.unwrap();
+        }
+    }
+    let uploads = app
+        .c
+        .find_all(Locator::Css(&format!("{form} input[type=file]")))
+        .await
+        .unwrap();
+    let required = app
+        .c
+        .execute(
+            "return [...document.querySelectorAll('#bundle-apply .material')].map(m => !!m.querySelector('.req'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    for (el, req) in uploads.iter().zip(required.as_array().unwrap()) {
+        if req == &Value::Bool(true) {
+            el.send_keys(&scan).await.unwrap();
+        }
+    }
+    app.shot("form").await;
+    app.c
+        .find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.arrive("the bundle case", |p| p.starts_with("/bundle-cases/"))
+        .await;
+    let page = app.text().await;
+    assert!(
+        page.contains("食品经营许可") && page.contains("公共场所卫生许可"),
+        "{page}"
+    );
+    assert!(page.contains("全部办结后统一出件"), "{page}");
+    app.shot("progress").await;
+    app.c.close().await.unwrap();
+}

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod bundles;
 pub mod cases;
 pub mod form;
 pub mod notices;
@@ -39,6 +40,10 @@ pub fn router() -> Router<AppState> {
             get(portal::apply_form).post(portal::apply),
         )
         .route("/track/{number}", get(portal::track))
+        .route("/bundles", get(bundles::list))
+        .route("/bundles/{id}", get(bundles::guide_page))
+        .route("/bundles/{id}/apply", post(bundles::apply))
+        .route("/bundle-cases/{id}", get(bundles::case_page))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/home", get(account::home))
@@ -163,7 +168,7 @@ pub struct Chrome {
 impl Chrome {
     /// The frame for `viewer` on the page at `path`.
     pub fn new(title: impl Into<String>, viewer: Option<&Viewer>, path: &str) -> Chrome {
-        let mut nav: Vec<(&str, &str)> = vec![("/", "办事指南")];
+        let mut nav: Vec<(&str, &str)> = vec![("/", "办事指南"), ("/bundles", "一件事一次办")];
         if let Some(v) = viewer {
             nav.extend(menu(v.actor.role));
         }

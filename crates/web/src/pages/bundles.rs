@@ -1,0 +1,380 @@
+//! 一件事一次办 pages: the bundles, the scenario guide with one form and one material
+//! set, applying once, and the bundle's one progress view.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect};
+use tongban_core::Error;
+use tongban_core::actor::Role;
+use tongban_core::case::{Channel, MaterialInput};
+use tongban_core::usecase::bundles::{
+    BundleApplication, BundleMaterialLine, Guide, apply_bundle, bundle_case_view, guide,
+    list_bundles,
+};
+
+use super::form::PageForm;
+use super::{Chrome, MaybeViewer, PageResult, SignedIn, date, render};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "bundles.html")]
+struct ListPage {
+    page: Chrome,
+    bundles: Vec<(i64, String, String)>,
+}
+
+/// The bundles (一件事一次办).
+pub async fn list(State(s): State<AppState>, MaybeViewer(v): MaybeViewer) -> PageResult {
+    let all = s.read(|tx, _| list_bundles(tx, None)).await?;
+    Ok(render(&ListPage {
+        page: Chrome::new("一件事一次办", v.as_ref(), "/bundles"),
+        bundles: all
+            .into_iter()
+            .filter_map(|b| {
+                b.published()
+                    .map(|p| (b.id, p.spec.name.clone(), p.spec.description.clone()))
+            })
+            .collect(),
+    }))
+}
+
+struct QuestionRow {
+    key: String,
+    text: String,
+    options: Vec<String>,
+    answer: String,
+}
+
+struct FieldRow {
+    key: String,
+    label: String,
+    input: String,
+    required: bool,
+    options: Vec<String>,
+    items: String,
+}
+
+struct MaterialRow {
+    index: usize,
+    name: String,
+    required: bool,
+    rongque: bool,
+    certificate: String,
+    items: String,
+}
+
+#[derive(Template)]
+#[template(path = "bundle.html")]
+struct GuidePage {
+    page: Chrome,
+    id: i64,
+    name: String,
+    description: String,
+    questions: Vec<QuestionRow>,
+    answered: bool,
+    answers_query: String,
+    items: Vec<(String, String, String)>,
+    fields: Vec<FieldRow>,
+    materials: Vec<MaterialRow>,
+    can_apply: bool,
+}
+
+/// The answers in a query: `a.<key>=<option>`.
+fn answers_of(query: Option<&str>) -> BTreeMap<String, String> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter_map(|(k, v)| {
+            k.strip_prefix("a.")
+                .map(|k| (k.to_string(), v.into_owned()))
+        })
+        .collect()
+}
+
+fn names(g: &Guide, ids: &[i64]) -> String {
+    ids.iter()
+        .filter_map(|id| {
+            g.items
+                .iter()
+                .find(|i| i.item_id == *id)
+                .map(|i| i.name.clone())
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// The scenario guide: answer the questions, get the items, one form, one material set.
+pub async fn guide_page(
+    State(s): State<AppState>,
+    MaybeViewer(v): MaybeViewer,
+    Path(id): Path<i64>,
+    RawQuery(q): RawQuery,
+) -> PageResult {
+    let answers = answers_of(q.as_deref());
+    let b = s
+        .read(move |tx, _| {
+            tx.bundle(id)?.ok_or(Error::NotFound {
+                entity: "一件事"
+            })
+        })
+        .await?;
+    let spec = b
+        .published()
+        .map(|p| p.spec.clone())
+        .ok_or(Error::NotFound {
+            entity: "一件事"
+        })?;
+    let answered = !answers.is_empty();
+    let a2 = answers.clone();
+    let g = if answered {
+        Some(s.read(move |tx, _| guide(tx, id, &a2)).await?)
+    } else {
+        None
+    };
+    let departments = s.read(|tx, _| tx.departments(None)).await?;
+    let dept = |d: i64| {
+        departments
+            .iter()
+            .find(|x| x.id == d)
+            .map(|x| x.name.clone())
+            .unwrap_or_default()
+    };
+    let answers_query: String = {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &answers {
+            ser.append_pair(&format!("a.{k}"), v);
+        }
+        ser.finish()
+    };
+    let page = GuidePage {
+        page: Chrome::new(spec.name.clone(), v.as_ref(), "/bundles"),
+        id,
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        questions: spec
+            .questions
+            .iter()
+            .map(|q| QuestionRow {
+                key: q.key.clone(),
+                text: q.text.clone(),
+                options: q.options.clone(),
+                answer: answers.get(&q.key).cloned().unwrap_or_default(),
+            })
+            .collect(),
+        answered,
+        answers_query,
+        items: g
+            .as_ref()
+            .map(|g| {
+                g.items
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.name.clone(),
+                            dept(i.department_id),
+                            if i.after.is_empty() {
+                                "并联办理".to_string()
+                            } else {
+                                format!("在“{}”准予后决定", names(g, &i.after))
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        fields: g
+            .as_ref()
+            .map(|g| {
+                g.merged
+                    .fields
+                    .iter()
+                    .map(|f| FieldRow {
+                        key: f.field.key.clone(),
+                        label: f.field.label.clone(),
+                        input: match f.field.kind {
+                            tongban_core::catalog::FieldKind::Number => "number",
+                            tongban_core::catalog::FieldKind::Date => "date",
+                            tongban_core::catalog::FieldKind::Choice => "choice",
+                            tongban_core::catalog::FieldKind::YesNo => "yesno",
+                            _ => "text",
+                        }
+                        .into(),
+                        required: f.field.required,
+                        options: f.field.options.clone(),
+                        items: names(g, &f.items),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        materials: g
+            .as_ref()
+            .map(|g| {
+                g.merged
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .map(|(index, m)| MaterialRow {
+                        index,
+                        name: m.name.clone(),
+                        required: m.required,
+                        rongque: m.rongque,
+                        certificate: m.certificate_type.clone().unwrap_or_default(),
+                        items: names(g, &m.sources.iter().map(|s| s.item_id).collect::<Vec<_>>()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        can_apply: v.as_ref().is_none_or(|v| v.actor.role == Role::Applicant),
+    };
+    Ok(render(&page))
+}
+
+/// Apply once, online, for every item the answers chose.
+pub async fn apply(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    RawQuery(q): RawQuery,
+    f: PageForm,
+) -> PageResult {
+    if f.viewer.actor.role != Role::Applicant {
+        return Err(Error::forbidden("网上申请须以申请人身份登录").into());
+    }
+    let answers = answers_of(q.as_deref());
+    let a2 = answers.clone();
+    let g = s.read(move |tx, _| guide(tx, id, &a2)).await?;
+    // Uploads under `bm.<index of the merged material>`, certificates under `bcert.<index>`.
+    let mut e = tongban_core::FieldErrors::new();
+    let mut materials = Vec::new();
+    for (i, m) in g.merged.materials.iter().enumerate() {
+        let mut files = Vec::new();
+        for u in f.data.files.iter().filter(|u| u.field == format!("bm.{i}")) {
+            match crate::files::check(&format!("materials[{i}]"), &u.bytes) {
+                Ok(_) => {
+                    let store = s.files.clone();
+                    let bytes = u.bytes.clone();
+                    files.push(
+                        tokio::task::spawn_blocking(move || store.put(&bytes))
+                            .await
+                            .map_err(|x| Error::Store(x.to_string()))?
+                            .map_err(|x| Error::Store(format!("storing an upload: {x}")))?,
+                    );
+                }
+                Err(Error::Validation(fe)) => {
+                    for (k, v) in fe.fields() {
+                        e.add(k.clone(), format!("{v}（{}：{}）", m.name, u.name));
+                    }
+                }
+                Err(x) => return Err(x.into()),
+            }
+        }
+        let input = if !files.is_empty() {
+            MaterialInput::Provided {
+                electronic: true,
+                files,
+            }
+        } else if let Some(no) = f.data.opt(&format!("bcert.{i}")) {
+            MaterialInput::Shared { certificate_no: no }
+        } else {
+            continue;
+        };
+        materials.push(BundleMaterialLine {
+            name: m.name.clone(),
+            input,
+        });
+    }
+    e.into_result()?;
+    let app = BundleApplication {
+        bundle_id: id,
+        answers,
+        channel: Channel::Online,
+        form: super::portal::form_values(&f.data),
+        materials,
+        rongque_due: None,
+        applicant: None,
+        authorization: None,
+    };
+    let actor = f.viewer.actor.clone();
+    let bc = s
+        .write(move |tx, env| apply_bundle(tx, &actor, env, &app))
+        .await?;
+    Ok(Redirect::to(&format!("/bundle-cases/{}?ok=receive", bc.id)).into_response())
+}
+
+struct ChildRow {
+    case_id: String,
+    number: String,
+    item: String,
+    state: String,
+    due: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "bundle_case.html")]
+struct CasePage {
+    page: Chrome,
+    name: String,
+    children: Vec<ChildRow>,
+    corrections: Vec<(i64, String, String, String)>,
+    ready: bool,
+    approved: Vec<String>,
+    not_approved: Vec<(String, String)>,
+    pending: Vec<String>,
+}
+
+/// The bundle's one progress view.
+pub async fn case_page(
+    State(s): State<AppState>,
+    SignedIn(v): SignedIn,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let a = v.actor.clone();
+    let view = s.read(move |tx, _| bundle_case_view(tx, &a, id)).await?;
+    let item_name = |item: i64| {
+        view.bundle_case
+            .children
+            .iter()
+            .position(|c| c.item_id == item)
+            .and_then(|i| view.children.get(i))
+            .map(|c| c.item_name.clone())
+            .unwrap_or_default()
+    };
+    let page = CasePage {
+        page: Chrome::new(format!("一件事：{}", view.bundle_case.name), Some(&v), ""),
+        name: view.bundle_case.name.clone(),
+        children: view
+            .children
+            .iter()
+            .map(|c| ChildRow {
+                case_id: c.case_id.map(|i| i.to_string()).unwrap_or_default(),
+                number: c.number.clone(),
+                item: c.item_name.clone(),
+                state: c.state_label.clone(),
+                due: c.due.map(date).unwrap_or_default(),
+                after: c
+                    .after
+                    .iter()
+                    .map(|i| item_name(*i))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+            .collect(),
+        corrections: view
+            .corrections
+            .iter()
+            .map(|c| {
+                (
+                    c.case_id,
+                    c.item_name.clone(),
+                    c.item.target.clone(),
+                    c.item.problem.clone(),
+                )
+            })
+            .collect(),
+        ready: view.issuance.ready,
+        approved: view.issuance.approved.clone(),
+        not_approved: view.issuance.not_approved.clone(),
+        pending: view.issuance.pending.clone(),
+    };
+    Ok(render(&page))
+}
