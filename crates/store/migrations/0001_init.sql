@@ -284,5 +284,5 @@ CREATE TABLE bundle_cases (
 );
 CREATE TABLE bundle_children (
     case_id        BIGINT PRIMARY KEY,
-    bundle_case_id BIGINT NOT NULL REFERENCES bundle_cases (id)
+    bundle_case_id BIGINT NOT NULL
 );
