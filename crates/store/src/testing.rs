@@ -117,6 +117,11 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("case_serials", "last"),
         ("cases", "version + LENGTH(data)"),
         ("case_events", "LENGTH(data)"),
+        ("case_stat_deltas", "received + decided"),
+        ("case_stats", "received + decided"),
+        ("bundles", "LENGTH(data)"),
+        ("bundle_cases", "LENGTH(data)"),
+        ("bundle_children", "bundle_case_id"),
     ];
     db.read_raw(|c| {
         let mut out = Vec::new();

@@ -499,6 +499,8 @@ pub struct CombinedCorrection {
     pub case_id: i64,
     /// The item asking.
     pub item_name: String,
+    /// The material's name (or the form field's key) the line is about.
+    pub target_label: String,
     /// What to fix.
     pub item: CorrectionItem,
 }
@@ -578,6 +580,12 @@ pub fn bundle_case_view(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Bundl
                 corrections.push(CombinedCorrection {
                     case_id: c.id,
                     item_name: c.item_name.clone(),
+                    target_label: c
+                        .materials
+                        .iter()
+                        .find(|m| m.code == it.target)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_else(|| it.target.trim_start_matches("form.").to_string()),
                     item: it.clone(),
                 });
             }
@@ -679,4 +687,50 @@ pub fn check_bundle_rules(tx: &mut dyn Tx, case_id: i64, action: &Action) -> Res
         }
     }
     Ok(())
+}
+
+/// Answer the combined correction notice at once: one `SupplyCorrection` (or
+/// `Resubmit`) per child that asked, all in this one transaction — every child is
+/// answered, or none.
+pub fn answer_corrections(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    bundle_case_id: i64,
+    answers: &[(i64, Action)],
+) -> Result<Vec<crate::case::Case>> {
+    let bc = tx.bundle_case(bundle_case_id)?.ok_or(Error::NotFound {
+        entity: "一件事办件",
+    })?;
+    if answers.is_empty() {
+        return Err(Error::field("answers", "没有需要补正的事项"));
+    }
+    let mut out = Vec::new();
+    for (case_id, action) in answers {
+        if !bc.children.iter().any(|c| c.case_id == *case_id) {
+            return Err(Error::NotFound { entity: "办件" });
+        }
+        if !matches!(
+            action.kind(),
+            ActionKind::SupplyCorrection | ActionKind::Resubmit
+        ) {
+            return Err(Error::field("action", "只能提交补正"));
+        }
+        out.push(super::cases::act(tx, actor, env, *case_id, action, None)?);
+    }
+    Ok(out)
+}
+
+/// The problems of a bundle's content without saving it: the fields its items define
+/// differently (an invalid content is an error, as saving would report it).
+pub fn bundle_conflicts(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    id: i64,
+    spec: &BundleSpec,
+) -> Result<Vec<crate::bundle::FieldConflict>> {
+    let b = editable(tx, actor, id)?;
+    checked(spec)?;
+    let specs = item_specs(tx, &b.region, spec)?;
+    Ok(conflicts_of(spec, &specs))
 }

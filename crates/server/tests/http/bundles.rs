@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::app::*;
 use crate::both;
 
-async fn bundle_id(app: &TestApp, name: &str) -> i64 {
+pub(crate) async fn bundle_id(app: &TestApp, name: &str) -> i64 {
     let all = app
         .req(axum::http::Method::GET, "/api/v1/bundles", None, None)
         .await
@@ -20,7 +20,7 @@ async fn bundle_id(app: &TestApp, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn guide(app: &TestApp, id: i64, answers: Value) -> Value {
+pub(crate) async fn guide(app: &TestApp, id: i64, answers: Value) -> Value {
     app.req(
         axum::http::Method::POST,
         &format!("/api/v1/bundles/{id}/guide"),
@@ -32,7 +32,7 @@ async fn guide(app: &TestApp, id: i64, answers: Value) -> Value {
 }
 
 /// The one form and material set of a guide, filled in.
-fn fill(g: &Value) -> (Value, Value) {
+pub(crate) fn fill(g: &Value) -> (Value, Value) {
     let mut form = serde_json::Map::new();
     for f in g["merged"]["fields"].as_array().unwrap() {
         let f = &f["field"];

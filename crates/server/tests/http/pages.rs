@@ -670,3 +670,184 @@ both!(
         );
     }
 );
+
+both!(
+    the_combined_correction_notice_is_answered_in_one_submission,
+    |app: TestApp| async move {
+        use crate::bundles::{bundle_id, fill, guide};
+        use serde_json::json;
+        let id = bundle_id(&app, "开办餐馆").await;
+        let answers = json!({"public_place": "是", "large_site": "否", "existing_layout": "否"});
+        let g = guide(&app, id, answers.clone()).await;
+        let (form, materials) = fill(&g);
+        let clerk = app.login("clerk").await;
+        let bc = app
+            .post(
+                "/api/v1/bundle-cases",
+                &clerk,
+                json!({"bundle_id": id, "answers": answers, "channel": "window",
+                "applicant": enterprise(), "form": form, "materials": materials}),
+            )
+            .await
+            .expect(201);
+        let bcid = bc["bundle_case"]["id"].as_i64().unwrap();
+        let kids = bc["children"].as_array().unwrap();
+        let (food, hygiene) = (
+            kids[0]["case_id"].as_i64().unwrap(),
+            kids[1]["case_id"].as_i64().unwrap(),
+        );
+        let reviewer = app.login("reviewer").await;
+        let wjj = app.login("wjj-reviewer").await;
+        app.act(&reviewer, food, json!({"action": "request_correction", "items": [{"target": "M03", "problem": "布局图缺少后厨部分"}]})).await.expect(200);
+        app.act(&wjj, hygiene, json!({"action": "request_correction", "items": [{"target": "M05", "problem": "检测报告已过期"}]})).await.expect(200);
+
+        let me = app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+        let page = app.page(&me, &format!("/bundle-cases/{bcid}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains("布局图缺少后厨部分") && page.text.contains("检测报告已过期"));
+        let (f1, f2) = (
+            format!("c.{food}.file.M03"),
+            format!("c.{hygiene}.file.M05"),
+        );
+        // A department's reviewer cannot answer for the applicant.
+        let rb = app.sign_in("reviewer").await;
+        // (One bad file, below, is refused whole too: neither child answered.)
+        let before = app.fingerprint();
+        let r = app
+            .multipart(
+                &rb,
+                &format!("/bundle-cases/{bcid}/answer"),
+                &[("_csrf", &rb.csrf)],
+                &[(&f1, "layout.pdf", PDF)],
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(app.fingerprint(), before);
+        let r = app
+            .multipart(
+                &me,
+                &format!("/bundle-cases/{bcid}/answer"),
+                &[("_csrf", &me.csrf)],
+                &[
+                    (&f1, "layout.pdf", PDF),
+                    (&f2, "report.docx", b"PK\x03\x04 not a scan"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("report.docx"));
+        assert_eq!(app.fingerprint(), before);
+        // Both answered at once.
+        let r = app
+            .multipart(
+                &me,
+                &format!("/bundle-cases/{bcid}/answer"),
+                &[("_csrf", &me.csrf)],
+                &[(&f1, "layout.pdf", PDF), (&f2, "report.pdf", PDF)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let view = app
+            .get(
+                &format!("/api/v1/bundle-cases/{bcid}"),
+                &app.login(demo::DEMO_ENTERPRISE_CODE).await,
+            )
+            .await
+            .expect(200);
+        assert!(view["corrections"].as_array().unwrap().is_empty());
+        for c in view["children"].as_array().unwrap() {
+            assert_eq!(c["state"], "received", "{c}");
+        }
+    }
+);
+
+both!(
+    the_catalog_administrator_edits_and_publishes_bundles_on_pages,
+    |app: TestApp| async move {
+        let cat = app.sign_in("catalog").await;
+        let admin = app.page(&cat, "/admin").await;
+        assert!(admin.text.contains("开办餐馆") && admin.text.contains("已发布"));
+        let id = crate::bundles::bundle_id(&app, "开办餐馆").await;
+        let editor = app.page(&cat, &format!("/admin/bundles/{id}")).await;
+        assert_eq!(editor.status, 200);
+        assert!(editor.text.contains("public_place") && !editor.text.contains("统一后才能发布"));
+        // A new bundle whose item does not exist is refused, the place named; nothing saved.
+        let before = app.fingerprint();
+        let r = app
+            .form(
+                &cat,
+                "/admin/bundles",
+                &[
+                    ("code", "440902-YJS-010"),
+                    ("region", "440902"),
+                    (
+                        "spec",
+                        r#"{"name": "开办药店", "entries": [{"item_id": 999999}]}"#,
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert!(r.text.contains("spec.entries[0].item_id"), "{}", r.text);
+        assert_eq!(app.fingerprint(), before);
+        // A valid one is created as a draft, edited and published from the page.
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let drug = app
+            .item("茂名市茂南区市场监督管理局", "药品零售企业经营许可（新办）")
+            .await;
+        let spec = format!(
+            r#"{{"name": "开办药店", "entries": [{{"item_id": {drug}}}, {{"item_id": {food}, "when": [{{"question": "food", "equals": "是"}}]}}],
+                "questions": [{{"key": "food", "text": "是否兼营食品？", "options": ["是", "否"]}}],
+                "combined_certificates": [{{"name": "食品药品经营许可证", "item_ids": [{drug}, {food}]}}]}}"#
+        );
+        let r = app
+            .form(
+                &cat,
+                "/admin/bundles",
+                &[
+                    ("code", "440902-YJS-011"),
+                    ("region", "440902"),
+                    ("spec", &spec),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let to = r.headers[axum::http::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let new_id = to
+            .trim_start_matches("/admin/bundles/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let r = app
+            .form(
+                &cat,
+                &format!("/admin/bundles/{new_id}"),
+                &[("spec", &spec), ("do", "publish")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let list = app
+            .send(
+                Request::builder()
+                    .uri("/bundles")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(list.text.contains("开办药店"));
+        // Others may not.
+        let clerk = app.sign_in("clerk").await;
+        assert_eq!(
+            app.page(&clerk, &format!("/admin/bundles/{id}"))
+                .await
+                .status,
+            403
+        );
+    }
+);

@@ -52,6 +52,7 @@ struct AdminPage {
     years: Vec<(i32, bool)>,
     departments: Vec<(i64, String, String)>,
     basics: Vec<(String, String)>,
+    bundles: Vec<(i64, String, String)>,
     halls: Vec<(String, String, Vec<String>)>,
     accounts: Vec<(String, String, String, String, bool)>,
     roles: Vec<(String, String)>,
@@ -106,6 +107,13 @@ pub async fn admin(
         .iter()
         .map(|d| (d.id, d.short_name.clone()))
         .collect();
+    let a2 = v.actor.clone();
+    let bundles = if catalog {
+        s.read(move |tx, _| tongban_core::usecase::bundles::list_bundles(tx, Some(&a2)))
+            .await?
+    } else {
+        vec![]
+    };
     let cal = s.calendar();
     let flash = done.ok.map(|k| match k.as_str() {
         "calendar" => "日历已保存，在办件期限已按新日历重算".to_string(),
@@ -151,6 +159,19 @@ pub async fn admin(
         departments: departments
             .into_iter()
             .map(|d| (d.id, d.name, d.region.as_str().to_string()))
+            .collect(),
+        bundles: bundles
+            .into_iter()
+            .map(|b| {
+                let state = match (b.published(), b.draft()) {
+                    (Some(p), Some(d)) => {
+                        format!("第 {} 版已发布，第 {} 版草稿", p.version, d.version)
+                    }
+                    (Some(p), None) => format!("第 {} 版已发布", p.version),
+                    (None, _) => "未发布".to_string(),
+                };
+                (b.id, b.name, state)
+            })
             .collect(),
         basics: basics
             .into_iter()
@@ -508,4 +529,139 @@ pub async fn hall_create(State(s): State<AppState>, f: PageForm) -> PageResult {
     };
     s.write(move |tx, _| create_hall(tx, &a, &n)).await?;
     Ok(Redirect::to("/admin?ok=hall").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_bundle.html")]
+struct BundleEditPage {
+    page: Chrome,
+    id: i64,
+    name: String,
+    version: String,
+    spec: String,
+    conflicts: Vec<String>,
+}
+
+/// Edit a bundle's content (its draft, or a new draft from the published version);
+/// the fields its items define differently are listed.
+pub async fn bundle_form(
+    State(s): State<AppState>,
+    SignedIn(v): SignedIn,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> PageResult {
+    require(&v, &[Role::CatalogAdmin])?;
+    let a = v.actor.clone();
+    let b = s
+        .read(move |tx, _| {
+            tongban_core::usecase::bundles::list_bundles(tx, Some(&a))?
+                .into_iter()
+                .find(|b| b.id == id)
+                .ok_or(Error::NotFound {
+                    entity: "一件事"
+                })
+        })
+        .await?;
+    let current = b
+        .draft()
+        .or(b.published())
+        .cloned()
+        .ok_or(Error::NotFound {
+            entity: "一件事"
+        })?;
+    // The conflicts, as publishing would report them (read only: nothing is saved).
+    let (a, spec) = (v.actor.clone(), current.spec.clone());
+    let conflicts: Vec<String> = s
+        .read(move |tx, _| {
+            Ok(
+                match tongban_core::usecase::bundles::bundle_conflicts(tx, &a, id, &spec) {
+                    Ok(cs) => cs
+                        .iter()
+                        .map(|c| {
+                            format!(
+                                "表单项“{}”：{}（事项 {} 与 {}）",
+                                c.key, c.reason, c.first_item, c.other_item
+                            )
+                        })
+                        .collect(),
+                    Err(e) => vec![e.to_string()],
+                },
+            )
+        })
+        .await?;
+    Ok(render(&BundleEditPage {
+        page: Chrome::new(format!("编辑一件事：{}", b.name), Some(&v), "/admin").flash(
+            done.ok.map(|k| {
+                if k == "publish" {
+                    "已发布".into()
+                } else {
+                    "草稿已保存".into()
+                }
+            }),
+        ),
+        id,
+        name: b.name.clone(),
+        version: format!(
+            "第 {} 版{}",
+            current.version,
+            if current.state == tongban_core::catalog::VersionState::Draft {
+                "（草稿）"
+            } else {
+                "（已发布；保存即生成新草稿）"
+            }
+        ),
+        spec: serde_json::to_string_pretty(&current.spec).unwrap_or_default(),
+        conflicts,
+    }))
+}
+
+fn bundle_spec_from(text: &str) -> Result<tongban_core::bundle::BundleSpec, Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::field(
+            format!("spec.{}", path.trim_start_matches('.')),
+            format!("内容格式有误：{}", e.inner()),
+        )
+    })
+}
+
+/// Save a bundle's draft (`do=save`) or save and publish it (`do=publish`).
+pub async fn bundle_save(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    f: PageForm,
+) -> PageResult {
+    require(&f.viewer, &[Role::CatalogAdmin])?;
+    let a = f.viewer.actor.clone();
+    let spec = bundle_spec_from(&f.data.text("spec"))?;
+    let publish_now = f.data.text("do") == "publish";
+    s.write(move |tx, env| {
+        tongban_core::usecase::bundles::save_bundle_draft(tx, &a, env, id, &spec)?;
+        if publish_now {
+            tongban_core::usecase::bundles::publish_bundle(tx, &a, env, id)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(&format!(
+        "/admin/bundles/{id}?ok={}",
+        if publish_now { "publish" } else { "save" }
+    ))
+    .into_response())
+}
+
+/// Create a bundle: code, region and its first content.
+pub async fn bundle_create(State(s): State<AppState>, f: PageForm) -> PageResult {
+    require(&f.viewer, &[Role::CatalogAdmin])?;
+    let a = f.viewer.actor.clone();
+    let n = tongban_core::usecase::bundles::NewBundle {
+        code: f.data.text("code"),
+        region: f.data.text("region"),
+        spec: bundle_spec_from(&f.data.text("spec"))?,
+    };
+    let made = s
+        .write(move |tx, env| tongban_core::usecase::bundles::create_bundle(tx, &a, env, &n))
+        .await?;
+    Ok(Redirect::to(&format!("/admin/bundles/{}?ok=save", made.bundle.id)).into_response())
 }

@@ -8,10 +8,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use tongban_core::Error;
 use tongban_core::actor::Role;
-use tongban_core::case::{Channel, MaterialInput};
+use tongban_core::case::{Action, CaseState, Channel, MaterialInput, MaterialLine};
 use tongban_core::usecase::bundles::{
-    BundleApplication, BundleMaterialLine, Guide, apply_bundle, bundle_case_view, guide,
-    list_bundles,
+    BundleApplication, BundleMaterialLine, Guide, answer_corrections, apply_bundle,
+    bundle_case_view, guide, list_bundles,
 };
 
 use super::form::PageForm;
@@ -243,31 +243,11 @@ pub async fn apply(
     let a2 = answers.clone();
     let g = s.read(move |tx, _| guide(tx, id, &a2)).await?;
     // Uploads under `bm.<index of the merged material>`, certificates under `bcert.<index>`.
-    let mut e = tongban_core::FieldErrors::new();
+    let mut stored =
+        super::portal::store_uploads(&s, &f.data, "bm.", |i| format!("materials[{i}]")).await?;
     let mut materials = Vec::new();
     for (i, m) in g.merged.materials.iter().enumerate() {
-        let mut files = Vec::new();
-        for u in f.data.files.iter().filter(|u| u.field == format!("bm.{i}")) {
-            match crate::files::check(&format!("materials[{i}]"), &u.bytes) {
-                Ok(_) => {
-                    let store = s.files.clone();
-                    let bytes = u.bytes.clone();
-                    files.push(
-                        tokio::task::spawn_blocking(move || store.put(&bytes))
-                            .await
-                            .map_err(|x| Error::Store(x.to_string()))?
-                            .map_err(|x| Error::Store(format!("storing an upload: {x}")))?,
-                    );
-                }
-                Err(Error::Validation(fe)) => {
-                    for (k, v) in fe.fields() {
-                        e.add(k.clone(), format!("{v}（{}：{}）", m.name, u.name));
-                    }
-                }
-                Err(x) => return Err(x.into()),
-            }
-        }
-        let input = if !files.is_empty() {
+        let input = if let Some(files) = stored.remove(&i.to_string()) {
             MaterialInput::Provided {
                 electronic: true,
                 files,
@@ -282,7 +262,6 @@ pub async fn apply(
             input,
         });
     }
-    e.into_result()?;
     let app = BundleApplication {
         bundle_id: id,
         answers,
@@ -300,6 +279,16 @@ pub async fn apply(
     Ok(Redirect::to(&format!("/bundle-cases/{}?ok=receive", bc.id)).into_response())
 }
 
+struct CorrectionRow {
+    case_id: i64,
+    item: String,
+    label: String,
+    problem: String,
+    /// The input's name: `c.<case>.form.<key>` or `c.<case>.file.<code>`.
+    input: String,
+    file: bool,
+}
+
 struct ChildRow {
     case_id: String,
     number: String,
@@ -315,7 +304,9 @@ struct CasePage {
     page: Chrome,
     name: String,
     children: Vec<ChildRow>,
-    corrections: Vec<(i64, String, String, String)>,
+    id: i64,
+    owner: bool,
+    corrections: Vec<CorrectionRow>,
     ready: bool,
     approved: Vec<String>,
     not_approved: Vec<(String, String)>,
@@ -359,16 +350,25 @@ pub async fn case_page(
                     .join("、"),
             })
             .collect(),
+        id,
+        owner: matches!(v.actor.role, Role::Applicant | Role::Agent),
         corrections: view
             .corrections
             .iter()
             .map(|c| {
-                (
-                    c.case_id,
-                    c.item_name.clone(),
-                    c.item.target.clone(),
-                    c.item.problem.clone(),
-                )
+                let file = !c.item.target.starts_with("form.");
+                CorrectionRow {
+                    case_id: c.case_id,
+                    item: c.item_name.clone(),
+                    label: c.target_label.clone(),
+                    problem: c.item.problem.clone(),
+                    input: if file {
+                        format!("c.{}.file.{}", c.case_id, c.item.target)
+                    } else {
+                        format!("c.{}.{}", c.case_id, c.item.target)
+                    },
+                    file,
+                }
             })
             .collect(),
         ready: view.issuance.ready,
@@ -377,4 +377,64 @@ pub async fn case_page(
         pending: view.issuance.pending.clone(),
     };
     Ok(render(&page))
+}
+
+/// Answer the combined correction notice in one submission: form values under
+/// `c.<case>.form.<key>`, uploads under `c.<case>.file.<material code>`; every child
+/// that asked is answered in one transaction, or none.
+pub async fn answer(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm) -> PageResult {
+    let a = f.viewer.actor.clone();
+    let view = s.read(move |tx, _| bundle_case_view(tx, &a, id)).await?;
+    let mut answers = Vec::new();
+    for child in &view.children {
+        let Some(case_id) = child.case_id else {
+            continue;
+        };
+        let resubmit = match child.state {
+            CaseState::CorrectionRequested => false,
+            CaseState::ReturnedToApplicant => true,
+            _ => continue,
+        };
+        let items: Vec<&str> = view
+            .corrections
+            .iter()
+            .filter(|c| c.case_id == case_id)
+            .map(|c| c.item.target.as_str())
+            .collect();
+        let prefix = format!("c.{case_id}.");
+        let form: BTreeMap<String, String> = items
+            .iter()
+            .filter_map(|t| t.strip_prefix("form."))
+            .filter_map(|k| {
+                f.data
+                    .opt(&format!("{prefix}form.{k}"))
+                    .map(|v| (k.to_string(), v))
+            })
+            .collect();
+        let stored = super::portal::store_uploads(&s, &f.data, &format!("{prefix}file."), |c| {
+            format!("materials.{c}")
+        })
+        .await?;
+        let materials: Vec<MaterialLine> = stored
+            .into_iter()
+            .filter(|(code, _)| items.contains(&code.as_str()))
+            .map(|(code, files)| MaterialLine {
+                code,
+                input: MaterialInput::Provided {
+                    electronic: true,
+                    files,
+                },
+            })
+            .collect();
+        let action = if resubmit {
+            Action::Resubmit { form, materials }
+        } else {
+            Action::SupplyCorrection { form, materials }
+        };
+        answers.push((case_id, action));
+    }
+    let a = f.viewer.actor.clone();
+    s.write(move |tx, env| answer_corrections(tx, &a, env, id, &answers))
+        .await?;
+    Ok(Redirect::to(&format!("/bundle-cases/{id}?ok=answer")).into_response())
 }

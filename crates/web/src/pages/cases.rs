@@ -420,6 +420,7 @@ struct CasePage {
     actions: Vec<ActionForm>,
     prints: Vec<(String, String)>,
     version: i64,
+    bundle_case: String,
 }
 
 /// After an action: `?ok=<action>`.
@@ -765,6 +766,11 @@ pub async fn case_page(
     Query(done): Query<Done>,
 ) -> PageResult {
     let (cv, spec, department, events) = load(&s, &v, id).await?;
+    let bundle_case = s
+        .read(move |tx, _| tx.bundle_case_of(id))
+        .await?
+        .map(|b| b.to_string())
+        .unwrap_or_default();
     let c = &cv.case;
     let applicant_view = matches!(v.actor.role, Role::Applicant | Role::Agent);
     let materials = c
@@ -965,6 +971,7 @@ pub async fn case_page(
         actions: forms(&cv, &spec, &v),
         prints: printable(c),
         version: c.version,
+        bundle_case,
     };
     Ok(render(&page))
 }

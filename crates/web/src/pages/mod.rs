@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/bundles/{id}", get(bundles::guide_page))
         .route("/bundles/{id}/apply", post(bundles::apply))
         .route("/bundle-cases/{id}", get(bundles::case_page))
+        .route("/bundle-cases/{id}/answer", post(bundles::answer))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/home", get(account::home))
@@ -72,6 +73,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/accounts", post(admin::account_create))
         .route("/admin/items", post(admin::item_create))
+        .route("/admin/bundles", post(admin::bundle_create))
+        .route(
+            "/admin/bundles/{id}",
+            get(admin::bundle_form).post(admin::bundle_save),
+        )
         .route("/admin/departments", post(admin::department_create))
         .route("/admin/halls", post(admin::hall_create))
         .route("/assets/htmx.min.js", get(htmx))

@@ -356,21 +356,22 @@ pub async fn apply_form(
     }))
 }
 
-/// Materials from a page form: uploads under `file.<code>` (stored now), paper under
-/// `paper.<code>`, certificate numbers under `cert.<code>`, 容缺 under
-/// `rongque.<code>`; materials the form says nothing of are not provided.
-pub async fn materials_from(
+/// Store the uploads of the fields named `prefix<key>` (checked for size and type),
+/// returning the stored ids by key. Errors are collected for every file, named by
+/// `path(key)` and the file's name; nothing is refused half-way.
+pub async fn store_uploads(
     s: &AppState,
     f: &super::form::FormData,
-    codes: &[String],
-) -> PageResult<Vec<MaterialLine>> {
+    prefix: &str,
+    path: impl Fn(&str) -> String,
+) -> PageResult<BTreeMap<String, Vec<String>>> {
     let mut errors = tongban_core::FieldErrors::new();
     let mut stored: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for u in &f.files {
-        let Some(code) = u.field.strip_prefix("file.") else {
+        let Some(key) = u.field.strip_prefix(prefix) else {
             continue;
         };
-        match crate::files::check(&format!("materials.{code}"), &u.bytes) {
+        match crate::files::check(&path(key), &u.bytes) {
             Ok(_) => {
                 let files = s.files.clone();
                 let bytes = u.bytes.clone();
@@ -378,7 +379,7 @@ pub async fn materials_from(
                     .await
                     .map_err(|e| Error::Store(e.to_string()))?
                     .map_err(|e| Error::Store(format!("storing an upload: {e}")))?;
-                stored.entry(code.to_string()).or_default().push(id);
+                stored.entry(key.to_string()).or_default().push(id);
             }
             Err(Error::Validation(fe)) => {
                 for (k, v) in fe.fields() {
@@ -389,6 +390,18 @@ pub async fn materials_from(
         }
     }
     errors.into_result()?;
+    Ok(stored)
+}
+
+/// Materials from a page form: uploads under `file.<code>` (stored now), paper under
+/// `paper.<code>`, certificate numbers under `cert.<code>`, 容缺 under
+/// `rongque.<code>`; materials the form says nothing of are not provided.
+pub async fn materials_from(
+    s: &AppState,
+    f: &super::form::FormData,
+    codes: &[String],
+) -> PageResult<Vec<MaterialLine>> {
+    let mut stored = store_uploads(s, f, "file.", |code| format!("materials.{code}")).await?;
     let mut lines = Vec::new();
     for code in codes {
         let input = if let Some(files) = stored.remove(code) {
