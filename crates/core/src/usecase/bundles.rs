@@ -640,7 +640,10 @@ pub fn check_bundle_rules(tx: &mut dyn Tx, case_id: i64, action: &Action) -> Res
     let kind = action.kind();
     if !matches!(
         kind,
-        ActionKind::Approve | ActionKind::DeliverPickup | ActionKind::DeliverPost
+        ActionKind::Approve
+            | ActionKind::DeliverPickup
+            | ActionKind::DeliverPost
+            | ActionKind::ProduceResult
     ) {
         return Ok(());
     }
@@ -655,6 +658,26 @@ pub fn check_bundle_rules(tx: &mut dyn Tx, case_id: i64, action: &Action) -> Res
         .iter()
         .find(|c| c.case_id == case_id)
         .ok_or(Error::Store("child not in its bundle".into()))?;
+    if let Action::ProduceResult { number, .. } = action {
+        // 多证合一: one certificate, one number, for every item of the group.
+        for sib in combined_siblings(tx, &bc, me.item_id)? {
+            let other = tx
+                .case(sib)?
+                .ok_or(Error::Store("sibling missing".into()))?;
+            if let Some(r) = &other.result
+                && r.number != number.trim()
+            {
+                return Err(Error::field(
+                    "number",
+                    format!(
+                        "多证合一：与“{}”共用一张证照，证号须为 {}",
+                        other.item_name, r.number
+                    ),
+                ));
+            }
+        }
+        return Ok(());
+    }
     if kind == ActionKind::Approve {
         for dep in &me.after {
             if let Some(d) = bc.children.iter().find(|c| c.item_id == *dep) {
@@ -733,4 +756,95 @@ pub fn bundle_conflicts(
     checked(spec)?;
     let specs = item_specs(tx, &b.region, spec)?;
     Ok(conflicts_of(spec, &specs))
+}
+
+/// The child cases of `bc` that share a combined certificate (多证合一) with `item_id`.
+fn combined_siblings(tx: &mut dyn Tx, bc: &BundleCase, item_id: i64) -> Result<Vec<i64>> {
+    let Some(b) = tx.bundle(bc.bundle_id)? else {
+        return Ok(vec![]);
+    };
+    let Some(v) = b.versions.iter().find(|v| v.version == bc.bundle_version) else {
+        return Ok(vec![]);
+    };
+    Ok(v.spec
+        .combined_certificates
+        .iter()
+        .filter(|g| g.item_ids.contains(&item_id))
+        .flat_map(|g| g.item_ids.iter())
+        .filter(|i| **i != item_id)
+        .filter_map(|i| {
+            bc.children
+                .iter()
+                .find(|c| c.item_id == *i)
+                .map(|c| c.case_id)
+        })
+        .collect())
+}
+
+/// What a bundle does after a child's action: 多证合一 — the result recorded for one
+/// item of a combined group is recorded, with the same number, for every other item of
+/// the group already approved (in the same transaction). Called by `act`.
+pub fn after_bundle_action(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    case_id: i64,
+    action: &Action,
+) -> Result<()> {
+    let Action::ProduceResult {
+        number,
+        valid_until,
+        ..
+    } = action
+    else {
+        return Ok(());
+    };
+    let Some(bid) = tx.bundle_case_of(case_id)? else {
+        return Ok(());
+    };
+    let bc = tx
+        .bundle_case(bid)?
+        .ok_or(Error::Store(format!("bundle case {bid} missing")))?;
+    let Some(me) = bc.children.iter().find(|c| c.case_id == case_id) else {
+        return Ok(());
+    };
+    let name = tx
+        .bundle(bc.bundle_id)?
+        .and_then(|b| {
+            b.versions
+                .into_iter()
+                .find(|v| v.version == bc.bundle_version)
+                .and_then(|v| {
+                    v.spec
+                        .combined_certificates
+                        .into_iter()
+                        .find(|g| g.item_ids.contains(&me.item_id))
+                        .map(|g| g.name)
+                })
+        })
+        .unwrap_or_default();
+    for sib in combined_siblings(tx, &bc, me.item_id)? {
+        let other = tx
+            .case(sib)?
+            .ok_or(Error::Store("sibling missing".into()))?;
+        let approved = other
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.outcome == Outcome::Approved);
+        if other.state == CaseState::Decided && approved && other.result.is_none() {
+            super::cases::act_alone(
+                tx,
+                actor,
+                env,
+                sib,
+                &Action::ProduceResult {
+                    number: number.clone(),
+                    valid_until: *valid_until,
+                    summary: format!("多证合一：{name}"),
+                },
+                None,
+            )?;
+        }
+    }
+    Ok(())
 }

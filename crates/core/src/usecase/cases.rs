@@ -194,6 +194,24 @@ pub fn act(
     action: &Action,
     expected_version: Option<i64>,
 ) -> Result<Case> {
+    let c = act_alone(tx, actor, env, case_id, action, expected_version)?;
+    if matches!(action, Action::ProduceResult { .. }) {
+        super::bundles::after_bundle_action(tx, actor, env, case_id, action)?;
+    }
+    Ok(c)
+}
+
+/// [`act`] without what it sets off in a bundle's other children (a use case may run
+/// on a snapshot that does not show its own writes, so what it sets off must not set
+/// off anything in turn).
+pub(crate) fn act_alone(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    case_id: i64,
+    action: &Action,
+    expected_version: Option<i64>,
+) -> Result<Case> {
     let case = visible_case(tx, actor, case_id)?;
     if let Some(v) = expected_version
         && v != case.version

@@ -455,3 +455,120 @@ both!(
             .expect(200);
     }
 );
+
+both!(
+    items_of_one_department_configured_together_get_one_certificate,
+    |app: TestApp| async move {
+        let cat = app.login("catalog").await;
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let drug = app
+            .item("茂名市茂南区市场监督管理局", "药品零售企业经营许可（新办）")
+            .await;
+        let b = app
+            .post("/api/v1/bundles", &cat, json!({"code": "440902-YJS-020", "region": "440902", "spec": {
+                "name": "开办药店（兼营食品）",
+                "entries": [{"item_id": drug}, {"item_id": food}],
+                "combined_certificates": [{"name": "食品药品经营许可证", "item_ids": [drug, food]}]}}))
+            .await
+            .expect(201);
+        let id = b["bundle"]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/bundles/{id}/publish"), &cat, json!({}))
+            .await
+            .expect(200);
+        let g = guide(&app, id, json!({})).await;
+        let (form, materials) = fill(&g);
+        let clerk = app.login("clerk").await;
+        let reviewer = app.login("reviewer").await;
+        let approver = app.login("approver").await;
+        let apply = || {
+            let (clerk, form, materials) = (clerk.clone(), form.clone(), materials.clone());
+            let app = &app;
+            async move {
+                let bc = app
+                    .post(
+                        "/api/v1/bundle-cases",
+                        &clerk,
+                        json!({"bundle_id": id, "answers": {}, "channel": "window",
+                        "applicant": enterprise(), "form": form, "materials": materials}),
+                    )
+                    .await
+                    .expect(201);
+                let kids = bc["children"].as_array().unwrap().clone();
+                (
+                    kids[0]["case_id"].as_i64().unwrap(),
+                    kids[1]["case_id"].as_i64().unwrap(),
+                )
+            }
+        };
+        let approve = |c: i64| {
+            let (reviewer, approver) = (reviewer.clone(), approver.clone());
+            let app = &app;
+            async move {
+                app.act(&reviewer, c, json!({"action": "accept"}))
+                    .await
+                    .expect(200);
+                app.act(
+                    &reviewer,
+                    c,
+                    json!({"action": "review", "opinion": "符合", "recommend_approval": true}),
+                )
+                .await
+                .expect(200);
+                app.act(&approver, c, json!({"action": "approve"}))
+                    .await
+                    .expect(200);
+            }
+        };
+        // Both approved: recording the drug licence records the same certificate for food.
+        let (d1, f1) = apply().await;
+        approve(d1).await;
+        approve(f1).await;
+        app.act(
+            &reviewer,
+            d1,
+            json!({"action": "produce_result", "number": "粤AA6680201"}),
+        )
+        .await
+        .expect(200);
+        let f = app
+            .get(&format!("/api/v1/cases/{f1}"), &reviewer)
+            .await
+            .expect(200);
+        assert_eq!(f["state"], "result_ready");
+        assert_eq!(f["result"]["number"], "粤AA6680201");
+        assert!(
+            f["result"]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("食品药品经营许可证")
+        );
+        // Decided at different times: the second must carry the first one's number.
+        let (d2, f2) = apply().await;
+        approve(d2).await;
+        app.act(
+            &reviewer,
+            d2,
+            json!({"action": "produce_result", "number": "粤AA6680202"}),
+        )
+        .await
+        .expect(200);
+        approve(f2).await;
+        let wrong = app
+            .act(
+                &reviewer,
+                f2,
+                json!({"action": "produce_result", "number": "JY14409020099999"}),
+            )
+            .await;
+        assert_eq!(wrong.fields(), ["number"]);
+        app.act(
+            &reviewer,
+            f2,
+            json!({"action": "produce_result", "number": "粤AA6680202"}),
+        )
+        .await
+        .expect(200);
+    }
+);
