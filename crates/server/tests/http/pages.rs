@@ -851,3 +851,77 @@ both!(
         );
     }
 );
+
+both!(
+    the_window_receives_a_bundle_with_one_checklist,
+    |app: TestApp| async move {
+        use crate::bundles::{bundle_id, fill, guide};
+        use serde_json::json;
+        let id = bundle_id(&app, "二手房买卖").await;
+        let clerk = app.sign_in("clerk").await;
+        let w = app.page(&clerk, "/window").await;
+        assert!(w.text.contains(&format!("/window/bundles/{id}")));
+        let page = app
+            .page(&clerk, &format!("/window/bundles/{id}?a.loan=%E6%98%AF"))
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains("不动产抵押权首次登记"));
+        let g = guide(&app, id, json!({"loan": "是"})).await;
+        let (form, _) = fill(&g);
+        let mut fields: Vec<(String, String)> = vec![
+            ("_csrf".into(), clerk.csrf.clone()),
+            ("kind".into(), "person".into()),
+            ("identifier".into(), demo::DEMO_PERSON_ID.into()),
+            ("name".into(), "张伟".into()),
+            ("phone".into(), "13800138000".into()),
+        ];
+        for (k, v) in form.as_object().unwrap() {
+            fields.push((format!("form.{k}"), v.as_str().unwrap().to_string()));
+        }
+        let mats = g["merged"]["materials"].as_array().unwrap();
+        // The certificate of title is shared by both registrations: ticked once.
+        assert_eq!(
+            mats.iter().filter(|m| m["name"] == "不动产权证书").count(),
+            1
+        );
+        for (i, m) in mats.iter().enumerate() {
+            if m["required"] == true {
+                fields.push((format!("bmat.{i}"), "paper".into()));
+            }
+        }
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let r = app
+            .multipart(
+                &clerk,
+                &format!("/window/bundles/{id}?a.loan=%E6%98%AF"),
+                &refs,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let bc = app.page(&clerk, &to).await;
+        assert!(
+            bc.text.contains("国有建设用地使用权及房屋所有权转移登记")
+                && bc.text.contains("不动产抵押权首次登记")
+        );
+        assert!(bc.text.contains("准予后决定"));
+        // The applicant sees it too.
+        let me = app.sign_in(demo::DEMO_PERSON_ID).await;
+        assert_eq!(
+            app.page(&me, &to.split('?').next().unwrap()).await.status,
+            200
+        );
+        // Another applicant does not.
+        let other = app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+        assert_eq!(
+            app.page(&other, &to.split('?').next().unwrap())
+                .await
+                .status,
+            404
+        );
+    }
+);

@@ -61,6 +61,10 @@ pub fn router() -> Router<AppState> {
             "/window/receive/{item}",
             get(window::receive_form).post(window::receive),
         )
+        .route(
+            "/window/bundles/{id}",
+            get(window::bundle_form).post(window::bundle_receive),
+        )
         .route("/admin", get(admin::admin))
         .route(
             "/admin/items/{id}",

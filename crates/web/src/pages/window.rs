@@ -43,6 +43,7 @@ struct WindowPage {
     page: Chrome,
     q: String,
     items: Vec<(i64, String, String)>,
+    bundles: Vec<(i64, String)>,
     recent: Vec<CaseRow>,
 }
 
@@ -64,7 +65,7 @@ pub async fn window(
     let text = q.q.clone().filter(|t| !t.trim().is_empty());
     let a = v.actor.clone();
     let yellow = s.settings.yellow_days;
-    let (items, recent, departments) = s
+    let (items, recent, departments, bundles) = s
         .read(move |tx, env| {
             let items = list_items(
                 tx,
@@ -87,7 +88,8 @@ pub async fn window(
                 },
                 yellow,
             )?;
-            Ok((items, recent, tx.departments(None)?))
+            let bundles = tongban_core::usecase::bundles::list_bundles(tx, None)?;
+            Ok((items, recent, tx.departments(None)?, bundles))
         })
         .await?;
     let names: std::collections::BTreeMap<i64, String> = departments
@@ -105,6 +107,10 @@ pub async fn window(
             })
             .collect(),
         recent: recent.items.iter().map(CaseRow::from).collect(),
+        bundles: bundles
+            .into_iter()
+            .filter_map(|b| b.published().map(|p| (b.id, p.spec.name.clone())))
+            .collect(),
     }))
 }
 
@@ -308,4 +314,204 @@ pub async fn receive(State(s): State<AppState>, Path(item): Path<i64>, f: PageFo
         .write(move |tx, env| receive_case(tx, &actor, env, &app))
         .await?;
     Ok(Redirect::to(&format!("/cases/{}?ok=receive", c.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "window_bundle.html")]
+struct BundleReceivePage {
+    page: Chrome,
+    id: i64,
+    name: String,
+    questions: Vec<(String, String, Vec<String>, String)>,
+    answered: bool,
+    answers_query: String,
+    items: Vec<String>,
+    fields: Vec<FieldInput>,
+    materials: Vec<(usize, String, bool, bool, String, String)>,
+}
+
+/// Receive a bundle (一件事) at the window: the scenario questions, then the applicant,
+/// one form and one material checklist.
+pub async fn bundle_form(
+    State(s): State<AppState>,
+    SignedIn(v): SignedIn,
+    Path(id): Path<i64>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> PageResult {
+    clerk(&v)?;
+    let answers: std::collections::BTreeMap<String, String> =
+        form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
+            .filter_map(|(k, v)| {
+                k.strip_prefix("a.")
+                    .map(|k| (k.to_string(), v.into_owned()))
+            })
+            .collect();
+    let b = s
+        .read(move |tx, _| {
+            tx.bundle(id)?.ok_or(Error::NotFound {
+                entity: "一件事"
+            })
+        })
+        .await?;
+    let spec = b
+        .published()
+        .map(|p| p.spec.clone())
+        .ok_or(Error::NotFound {
+            entity: "一件事"
+        })?;
+    let answered = !answers.is_empty();
+    let a2 = answers.clone();
+    let g = if answered {
+        Some(
+            s.read(move |tx, _| tongban_core::usecase::bundles::guide(tx, id, &a2))
+                .await?,
+        )
+    } else {
+        None
+    };
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &answers {
+        ser.append_pair(&format!("a.{k}"), v);
+    }
+    Ok(render(&BundleReceivePage {
+        page: Chrome::new(format!("一件事收件：{}", spec.name), Some(&v), "/window"),
+        id,
+        name: spec.name.clone(),
+        questions: spec
+            .questions
+            .iter()
+            .map(|q| {
+                (
+                    q.key.clone(),
+                    q.text.clone(),
+                    q.options.clone(),
+                    answers.get(&q.key).cloned().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        answered,
+        answers_query: ser.finish(),
+        items: g
+            .as_ref()
+            .map(|g| g.items.iter().map(|i| i.name.clone()).collect())
+            .unwrap_or_default(),
+        fields: g
+            .as_ref()
+            .map(|g| {
+                g.merged
+                    .fields
+                    .iter()
+                    .map(|f| FieldInput {
+                        key: f.field.key.clone(),
+                        label: f.field.label.clone(),
+                        input: match f.field.kind {
+                            tongban_core::catalog::field::FieldKind::Number => "number",
+                            tongban_core::catalog::field::FieldKind::Date => "date",
+                            tongban_core::catalog::field::FieldKind::Choice => "choice",
+                            tongban_core::catalog::field::FieldKind::YesNo => "yesno",
+                            _ => "text",
+                        }
+                        .into(),
+                        required: f.field.required,
+                        options: f.field.options.clone(),
+                        help: f.field.help.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        materials: g
+            .as_ref()
+            .map(|g| {
+                g.merged
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        (
+                            i,
+                            m.name.clone(),
+                            m.required,
+                            m.rongque,
+                            m.certificate_type.clone().unwrap_or_default(),
+                            format!("{} 个事项共用", m.sources.len()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }))
+}
+
+/// Receive the bundle: a child case per item, in one transaction.
+pub async fn bundle_receive(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+    f: PageForm,
+) -> PageResult {
+    clerk(&f.viewer)?;
+    let answers: std::collections::BTreeMap<String, String> =
+        form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
+            .filter_map(|(k, v)| {
+                k.strip_prefix("a.")
+                    .map(|k| (k.to_string(), v.into_owned()))
+            })
+            .collect();
+    let a2 = answers.clone();
+    let g = s
+        .read(move |tx, _| tongban_core::usecase::bundles::guide(tx, id, &a2))
+        .await?;
+    let d = &f.data;
+    let mut materials = Vec::new();
+    for (i, m) in g.merged.materials.iter().enumerate() {
+        use tongban_core::case::MaterialInput;
+        let input = if let Some(no) = d.opt(&format!("bcert.{i}")) {
+            MaterialInput::Shared { certificate_no: no }
+        } else {
+            match d.text(&format!("bmat.{i}")).as_str() {
+                "paper" => MaterialInput::Provided {
+                    electronic: false,
+                    files: vec![],
+                },
+                "rongque" => MaterialInput::Rongque,
+                _ => continue,
+            }
+        };
+        materials.push(tongban_core::usecase::bundles::BundleMaterialLine {
+            name: m.name.clone(),
+            input,
+        });
+    }
+    let rongque_due = match d.opt("rongque_due") {
+        Some(x) => Some(
+            chrono::NaiveDate::parse_from_str(&x, "%Y-%m-%d")
+                .map_err(|_| Error::field("rongque_due", "日期格式应为 年-月-日"))?,
+        ),
+        None => None,
+    };
+    let app = tongban_core::usecase::bundles::BundleApplication {
+        bundle_id: id,
+        answers,
+        channel: Channel::Window,
+        form: form_values(d),
+        materials,
+        rongque_due,
+        applicant: Some(ApplicantInput {
+            kind: if d.text("kind") == "enterprise" {
+                ApplicantKind::Enterprise
+            } else {
+                ApplicantKind::Person
+            },
+            identifier: d.text("identifier").to_uppercase(),
+            name: d.text("name"),
+            phone: d.text("phone"),
+            legal_representative: d.opt("legal_representative"),
+        }),
+        authorization: None,
+    };
+    let actor = f.viewer.actor.clone();
+    let bc = s
+        .write(move |tx, env| tongban_core::usecase::bundles::apply_bundle(tx, &actor, env, &app))
+        .await?;
+    Ok(Redirect::to(&format!("/bundle-cases/{}?ok=receive", bc.id)).into_response())
 }
