@@ -912,15 +912,13 @@ both!(
         // The applicant sees it too.
         let me = app.sign_in(demo::DEMO_PERSON_ID).await;
         assert_eq!(
-            app.page(&me, &to.split('?').next().unwrap()).await.status,
+            app.page(&me, to.split('?').next().unwrap()).await.status,
             200
         );
         // Another applicant does not.
         let other = app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
         assert_eq!(
-            app.page(&other, &to.split('?').next().unwrap())
-                .await
-                .status,
+            app.page(&other, to.split('?').next().unwrap()).await.status,
             404
         );
     }
