@@ -403,6 +403,8 @@ pub trait BundleStore {
     fn insert_bundle_case(&mut self, c: &crate::bundle::BundleCase) -> Result<i64>;
     /// A bundle case.
     fn bundle_case(&mut self, id: i64) -> Result<Option<crate::bundle::BundleCase>>;
+    /// Save a bundle case whole (its children never change).
+    fn update_bundle_case(&mut self, c: &crate::bundle::BundleCase) -> Result<()>;
     /// The bundle case a case is a child of.
     fn bundle_case_of(&mut self, case_id: i64) -> Result<Option<i64>>;
 }

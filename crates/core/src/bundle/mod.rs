@@ -379,6 +379,28 @@ pub struct BundleCase {
     pub answers: BTreeMap<String, String>,
     /// The child cases.
     pub children: Vec<BundleChild>,
+    /// Joint site inspections (联合踏勘) scheduled for several children.
+    #[serde(default)]
+    pub inspections: Vec<JointInspection>,
     /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A joint site inspection (联合踏勘): one visit for several children. The department
+/// that schedules it pauses its own children at once; each other department invited
+/// joins by pausing its children for the same visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JointInspection {
+    /// 1, 2, … on the bundle case.
+    pub seq: u32,
+    /// The day of the visit.
+    pub date: chrono::NaiveDate,
+    /// Where to meet.
+    pub place: String,
+    /// The child cases invited.
+    pub case_ids: Vec<i64>,
+    /// The child cases paused for it so far.
+    pub joined: Vec<i64>,
+    /// Who scheduled it.
+    pub scheduled_by: String,
 }

@@ -465,6 +465,7 @@ pub fn apply_bundle(
         applicant_id,
         answers: app.answers.clone(),
         children,
+        inspections: vec![],
         created_at: env.now,
     };
     bc.id = tx.insert_bundle_case(&bc)?;
@@ -847,4 +848,149 @@ pub fn after_bundle_action(
         }
     }
     Ok(())
+}
+
+/// A joint site inspection as asked for.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JointInspectionRequest {
+    /// The day of the visit (today or later).
+    pub date: chrono::NaiveDate,
+    /// Where to meet.
+    pub place: String,
+    /// The child cases to inspect together (at least two; each under review, its
+    /// item's process including 现场踏勘).
+    pub case_ids: Vec<i64>,
+}
+
+fn pause_for(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    case_id: i64,
+    j: &crate::bundle::JointInspection,
+) -> Result<()> {
+    super::cases::act_alone(
+        tx,
+        actor,
+        env,
+        case_id,
+        &Action::Pause {
+            procedure: crate::catalog::StageKind::SiteInspection,
+            reason: format!("联合踏勘（第 {} 次）：{} {}", j.seq, j.date, j.place),
+        },
+        None,
+    )?;
+    Ok(())
+}
+
+/// Schedule a joint site inspection for several children: the scheduler's own
+/// department's children are paused for it now; the other departments are invited.
+pub fn schedule_joint_inspection(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    bundle_case_id: i64,
+    r: &JointInspectionRequest,
+) -> Result<BundleCase> {
+    actor.require(&[Role::DeptReviewer, Role::DeptApprover])?;
+    let mut bc = tx.bundle_case(bundle_case_id)?.ok_or(Error::NotFound {
+        entity: "一件事办件",
+    })?;
+    let mut e = FieldErrors::new();
+    if r.date < env.today() {
+        e.add("date", "踏勘日期不能早于今天");
+    }
+    if r.place.trim().is_empty() {
+        e.add("place", "请填写踏勘地点");
+    }
+    let distinct: BTreeSet<i64> = r.case_ids.iter().copied().collect();
+    if distinct.len() < 2 || distinct.len() != r.case_ids.len() {
+        e.add("case_ids", "联合踏勘至少包含两个不同的事项");
+    }
+    let mut mine = Vec::new();
+    for (i, id) in r.case_ids.iter().enumerate() {
+        if !bc.children.iter().any(|c| c.case_id == *id) {
+            e.add(format!("case_ids[{i}]"), "不是本一件事的事项");
+            continue;
+        }
+        let c = tx.case(*id)?.ok_or(Error::Store("child missing".into()))?;
+        if c.state != CaseState::UnderReview {
+            e.add(
+                format!("case_ids[{i}]"),
+                format!("“{}”不在审查中", c.item_name),
+            );
+        }
+        let spec = tx
+            .item_version(c.item_id, c.item_version)?
+            .ok_or(Error::Store("item version missing".into()))?
+            .spec;
+        if !spec
+            .stages
+            .iter()
+            .any(|s| s.kind == crate::catalog::StageKind::SiteInspection)
+        {
+            e.add(
+                format!("case_ids[{i}]"),
+                format!("“{}”的办理流程没有现场踏勘", c.item_name),
+            );
+        }
+        if actor.in_department(c.department_id) {
+            mine.push(*id);
+        }
+    }
+    e.into_result()?;
+    if mine.is_empty() {
+        return Err(Error::forbidden("联合踏勘须由参与事项的部门安排"));
+    }
+    let j = crate::bundle::JointInspection {
+        seq: bc.inspections.len() as u32 + 1,
+        date: r.date,
+        place: r.place.trim().to_string(),
+        case_ids: r.case_ids.clone(),
+        joined: mine.clone(),
+        scheduled_by: actor.name.clone(),
+    };
+    for id in &mine {
+        pause_for(tx, actor, env, *id, &j)?;
+    }
+    bc.inspections.push(j);
+    tx.update_bundle_case(&bc)?;
+    Ok(bc)
+}
+
+/// Join a scheduled joint inspection: the actor's department's invited children are
+/// paused for the same visit.
+pub fn join_joint_inspection(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    bundle_case_id: i64,
+    seq: u32,
+) -> Result<BundleCase> {
+    actor.require(&[Role::DeptReviewer, Role::DeptApprover])?;
+    let mut bc = tx.bundle_case(bundle_case_id)?.ok_or(Error::NotFound {
+        entity: "一件事办件",
+    })?;
+    let Some(j) = bc.inspections.iter().find(|j| j.seq == seq).cloned() else {
+        return Err(Error::NotFound {
+            entity: "联合踏勘"
+        });
+    };
+    let mut joined = Vec::new();
+    for id in j.case_ids.iter().filter(|id| !j.joined.contains(id)) {
+        let c = tx.case(*id)?.ok_or(Error::Store("child missing".into()))?;
+        if actor.in_department(c.department_id) {
+            pause_for(tx, actor, env, *id, &j)?;
+            joined.push(*id);
+        }
+    }
+    if joined.is_empty() {
+        return Err(Error::Conflict("本部门没有待加入此次联合踏勘的事项".into()));
+    }
+    if let Some(x) = bc.inspections.iter_mut().find(|x| x.seq == seq) {
+        x.joined.extend(joined);
+    }
+    tx.update_bundle_case(&bc)?;
+    Ok(bc)
 }

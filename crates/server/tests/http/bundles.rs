@@ -572,3 +572,105 @@ both!(
         .expect(200);
     }
 );
+
+both!(
+    a_joint_site_inspection_is_scheduled_once_and_joined_by_the_other_department,
+    |app: TestApp| async move {
+        let id = bundle_id(&app, "开办餐馆").await;
+        let answers = json!({"public_place": "是", "large_site": "否", "existing_layout": "否"});
+        let g = guide(&app, id, answers.clone()).await;
+        let (form, materials) = fill(&g);
+        let clerk = app.login("clerk").await;
+        let bc = app
+            .post(
+                "/api/v1/bundle-cases",
+                &clerk,
+                json!({"bundle_id": id, "answers": answers, "channel": "window",
+                "applicant": enterprise(), "form": form, "materials": materials}),
+            )
+            .await
+            .expect(201);
+        let bcid = bc["bundle_case"]["id"].as_i64().unwrap();
+        let kids = bc["children"].as_array().unwrap();
+        let (food, hygiene) = (
+            kids[0]["case_id"].as_i64().unwrap(),
+            kids[1]["case_id"].as_i64().unwrap(),
+        );
+        let reviewer = app.login("reviewer").await;
+        let wjj = app.login("wjj-reviewer").await;
+        let path = format!("/api/v1/bundle-cases/{bcid}/inspections");
+        // Not yet under review: refused, each child named.
+        let r = app.post(&path, &reviewer, json!({"date": "2026-11-26", "place": "油城五路 88 号", "case_ids": [food, hygiene]})).await;
+        assert_eq!(r.fields(), ["case_ids[0]", "case_ids[1]"]);
+        app.act(&reviewer, food, json!({"action": "accept"}))
+            .await
+            .expect(200);
+        app.act(&wjj, hygiene, json!({"action": "accept"}))
+            .await
+            .expect(200);
+        // A day already past, and a clerk, are refused.
+        let r = app.post(&path, &reviewer, json!({"date": "2026-11-20", "place": "油城五路 88 号", "case_ids": [food, hygiene]})).await;
+        assert_eq!(r.fields(), ["date"]);
+        assert_eq!(
+            app.post(
+                &path,
+                &clerk,
+                json!({"date": "2026-11-26", "place": "x", "case_ids": [food, hygiene]})
+            )
+            .await
+            .status,
+            403
+        );
+        // Scheduled once by the market regulator: its child is paused, the other invited.
+        let v = app.post(&path, &reviewer, json!({"date": "2026-11-26", "place": "油城五路 88 号", "case_ids": [food, hygiene]})).await.expect(201);
+        assert_eq!(v["bundle_case"]["inspections"][0]["joined"], json!([food]));
+        assert_eq!(
+            app.get(&format!("/api/v1/cases/{food}"), &reviewer)
+                .await
+                .expect(200)["state"],
+            "paused"
+        );
+        assert_eq!(
+            app.get(&format!("/api/v1/cases/{hygiene}"), &wjj)
+                .await
+                .expect(200)["state"],
+            "under_review"
+        );
+        // The health commission sees it on the bundle's page and joins the same visit.
+        let wb = app.sign_in("wjj-reviewer").await;
+        let page = app.page(&wb, &format!("/bundle-cases/{bcid}")).await;
+        assert!(
+            page.text.contains("联合踏勘") && page.text.contains("本部门事项加入"),
+            "{}",
+            page.text
+        );
+        let r = app
+            .form(
+                &wb,
+                &format!("/bundle-cases/{bcid}/inspections/1/join"),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let v = app
+            .get(&format!("/api/v1/bundle-cases/{bcid}"), &wjj)
+            .await
+            .expect(200);
+        assert_eq!(
+            v["bundle_case"]["inspections"][0]["joined"],
+            json!([food, hygiene])
+        );
+        let h = app
+            .get(&format!("/api/v1/cases/{hygiene}"), &wjj)
+            .await
+            .expect(200);
+        assert_eq!(h["state"], "paused");
+        assert!(h["pause"]["reason"].as_str().unwrap().contains("联合踏勘"));
+        assert_eq!(
+            app.post(&format!("{path}/1/join"), &wjj, json!({}))
+                .await
+                .status,
+            409
+        );
+    }
+);

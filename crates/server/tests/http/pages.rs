@@ -24,7 +24,7 @@ fn csrf_in(html: &str) -> String {
 }
 
 impl TestApp {
-    async fn sign_in(&self, username: &str) -> Browser {
+    pub(crate) async fn sign_in(&self, username: &str) -> Browser {
         let body = format!("username={}&password={}&next=%2Fhome", username, PW);
         let r = self
             .send(
@@ -61,7 +61,7 @@ impl TestApp {
         }
     }
 
-    async fn page(&self, b: &Browser, path: &str) -> Resp {
+    pub(crate) async fn page(&self, b: &Browser, path: &str) -> Resp {
         self.send(
             Request::builder()
                 .uri(path)
@@ -72,7 +72,7 @@ impl TestApp {
         .await
     }
 
-    async fn form(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn form(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
         let mut all = vec![("_csrf", b.csrf.as_str())];
         all.extend_from_slice(fields);
         self.multipart(b, path, &all, &[]).await

@@ -95,6 +95,15 @@ impl BundleStore for SqlTx<'_> {
         )
     }
 
+    fn update_bundle_case(&mut self, c: &BundleCase) -> R<()> {
+        self.c.execute_exact(
+            "UPDATE bundle_cases SET data = ? WHERE id = ?",
+            &[to_json(c)?.as_str().into(), c.id.into()],
+            1,
+            "一件事办件不存在",
+        )
+    }
+
     fn bundle_case_of(&mut self, case_id: i64) -> R<Option<i64>> {
         self.c.opt(
             "SELECT bundle_case_id FROM bundle_children WHERE case_id = ?",

@@ -10,8 +10,9 @@ use tongban_core::Error;
 use tongban_core::bundle::{Bundle, BundleSpec};
 use tongban_core::case::MaterialLine;
 use tongban_core::usecase::bundles::{
-    BundleApplication, BundleCaseView, BundleView, Guide, NewBundle, apply_bundle,
-    bundle_case_view, create_bundle, guide, list_bundles, publish_bundle, save_bundle_draft,
+    BundleApplication, BundleCaseView, BundleView, Guide, JointInspectionRequest, NewBundle,
+    apply_bundle, bundle_case_view, create_bundle, guide, join_joint_inspection, list_bundles,
+    publish_bundle, save_bundle_draft, schedule_joint_inspection,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,6 +32,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(post_guide))
         .routes(routes!(post_case))
         .routes(routes!(get_case))
+        .routes(routes!(post_inspection))
+        .routes(routes!(post_join))
 }
 
 /// Bundles (一件事): the public sees published ones; editors all in their region.
@@ -164,5 +167,43 @@ async fn get_case(
 ) -> ApiResult<Json<BundleCaseView>> {
     Ok(Json(
         s.read(move |tx, _| bundle_case_view(tx, &a, id)).await?,
+    ))
+}
+
+/// Schedule a joint site inspection (联合踏勘) for several children: the scheduling
+/// department's children are paused for it now; the other departments are invited.
+#[utoipa::path(post, path = "/bundle-cases/{id}/inspections", tag = "bundles", params(("id" = i64, Path)),
+    request_body = JointInspectionRequest,
+    responses((status = 201, body = BundleCaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_inspection(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<JointInspectionRequest>,
+) -> ApiResult<(StatusCode, Json<BundleCaseView>)> {
+    let v = s
+        .write(move |tx, env| {
+            schedule_joint_inspection(tx, &a, env, id, &r)?;
+            bundle_case_view(tx, &a, id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Join a scheduled joint inspection with this department's invited children.
+#[utoipa::path(post, path = "/bundle-cases/{id}/inspections/{seq}/join", tag = "bundles",
+    params(("id" = i64, Path), ("seq" = u32, Path)),
+    responses((status = 200, body = BundleCaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn post_join(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiPath((id, seq)): ApiPath<(i64, u32)>,
+) -> ApiResult<Json<BundleCaseView>> {
+    Ok(Json(
+        s.write(move |tx, env| {
+            join_joint_inspection(tx, &a, env, id, seq)?;
+            bundle_case_view(tx, &a, id)
+        })
+        .await?,
     ))
 }

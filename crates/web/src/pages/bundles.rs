@@ -307,6 +307,8 @@ struct CasePage {
     id: i64,
     owner: bool,
     corrections: Vec<CorrectionRow>,
+    inspections: Vec<(u32, String, String, String)>,
+    staff: bool,
     ready: bool,
     approved: Vec<String>,
     not_approved: Vec<(String, String)>,
@@ -371,6 +373,33 @@ pub async fn case_page(
                 }
             })
             .collect(),
+        inspections: view
+            .bundle_case
+            .inspections
+            .iter()
+            .map(|j| {
+                let names = |ids: &[i64]| {
+                    ids.iter()
+                        .filter_map(|id| {
+                            view.bundle_case
+                                .children
+                                .iter()
+                                .position(|c| c.case_id == *id)
+                                .and_then(|i| view.children.get(i))
+                                .map(|c| c.item_name.clone())
+                        })
+                        .collect::<Vec<_>>()
+                        .join("、")
+                };
+                (
+                    j.seq,
+                    format!("{} {}（{}安排）", date(j.date), j.place, j.scheduled_by),
+                    names(&j.case_ids),
+                    names(&j.joined),
+                )
+            })
+            .collect(),
+        staff: matches!(v.actor.role, Role::DeptReviewer | Role::DeptApprover),
         ready: view.issuance.ready,
         approved: view.issuance.approved.clone(),
         not_approved: view.issuance.not_approved.clone(),
@@ -437,4 +466,18 @@ pub async fn answer(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm)
     s.write(move |tx, env| answer_corrections(tx, &a, env, id, &answers))
         .await?;
     Ok(Redirect::to(&format!("/bundle-cases/{id}?ok=answer")).into_response())
+}
+
+/// Join a joint site inspection from the bundle page (department staff).
+pub async fn join(
+    State(s): State<AppState>,
+    Path((id, seq)): Path<(i64, u32)>,
+    f: PageForm,
+) -> PageResult {
+    let a = f.viewer.actor.clone();
+    s.write(move |tx, env| {
+        tongban_core::usecase::bundles::join_joint_inspection(tx, &a, env, id, seq)
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/bundle-cases/{id}?ok=join")).into_response())
 }

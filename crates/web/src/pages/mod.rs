@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/bundles/{id}/apply", post(bundles::apply))
         .route("/bundle-cases/{id}", get(bundles::case_page))
         .route("/bundle-cases/{id}/answer", post(bundles::answer))
+        .route(
+            "/bundle-cases/{id}/inspections/{seq}/join",
+            post(bundles::join),
+        )
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/home", get(account::home))
