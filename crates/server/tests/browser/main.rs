@@ -883,8 +883,16 @@ async fn every_role_lands_on_its_own_main_page() {
 async fn a_bundle_is_applied_for_once_and_followed_on_one_page() {
     let Some(d) = driver().await else { return };
     let hall = hall().await;
-    let scan = scan();
     let app = Person::open(&d, &hall, "bundle").await;
+    apply_restaurant(&app).await;
+    app.shot("progress").await;
+    app.c.close().await.unwrap();
+}
+
+/// The enterprise applies online for 开办餐馆 with private rooms: the food licence and
+/// the hygiene licence. Returns the bundle case's id and the two children.
+async fn apply_restaurant(app: &Person<'_>) -> (i64, i64, i64) {
+    let scan = scan();
     app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
     app.go("/bundles").await;
     app.c
@@ -1020,6 +1028,185 @@ async fn a_bundle_is_applied_for_once_and_followed_on_one_page() {
         "{page}"
     );
     assert!(page.contains("全部办结后统一出件"), "{page}");
-    app.shot("progress").await;
-    app.c.close().await.unwrap();
+    let id = app
+        .path()
+        .await
+        .trim_start_matches("/bundle-cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut kids = Vec::new();
+    for a in app.c.find_all(Locator::Css("#children a")).await.unwrap() {
+        let href = a.attr("href").await.unwrap().unwrap();
+        kids.push(href.trim_start_matches("/cases/").parse::<i64>().unwrap());
+    }
+    assert_eq!(kids.len(), 2);
+    (id, kids[0], kids[1])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_with_one_child_corrected_and_one_denied_ends_in_a_partial_issuance() {
+    let Some(d) = driver().await else { return };
+    let hall = hall().await;
+    let scan = scan();
+    let app = Person::open(&d, &hall, "partial").await;
+    let (bcid, food, hygiene) = apply_restaurant(&app).await;
+    app.sign_out().await;
+
+    let clerk = Person::open(&d, &hall, "partial-clerk").await;
+    clerk.sign_in("clerk").await;
+    clerk.act(food, "pre_review_pass", &[]).await;
+    clerk.act(hygiene, "pre_review_pass", &[]).await;
+
+    // The health commission returns its licence for correction.
+    let wjj = Person::open(&d, &hall, "partial-wjj").await;
+    wjj.sign_in("wjj-reviewer").await;
+    wjj.act(
+        hygiene,
+        "request_correction",
+        &[("problem.M05", "卫生检测报告已过有效期，请提交一年内的报告")],
+    )
+    .await;
+
+    // The applicant answers on the bundle's page, in one submission.
+    app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+    app.go(&format!("/bundle-cases/{bcid}")).await;
+    assert!(app.text().await.contains("卫生检测报告已过有效期"));
+    app.c
+        .find(Locator::Css(&format!(
+            "#answer input[name='c.{hygiene}.file.M05']"
+        )))
+        .await
+        .unwrap()
+        .send_keys(&scan)
+        .await
+        .unwrap();
+    app.shot("answer").await;
+    app.c
+        .find(Locator::Css("#answer button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.arrive("the answer", |p| p.contains("ok=answer")).await;
+
+    // An approver for the health commission, made by the system administrator.
+    let admin = Person::open(&d, &hall, "partial-admin").await;
+    admin.sign_in("admin").await;
+    let form = "form[action='/admin/accounts']";
+    for (name, value) in [
+        ("username", "wjj-approver"),
+        ("name", "吴科长"),
+        ("password", demo::DEMO_PASSWORD),
+    ] {
+        admin
+            .c
+            .find(Locator::Css(&format!("{form} [name='{name}']")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    admin
+        .c
+        .find(Locator::Css(&format!("{form} select[name=role]")))
+        .await
+        .unwrap()
+        .select_by_value("dept_approver")
+        .await
+        .unwrap();
+    admin
+        .c
+        .execute(
+            "const s = document.querySelector(\"form[action='/admin/accounts'] select[name=department_id]\"); \
+             s.value = [...s.options].find(o => o.text === '茂名市茂南区卫生健康局').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    admin
+        .c
+        .find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    admin
+        .arrive("the account", |p| p.contains("ok=account"))
+        .await;
+
+    wjj.act(hygiene, "accept", &[]).await;
+    wjj.act(
+        hygiene,
+        "review",
+        &[("opinion", "符合卫生要求"), ("recommend_approval", "true")],
+    )
+    .await;
+    let wjj_approver = Person::open(&d, &hall, "partial-wjj-approver").await;
+    wjj_approver.sign_in("wjj-approver").await;
+    wjj_approver.act(hygiene, "approve", &[]).await;
+    wjj.act(
+        hygiene,
+        "produce_result",
+        &[("number", "粤卫公证字〔2026〕第0901号")],
+    )
+    .await;
+
+    // The market regulator denies the food licence.
+    let reviewer = Person::open(&d, &hall, "partial-reviewer").await;
+    reviewer.sign_in("reviewer").await;
+    reviewer.act(food, "accept", &[]).await;
+    reviewer
+        .act(
+            food,
+            "review",
+            &[
+                ("opinion", "后厨布局不符合要求"),
+                ("recommend_approval", "false"),
+            ],
+        )
+        .await;
+    let approver = Person::open(&d, &hall, "partial-approver").await;
+    approver.sign_in("approver").await;
+    approver
+        .act(
+            food,
+            "deny",
+            &[
+                ("reason", "经营场所布局不符合食品安全要求"),
+                ("legal_basis", "《食品经营许可和备案管理办法》第十一条"),
+            ],
+        )
+        .await;
+
+    // The issuance window hands over what was approved.
+    let issuer = Person::open(&d, &hall, "partial-issuer").await;
+    issuer.sign_in("issuer").await;
+    issuer.act(hygiene, "check_result_ok", &[]).await;
+    issuer.act(hygiene, "deliver_pickup", &[]).await;
+
+    app.go(&format!("/bundle-cases/{bcid}")).await;
+    let page = app.text().await;
+    assert!(page.contains("全部事项已办结"), "{page}");
+    assert!(page.contains("准予：公共场所卫生许可（新办）"), "{page}");
+    assert!(page.contains("未获准予：食品经营许可（新办）"), "{page}");
+    assert!(page.contains("布局不符合"), "{page}");
+    app.shot("partial-issuance").await;
+    for p in [
+        app,
+        clerk,
+        wjj,
+        admin,
+        wjj_approver,
+        reviewer,
+        approver,
+        issuer,
+    ] {
+        p.c.close().await.unwrap();
+    }
 }
