@@ -941,7 +941,7 @@ async fn apply_restaurant(app: &Person<'_>) -> (i64, i64, i64) {
     );
     assert!(!chosen.contains("消防验收"), "{chosen}");
     // One form: fill the required fields (each once), one upload per required material.
-    let (food, spec) = item_by_name(&app, FOOD).await;
+    let (food, spec) = item_by_name(app, FOOD).await;
     let _ = food;
     let form = "#bundle-apply";
     for f in spec["fields"].as_array().unwrap() {
