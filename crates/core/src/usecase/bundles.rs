@@ -248,6 +248,15 @@ pub fn publish_bundle(tx: &mut dyn Tx, actor: &Actor, env: &Env, id: i64) -> Res
     })
 }
 
+/// Whether `actor` may see `b`: the public sees active, published bundles; editors
+/// every bundle in their region.
+fn visible(b: &Bundle, actor: Option<&Actor>) -> bool {
+    match actor.filter(|a| EDITORS.contains(&a.role)) {
+        Some(a) => a.region_contains(&b.region),
+        None => b.status == ItemStatus::Active && b.published().is_some(),
+    }
+}
+
 /// Bundles: the public sees active, published ones; editors all in their region.
 pub fn list_bundles(tx: &mut dyn Tx, actor: Option<&Actor>) -> Result<Vec<Bundle>> {
     let editor = actor.filter(|a| EDITORS.contains(&a.role));
@@ -255,8 +264,17 @@ pub fn list_bundles(tx: &mut dyn Tx, actor: Option<&Actor>) -> Result<Vec<Bundle
     Ok(tx
         .bundles(prefix.as_deref())?
         .into_iter()
-        .filter(|b| editor.is_some() || (b.status == ItemStatus::Active && b.published().is_some()))
+        .filter(|b| visible(b, actor))
         .collect())
+}
+
+/// One bundle, if `actor` may see it.
+pub fn get_bundle(tx: &mut dyn Tx, actor: Option<&Actor>, id: i64) -> Result<Bundle> {
+    tx.bundle(id)?
+        .filter(|b| visible(b, actor))
+        .ok_or(Error::NotFound {
+            entity: "一件事"
+        })
 }
 
 /// One item as the guide lists it.

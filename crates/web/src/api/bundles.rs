@@ -6,13 +6,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tongban_core::Error;
 use tongban_core::bundle::{Bundle, BundleSpec};
 use tongban_core::case::MaterialLine;
 use tongban_core::usecase::bundles::{
     BundleApplication, BundleCaseView, BundleView, Guide, JointInspectionRequest, NewBundle,
-    apply_bundle, bundle_case_view, create_bundle, guide, join_joint_inspection, list_bundles,
-    publish_bundle, save_bundle_draft, schedule_joint_inspection,
+    apply_bundle, bundle_case_view, create_bundle, get_bundle, guide, join_joint_inspection,
+    list_bundles, publish_bundle, save_bundle_draft, schedule_joint_inspection,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -67,16 +66,7 @@ async fn get_one(
     MaybeAuth(a): MaybeAuth,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Bundle>> {
-    let b = s
-        .read(move |tx, _| {
-            list_bundles(tx, a.as_ref())?
-                .into_iter()
-                .find(|b| b.id == id)
-                .ok_or(Error::NotFound {
-                    entity: "一件事"
-                })
-        })
-        .await?;
+    let b = s.read(move |tx, _| get_bundle(tx, a.as_ref(), id)).await?;
     Ok(Json(b))
 }
 

@@ -108,8 +108,11 @@ pub async fn login(State(s): State<AppState>, parts: Parts, body: axum::body::By
 }
 
 /// Sign out.
-pub async fn logout(State(s): State<AppState>, parts: Parts, f: PageForm) -> PageResult {
-    let _ = f;
+pub async fn logout(
+    State(s): State<AppState>,
+    parts: Parts,
+    _csrf_checked: PageForm,
+) -> PageResult {
     if let Some((token, _)) = crate::auth::request_token(&parts) {
         let h = token_hash(&token);
         s.sessions.forget(&h);

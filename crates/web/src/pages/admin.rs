@@ -269,17 +269,7 @@ pub async fn item_form(
 pub async fn item_save(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm) -> PageResult {
     require(&f.viewer, &[Role::CatalogAdmin])?;
     let a = f.viewer.actor.clone();
-    let text = f.data.text("spec");
-    let spec: ItemSpec = {
-        let mut de = serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            Error::field(
-                format!("spec.{}", path.trim_start_matches('.')),
-                format!("内容格式有误：{}", e.inner()),
-            )
-        })?
-    };
+    let spec: ItemSpec = spec_from(&f.data.text("spec"))?;
     let publish_now = f.data.text("do") == "publish";
     s.write(move |tx, env| {
         save_draft(tx, &a, env, id, &spec)?;
@@ -553,14 +543,7 @@ pub async fn bundle_form(
     require(&v, &[Role::CatalogAdmin])?;
     let a = v.actor.clone();
     let b = s
-        .read(move |tx, _| {
-            tongban_core::usecase::bundles::list_bundles(tx, Some(&a))?
-                .into_iter()
-                .find(|b| b.id == id)
-                .ok_or(Error::NotFound {
-                    entity: "一件事"
-                })
-        })
+        .read(move |tx, _| tongban_core::usecase::bundles::get_bundle(tx, Some(&a), id))
         .await?;
     let current = b
         .draft()
@@ -615,7 +598,8 @@ pub async fn bundle_form(
     }))
 }
 
-fn bundle_spec_from(text: &str) -> Result<tongban_core::bundle::BundleSpec, Error> {
+/// Content edited as JSON (an item's or a bundle's), errors named by `spec.<path>`.
+fn spec_from<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -634,7 +618,7 @@ pub async fn bundle_save(
 ) -> PageResult {
     require(&f.viewer, &[Role::CatalogAdmin])?;
     let a = f.viewer.actor.clone();
-    let spec = bundle_spec_from(&f.data.text("spec"))?;
+    let spec = spec_from(&f.data.text("spec"))?;
     let publish_now = f.data.text("do") == "publish";
     s.write(move |tx, env| {
         tongban_core::usecase::bundles::save_bundle_draft(tx, &a, env, id, &spec)?;
@@ -658,7 +642,7 @@ pub async fn bundle_create(State(s): State<AppState>, f: PageForm) -> PageResult
     let n = tongban_core::usecase::bundles::NewBundle {
         code: f.data.text("code"),
         region: f.data.text("region"),
-        spec: bundle_spec_from(&f.data.text("spec"))?,
+        spec: spec_from(&f.data.text("spec"))?,
     };
     let made = s
         .write(move |tx, env| tongban_core::usecase::bundles::create_bundle(tx, &a, env, &n))

@@ -82,7 +82,7 @@ struct GuidePage {
 }
 
 /// The answers in a query: `a.<key>=<option>`.
-fn answers_of(query: Option<&str>) -> BTreeMap<String, String> {
+pub(crate) fn answers_of(query: Option<&str>) -> BTreeMap<String, String> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .filter_map(|(k, v)| {
             k.strip_prefix("a.")
@@ -191,14 +191,7 @@ pub async fn guide_page(
                     .map(|f| FieldRow {
                         key: f.field.key.clone(),
                         label: f.field.label.clone(),
-                        input: match f.field.kind {
-                            tongban_core::catalog::FieldKind::Number => "number",
-                            tongban_core::catalog::FieldKind::Date => "date",
-                            tongban_core::catalog::FieldKind::Choice => "choice",
-                            tongban_core::catalog::FieldKind::YesNo => "yesno",
-                            _ => "text",
-                        }
-                        .into(),
+                        input: super::portal::input_type(f.field.kind).into(),
                         required: f.field.required,
                         options: f.field.options.clone(),
                         items: names(g, &f.items),

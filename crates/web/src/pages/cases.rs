@@ -1087,7 +1087,10 @@ pub async fn act(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm) ->
     let v = f.viewer.clone();
     let a = v.actor.clone();
     let yellow = s.settings.yellow_days;
-    let (cv, _, _, _) = load(&s, &v, id).await?;
+    let (a2, yellow2) = (a.clone(), yellow);
+    let cv = s
+        .read(move |tx, env| get_case(tx, &a2, env, id, yellow2))
+        .await?;
     let (action, expected) = action_from(&s, &f.data, &cv.case).await?;
     let kind = action.kind();
     s.write_optimistic(move |tx, env| {

@@ -214,7 +214,8 @@ fn requirement(r: &Requirement) -> String {
     }
 }
 
-fn input_type(k: FieldKind) -> &'static str {
+/// The page input for a form field's type.
+pub(crate) fn input_type(k: FieldKind) -> &'static str {
     match k {
         FieldKind::Number => "number",
         FieldKind::Date => "date",

@@ -227,14 +227,7 @@ pub async fn receive_form(
             .map(|f| FieldInput {
                 key: f.key.clone(),
                 label: f.label.clone(),
-                input: match f.kind {
-                    tongban_core::catalog::field::FieldKind::Number => "number",
-                    tongban_core::catalog::field::FieldKind::Date => "date",
-                    tongban_core::catalog::field::FieldKind::Choice => "choice",
-                    tongban_core::catalog::field::FieldKind::YesNo => "yesno",
-                    _ => "text",
-                }
-                .into(),
+                input: super::portal::input_type(f.kind).into(),
                 required: f.required,
                 options: f.options.clone(),
                 help: f.help.clone(),
@@ -339,13 +332,7 @@ pub async fn bundle_form(
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> PageResult {
     clerk(&v)?;
-    let answers: std::collections::BTreeMap<String, String> =
-        form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
-            .filter_map(|(k, v)| {
-                k.strip_prefix("a.")
-                    .map(|k| (k.to_string(), v.into_owned()))
-            })
-            .collect();
+    let answers = super::bundles::answers_of(q.as_deref());
     let b = s
         .read(move |tx, _| {
             tx.bundle(id)?.ok_or(Error::NotFound {
@@ -404,14 +391,7 @@ pub async fn bundle_form(
                     .map(|f| FieldInput {
                         key: f.field.key.clone(),
                         label: f.field.label.clone(),
-                        input: match f.field.kind {
-                            tongban_core::catalog::field::FieldKind::Number => "number",
-                            tongban_core::catalog::field::FieldKind::Date => "date",
-                            tongban_core::catalog::field::FieldKind::Choice => "choice",
-                            tongban_core::catalog::field::FieldKind::YesNo => "yesno",
-                            _ => "text",
-                        }
-                        .into(),
+                        input: super::portal::input_type(f.field.kind).into(),
                         required: f.field.required,
                         options: f.field.options.clone(),
                         help: f.field.help.clone(),
@@ -450,13 +430,7 @@ pub async fn bundle_receive(
     f: PageForm,
 ) -> PageResult {
     clerk(&f.viewer)?;
-    let answers: std::collections::BTreeMap<String, String> =
-        form_urlencoded::parse(q.as_deref().unwrap_or("").as_bytes())
-            .filter_map(|(k, v)| {
-                k.strip_prefix("a.")
-                    .map(|k| (k.to_string(), v.into_owned()))
-            })
-            .collect();
+    let answers = super::bundles::answers_of(q.as_deref());
     let a2 = answers.clone();
     let g = s
         .read(move |tx, _| tongban_core::usecase::bundles::guide(tx, id, &a2))
