@@ -170,6 +170,7 @@ pub trait Tx:
     + JobStore
     + StatsStore
     + BundleStore
+    + SearchStore
 {
 }
 
@@ -183,6 +184,7 @@ impl<T> Tx for T where
         + JobStore
         + StatsStore
         + BundleStore
+        + SearchStore
         + ?Sized
 {
 }
@@ -407,4 +409,37 @@ pub trait BundleStore {
     fn update_bundle_case(&mut self, c: &crate::bundle::BundleCase) -> Result<()>;
     /// The bundle case a case is a child of.
     fn bundle_case_of(&mut self, case_id: i64) -> Result<Option<i64>>;
+}
+
+/// Revision counters: each goes up on a change that every server must notice.
+pub mod revision {
+    /// Every change to an item (its content, status or department name) stamps the
+    /// item with the next value of this counter.
+    pub const CATALOG: &str = "catalog";
+    /// Goes up when an administrator asks every server to rebuild its search index.
+    pub const SEARCH_REBUILD: &str = "search_rebuild";
+    /// Goes up when the search synonyms change.
+    pub const SYNONYMS: &str = "synonyms";
+}
+
+/// What catalog search (事项搜索) needs to follow the catalog on every server.
+pub trait SearchStore {
+    /// A revision counter's value (0 before its first change); see [`revision`].
+    fn revision(&mut self, name: &str) -> Result<i64>;
+    /// Raise a revision counter by one; returns the new value.
+    fn bump_revision(&mut self, name: &str) -> Result<i64>;
+    /// Items changed after catalog revision `after` (their stamp is greater), as
+    /// (item, stamp), by stamp, up to `limit`.
+    fn items_changed_since(&mut self, after: i64, limit: u32) -> Result<Vec<(i64, i64)>>;
+    /// The synonyms: a term → the words searched for as well.
+    fn synonyms(&mut self) -> Result<std::collections::BTreeMap<String, Vec<String>>>;
+    /// Replace every synonym.
+    fn replace_synonyms(
+        &mut self,
+        s: &std::collections::BTreeMap<String, Vec<String>>,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Cases received per item so far (for ranking), items with none left out.
+    fn item_popularity(&mut self) -> Result<Vec<(i64, u64)>>;
 }

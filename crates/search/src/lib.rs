@@ -8,19 +8,21 @@
 //! [`SearchIndex::upsert`] / [`SearchIndex::remove`]; it holds nothing that is not in
 //! the database, so every server keeps its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, RwLock};
 
 use pinyin::ToPinyin;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
     Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
     Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    LowerCaser, NgramTokenizer, SimpleTokenizer, TextAnalyzer, TokenStream, Tokenizer,
+};
 use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term, doc};
 
 /// One item as the index sees it.
@@ -86,6 +88,8 @@ struct Fields {
     department: Field,
     legal_basis: Field,
     pinyin: Field,
+    pinyin_body: Field,
+    name_chars: Field,
     department_id: Field,
     region: Field,
     item_type: Field,
@@ -100,6 +104,7 @@ pub struct SearchIndex {
     writer: Mutex<IndexWriter>,
     f: Fields,
     synonyms: RwLock<BTreeMap<String, Vec<String>>>,
+    popularity: RwLock<HashMap<i64, u64>>,
 }
 
 /// A search failure (never the user's input: queries are parsed leniently).
@@ -141,6 +146,34 @@ pub fn pinyin_of(texts: &[&str]) -> String {
     out.join(" ")
 }
 
+/// Full pinyin of a whole text's Chinese characters and every beginning of its
+/// initials, e.g. 个体工商户设立登记 → `getigongshanghushelidengji gt gtg gtgs …
+/// gtgshsldj`: people type the initials of a whole name, and the list narrows while
+/// they are still typing them.
+pub fn whole_pinyin(text: &str) -> String {
+    let (mut full, mut initials) = (String::new(), String::new());
+    for p in text.to_pinyin().flatten() {
+        full.push_str(p.plain());
+        initials.push_str(p.first_letter());
+    }
+    if initials.len() < 2 {
+        return String::new();
+    }
+    let mut out = full;
+    for n in 2..=initials.len().min(20) {
+        out.push(' ');
+        out.push_str(&initials[..n]);
+    }
+    out
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 fn region_prefixes(region: &str) -> Vec<String> {
     [2, 4, 6, 9, 12]
         .into_iter()
@@ -161,19 +194,28 @@ impl SearchIndex {
             );
             if stored { o.set_stored() } else { o }
         };
+        let latin = || {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("latin")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
         let f = Fields {
             item_id: b.add_i64_field("item_id", INDEXED | STORED),
             name: b.add_text_field("name", cjk(true)),
-            aliases: b.add_text_field("aliases", cjk(false)),
+            aliases: b.add_text_field("aliases", cjk(true)),
             materials: b.add_text_field("materials", cjk(true)),
             department: b.add_text_field("department", cjk(true)),
             legal_basis: b.add_text_field("legal_basis", cjk(false)),
-            pinyin: b.add_text_field(
-                "pinyin",
+            pinyin: b.add_text_field("pinyin", latin()),
+            pinyin_body: b.add_text_field("pinyin_body", latin()),
+            name_chars: b.add_text_field(
+                "name_chars",
                 TextOptions::default().set_indexing_options(
                     TextFieldIndexing::default()
-                        .set_tokenizer("latin")
-                        .set_index_option(IndexRecordOption::WithFreqs),
+                        .set_tokenizer("chars")
+                        .set_index_option(IndexRecordOption::Basic),
                 ),
             ),
             department_id: b.add_i64_field("department_id", INDEXED),
@@ -192,6 +234,12 @@ impl SearchIndex {
                 .filter(LowerCaser)
                 .build(),
         );
+        index.tokenizers().register(
+            "chars",
+            TextAnalyzer::builder(NgramTokenizer::new(1, 1, false).map_err(err)?)
+                .filter(LowerCaser)
+                .build(),
+        );
         let writer = index.writer_with_num_threads(1, 15_000_000).map_err(err)?;
         let reader = index.reader().map_err(err)?;
         Ok(SearchIndex {
@@ -200,6 +248,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             f,
             synonyms: RwLock::new(BTreeMap::new()),
+            popularity: RwLock::new(HashMap::new()),
         })
     }
 
@@ -208,6 +257,7 @@ impl SearchIndex {
         let mut doc = doc!(
             f.item_id => d.item_id,
             f.name => d.name.clone(),
+            f.name_chars => d.name.clone(),
             f.aliases => d.aliases.join("；"),
             f.materials => d.materials.join("；"),
             f.department => d.department.clone(),
@@ -216,10 +266,15 @@ impl SearchIndex {
             f.item_type => d.item_type.clone(),
             f.popularity => d.popularity,
         );
+        // The name and aliases in pinyin count for more than the materials in pinyin.
         let mut texts: Vec<&str> = vec![d.name.as_str()];
         texts.extend(d.aliases.iter().map(String::as_str));
-        texts.extend(d.materials.iter().map(String::as_str));
         doc.add_text(f.pinyin, pinyin_of(&texts));
+        for t in &texts {
+            doc.add_text(f.pinyin, whole_pinyin(t));
+        }
+        let materials: Vec<&str> = d.materials.iter().map(String::as_str).collect();
+        doc.add_text(f.pinyin_body, pinyin_of(&materials));
         for p in region_prefixes(&d.region) {
             doc.add_text(f.region, p);
         }
@@ -253,6 +308,19 @@ impl SearchIndex {
         self.commit(&mut w)
     }
 
+    /// Add or replace `upserts` and take out `removals`, in one commit.
+    pub fn apply(&self, upserts: &[ItemDoc], removals: &[i64]) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().map_err(err)?;
+        for id in removals {
+            w.delete_term(Term::from_field_i64(self.f.item_id, *id));
+        }
+        for d in upserts {
+            w.delete_term(Term::from_field_i64(self.f.item_id, d.item_id));
+            w.add_document(self.document(d)).map_err(err)?;
+        }
+        self.commit(&mut w)
+    }
+
     /// Take an item out (suspended, cancelled).
     pub fn remove(&self, item_id: i64) -> Result<(), SearchError> {
         let mut w = self.writer.lock().map_err(err)?;
@@ -265,6 +333,19 @@ impl SearchIndex {
         if let Ok(mut g) = self.synonyms.write() {
             *g = s;
         }
+    }
+
+    /// How often each item has been applied for (cases received), for ranking; items
+    /// not named keep the popularity they were indexed with.
+    pub fn set_popularity(&self, p: HashMap<i64, u64>) {
+        if let Ok(mut g) = self.popularity.write() {
+            *g = p;
+        }
+    }
+
+    /// The synonyms in use.
+    pub fn synonyms(&self) -> BTreeMap<String, Vec<String>> {
+        self.synonyms.read().map(|g| g.clone()).unwrap_or_default()
     }
 
     /// Items indexed.
@@ -314,11 +395,13 @@ impl SearchIndex {
                 f.department,
                 f.legal_basis,
                 f.pinyin,
+                f.pinyin_body,
             ],
         );
         parser.set_field_boost(f.name, 3.0);
         parser.set_field_boost(f.aliases, 2.0);
-        parser.set_field_boost(f.pinyin, 1.5);
+        parser.set_field_boost(f.pinyin, 2.0);
+        parser.set_field_boost(f.pinyin_body, 0.5);
         parser.set_field_boost(f.legal_basis, 0.5);
         // People's words, not query syntax: quote nothing, drop operators.
         let cleaned: String = text
@@ -331,7 +414,36 @@ impl SearchIndex {
                 }
             })
             .collect();
-        let (text_query, _) = parser.parse_query_lenient(&cleaned.to_lowercase());
+        let (words_query, _) = parser.parse_query_lenient(&cleaned.to_lowercase());
+        // While a clerk is still typing ("食", "品经"), no word is whole yet: an item
+        // whose name holds every character typed matches too, ranked below words.
+        let mut chars: Vec<char> = cleaned
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        chars.sort_unstable();
+        chars.dedup();
+        let mut text_query: Box<dyn Query> = words_query;
+        if !chars.is_empty() && chars.len() <= 12 {
+            let all_chars: Vec<(Occur, Box<dyn Query>)> = chars
+                .iter()
+                .map(|c| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.name_chars, &c.to_string()),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Must, q)
+                })
+                .collect();
+            text_query = Box::new(BooleanQuery::new(vec![
+                (Occur::Should, text_query),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all_chars)), 0.2)),
+                ),
+            ]));
+        }
         let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query)];
         let term = |field: Field, v: &str| -> (Occur, Box<dyn Query>) {
             (
@@ -371,6 +483,8 @@ impl SearchIndex {
         let name_snippets = SnippetGenerator::create(&searcher, &query, f.name).map_err(err)?;
         let material_snippets =
             SnippetGenerator::create(&searcher, &query, f.materials).map_err(err)?;
+        let alias_snippets = SnippetGenerator::create(&searcher, &query, f.aliases).map_err(err)?;
+        let popular = self.popularity.read().map_err(err)?;
         let mut hits = Vec::new();
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr).map_err(err)?;
@@ -380,19 +494,27 @@ impl SearchIndex {
                     .unwrap_or_default()
                     .to_string()
             };
-            let popularity = d
-                .get_first(f.popularity)
-                .and_then(|v| v.as_u64())
+            let item_id = d.get_first(f.item_id).and_then(|v| v.as_i64()).unwrap_or(0);
+            let popularity = popular
+                .get(&item_id)
+                .copied()
+                .or_else(|| d.get_first(f.popularity).and_then(|v| v.as_u64()))
                 .unwrap_or(0);
             let mut snippet = name_snippets.snippet_from_doc(&d).to_html();
             if !snippet.contains("<b>") {
+                let a = alias_snippets.snippet_from_doc(&d).to_html();
                 let m = material_snippets.snippet_from_doc(&d).to_html();
-                if m.contains("<b>") {
+                if a.contains("<b>") {
+                    snippet = format!("又称：{a}");
+                } else if m.contains("<b>") {
                     snippet = format!("材料：{m}");
                 }
             }
+            if snippet.is_empty() {
+                snippet = escape_html(&get_str(f.name));
+            }
             hits.push(Hit {
-                item_id: d.get_first(f.item_id).and_then(|v| v.as_i64()).unwrap_or(0),
+                item_id,
                 name: get_str(f.name),
                 department: get_str(f.department),
                 snippet_html: snippet,
@@ -504,6 +626,30 @@ mod tests {
         assert_eq!(ids(&ix.search("执照", &dept, 10).unwrap()), [1]);
         // Query syntax typed by people is not an error.
         assert!(ix.search("营业执照 AND (", &Filters::default(), 10).is_ok());
+    }
+
+    #[test]
+    fn a_word_still_being_typed_finds_names_holding_its_characters() {
+        let ix = SearchIndex::new().unwrap();
+        ix.replace_all(&docs()).unwrap();
+        assert_eq!(ids(&ix.search("食", &Filters::default(), 10).unwrap()), [1]);
+        assert_eq!(
+            ids(&ix.search("品经", &Filters::default(), 10).unwrap()),
+            [1]
+        );
+        assert_eq!(
+            ids(&ix.search("个体工", &Filters::default(), 10).unwrap()),
+            [2]
+        );
+        // Whole words rank above characters: 许可 is a word of items 1 and 3, and the
+        // characters 许 and 可 appear in no other name.
+        let h = ix.search("卫生许可", &Filters::default(), 10).unwrap();
+        assert_eq!(ids(&h)[0], 3);
+        assert!(h[0].snippet_html.contains("<b>"));
+        // A snippet is always there, escaped, even for a pinyin match.
+        let h = ix.search("gtgsh", &Filters::default(), 10).unwrap();
+        assert_eq!(ids(&h), [2]);
+        assert_eq!(h[0].snippet_html, "个体工商户设立登记");
     }
 
     #[test]

@@ -399,6 +399,31 @@ pub fn load(
         tongban_core::usecase::bundles::publish_bundle(tx, &catalog, &env, made.bundle.id)?;
     }
 
+    // 同义词: the words people use for what the catalog calls otherwise.
+    let synonyms = [
+        ("饭店", &["餐饮", "食品经营"][..]),
+        ("餐馆", &["餐饮", "食品经营"]),
+        ("小卖部", &["食品经营", "个体工商户"]),
+        ("开店", &["个体工商户", "营业执照"]),
+        ("开公司", &["企业设立", "营业执照"]),
+        ("生孩子", &["出生", "新生儿"]),
+        ("上户口", &["户口", "出生登记"]),
+        ("买房", &["不动产", "转移登记"]),
+        ("卖房", &["不动产", "转移登记"]),
+        ("社保", &["社会保障", "社会保险"]),
+    ];
+    tongban_core::usecase::search::save_synonyms(
+        tx,
+        &catalog,
+        &env,
+        &tongban_core::usecase::search::Synonyms {
+            synonyms: synonyms
+                .iter()
+                .map(|(t, w)| (t.to_string(), w.iter().map(|x| x.to_string()).collect()))
+                .collect(),
+        },
+    )?;
+
     // Two applicants with accounts.
     let (person, _) = register(
         tx,

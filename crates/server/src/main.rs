@@ -60,6 +60,26 @@ enum Command {
         #[command(subcommand)]
         q: CalendarCmd,
     },
+    /// Catalog search: rebuild every server's index, or try a query.
+    Search {
+        #[command(subcommand)]
+        q: SearchCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SearchCmd {
+    /// Ask every server on the database to rebuild its index from the database (each
+    /// does so within seconds, at its next look at the catalog revision).
+    Rebuild,
+    /// Build an index from the database here and show what a query finds.
+    Query {
+        /// What a person would type, e.g. 开饭店 or yyzz.
+        text: String,
+        /// Results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -203,11 +223,68 @@ fn main() -> anyhow::Result<()> {
             })?;
             Ok(())
         }
+        Command::Search { q } => search_command(&cli.database_url, &options, q),
         Command::Serve(args) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
             rt.block_on(serve(cli.database_url, options, args))
+        }
+    }
+}
+
+fn search_command(url: &str, options: &Options, q: SearchCmd) -> anyhow::Result<()> {
+    let db = open(url, options)?;
+    match q {
+        SearchCmd::Rebuild => {
+            let rev = db
+                .write_blocking(|tx| {
+                    tongban_core::usecase::search::request_rebuild(
+                        tx,
+                        &tongban_core::actor::Actor::system(),
+                    )
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("已请求重建搜索索引（第 {rev} 次）：每台服务器将在数秒内从数据库重建。");
+            Ok(())
+        }
+        SearchCmd::Query { text, limit } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let state = AppState::new(db, Arc::new(SystemClock), Settings::default())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let started = std::time::Instant::now();
+                let r = state
+                    .search
+                    .refresh(&state)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                state
+                    .search
+                    .refresh_popularity(&state)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                eprintln!(
+                    "索引 {} 个事项，用时 {:.0} ms；检索：{}",
+                    r.indexed,
+                    started.elapsed().as_secs_f64() * 1e3,
+                    state.search.expand(&text)
+                );
+                let hits = state
+                    .search
+                    .search(&state, &text, &tongban_search::Filters::default(), limit)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for h in hits {
+                    println!(
+                        "{:>6}  {:<30} {}  ({:.2})",
+                        h.item_id, h.name, h.department, h.score
+                    );
+                }
+                Ok(())
+            })
         }
     }
 }
@@ -259,6 +336,7 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
     }
 
     let jobs = tongban_web::jobs::spawn(state.clone(), Duration::from_secs(args.jobs_every.max(1)));
+    let follower = tongban_web::search::follow(state.clone());
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
@@ -289,6 +367,7 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
     })
     .await?;
     jobs.abort();
+    follower.abort();
     db.close();
     Ok(())
 }

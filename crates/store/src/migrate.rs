@@ -8,8 +8,10 @@ use tongban_core::Error;
 use crate::conn::{Backend, Conn, ConnExt};
 
 /// The migrations, in order.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "search", include_str!("../migrations/0002_search.sql")),
+];
 
 /// The DDL for a backend: tokens replaced. `portable` leaves out what some
 /// PostgreSQL-compatible distributed engines refuse (`COLLATE "C"`; CockroachDB compares

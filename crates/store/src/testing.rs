@@ -110,8 +110,10 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("basic_items", "LENGTH(name)"),
         (
             "items",
-            "LENGTH(name) + LENGTH(status) + COALESCE(published_version, 0) + COALESCE(draft_version, 0)",
+            "LENGTH(name) + LENGTH(status) + COALESCE(published_version, 0) + COALESCE(draft_version, 0) + search_rev",
         ),
+        ("search_synonyms", "LENGTH(words)"),
+        ("revisions", "value"),
         ("item_versions", "LENGTH(spec) + LENGTH(state)"),
         ("calendar_years", "LENGTH(data)"),
         ("case_serials", "last"),

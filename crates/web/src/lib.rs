@@ -9,6 +9,7 @@ pub mod extract;
 pub mod files;
 pub mod jobs;
 pub mod pages;
+pub mod search;
 pub mod state;
 
 use axum::Router;

@@ -110,6 +110,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// Uploaded files.
     pub files: crate::files::FileStore,
+    /// Catalog search on this server.
+    pub search: Arc<crate::search::Search>,
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
     calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
@@ -138,6 +140,7 @@ impl AppState {
             db,
             clock,
             files: crate::files::FileStore::new(settings.files_dir.clone()),
+            search: Arc::new(crate::search::Search::new()?),
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
             sessions: Arc::new(SessionCache::default()),

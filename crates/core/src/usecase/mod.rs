@@ -9,6 +9,7 @@ pub mod cases;
 pub mod catalog;
 pub mod jobs;
 pub mod org;
+pub mod search;
 pub mod stats;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -10,4 +10,5 @@ mod input;
 mod nodes;
 mod pages;
 mod scope;
+mod search;
 mod stats;

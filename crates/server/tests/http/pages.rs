@@ -78,7 +78,7 @@ impl TestApp {
         self.multipart(b, path, &all, &[]).await
     }
 
-    async fn multipart(
+    pub(crate) async fn multipart(
         &self,
         b: &Browser,
         path: &str,

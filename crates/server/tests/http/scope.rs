@@ -168,6 +168,24 @@ both!(
                 Some(json!({})),
                 &["admin"],
             ),
+            (
+                Method::GET,
+                "/api/v1/search/synonyms".into(),
+                None,
+                &["admin", "catalog"],
+            ),
+            (
+                Method::PUT,
+                "/api/v1/search/synonyms".into(),
+                Some(json!({"synonyms": {"奶茶": ["食品经营"]}})),
+                &["admin", "catalog"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/admin/search/rebuild".into(),
+                Some(json!({})),
+                &["admin", "catalog"],
+            ),
         ];
         let mut tokens = Vec::new();
         for a in ACCOUNTS {

@@ -3,7 +3,7 @@
 use tongban_core::Error;
 use tongban_core::catalog::{BasicItem, Item, ItemSpec, ItemVersion, VersionState};
 use tongban_core::region::RegionCode;
-use tongban_core::store::{CatalogStore, ItemFilter};
+use tongban_core::store::{CatalogStore, ItemFilter, revision};
 
 use super::{SqlTx, enum_of, instant, ms, name_of, prefix_end};
 use crate::conn::{ConnExt, Row, Val, from_json, to_json};
@@ -95,9 +95,10 @@ impl CatalogStore for SqlTx<'_> {
 
     fn insert_item(&mut self, i: &Item) -> R<i64> {
         let (t, s) = (name_of(&i.item_type), name_of(&i.status));
+        let rev = super::search::bump(self.c, revision::CATALOG)?;
         self.c.one(
             "INSERT INTO items (code, basic_code, item_type, department_id, region, name, status, published_version, \
-             draft_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             draft_version, updated_at, search_rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 i.code.as_str().into(),
                 i.basic_code.as_str().into(),
@@ -109,6 +110,7 @@ impl CatalogStore for SqlTx<'_> {
                 i.published_version.into(),
                 i.draft_version.into(),
                 ms(i.updated_at).into(),
+                rev.into(),
             ],
             |r| r.int(0),
         )
@@ -116,14 +118,17 @@ impl CatalogStore for SqlTx<'_> {
 
     fn update_item(&mut self, i: &Item) -> R<()> {
         let s = name_of(&i.status);
+        let rev = super::search::bump(self.c, revision::CATALOG)?;
         self.c.execute(
-            "UPDATE items SET name = ?, status = ?, published_version = ?, draft_version = ?, updated_at = ? WHERE id = ?",
+            "UPDATE items SET name = ?, status = ?, published_version = ?, draft_version = ?, updated_at = ?, \
+             search_rev = ? WHERE id = ?",
             &[
                 i.name.as_str().into(),
                 s.as_str().into(),
                 i.published_version.into(),
                 i.draft_version.into(),
                 ms(i.updated_at).into(),
+                rev.into(),
                 i.id.into(),
             ],
         )?;

@@ -8,6 +8,7 @@ mod cases;
 mod catalog;
 mod jobs;
 mod org;
+mod search;
 mod stats;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -121,6 +121,19 @@ impl OrgStore for SqlTx<'_> {
     }
 
     fn update_department(&mut self, d: &Department) -> R<()> {
+        // The department's name is indexed with its items: a rename reindexes them.
+        let renamed = self.c.opt(
+            "SELECT id FROM departments WHERE id = ? AND name <> ?",
+            &[d.id.into(), d.name.as_str().into()],
+            |r| r.int(0),
+        )?;
+        if renamed.is_some() {
+            let rev = super::search::bump(self.c, tongban_core::store::revision::CATALOG)?;
+            self.c.execute(
+                "UPDATE items SET search_rev = ? WHERE department_id = ?",
+                &[rev.into(), d.id.into()],
+            )?;
+        }
         self.c.execute(
             "UPDATE departments SET name = ?, short_name = ?, active = ? WHERE id = ?",
             &[

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod org;
+pub mod search;
 pub mod stats;
 
 use utoipa::OpenApi;
@@ -46,6 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(calendar::routes())
         .merge(cases::routes())
         .merge(bundles::routes())
+        .merge(search::routes())
         .merge(stats::routes())
         .merge(admin::routes())
 }

@@ -64,6 +64,13 @@ pub struct Done {
     ok: Option<String>,
 }
 
+impl Done {
+    /// The change just made, if any.
+    pub fn ok(&self) -> Option<&str> {
+        self.ok.as_deref()
+    }
+}
+
 /// The administrator's page.
 pub async fn admin(
     State(s): State<AppState>,

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod form;
 pub mod notices;
 pub mod portal;
+pub mod search;
 pub mod window;
 
 use askama::Template;
@@ -87,6 +88,10 @@ pub fn router() -> Router<AppState> {
             get(admin::bundle_form).post(admin::bundle_save),
         )
         .route("/admin/departments", post(admin::department_create))
+        .route(
+            "/admin/synonyms",
+            get(search::synonyms_form).post(search::synonyms_save),
+        )
         .route("/admin/halls", post(admin::hall_create))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/site.css", get(css))

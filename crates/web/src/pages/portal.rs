@@ -20,6 +20,7 @@ use tongban_core::usecase::catalog::{ItemQuery, get_item, list_items};
 
 use super::form::PageForm;
 use super::{Chrome, MaybeViewer, PageResult, SignedIn, date, render};
+use crate::api::search::SearchQuery;
 use crate::state::AppState;
 
 /// Catalog filters.
@@ -37,6 +38,8 @@ pub struct CatalogQuery {
 
 struct ItemRow {
     id: i64,
+    /// Where the words matched (HTML from the index: escaped, matches in `<b>`).
+    snippet: String,
     name: String,
     department: String,
     kind: String,
@@ -82,19 +85,49 @@ pub async fn home(
         None => None,
     };
     let text = q.q.clone().filter(|t| !t.trim().is_empty());
+    // Words typed: the search index ranks them (pinyin, synonyms, materials too).
+    let hits = match &text {
+        Some(t) => {
+            let (t, filters, limit) = crate::api::search::filters_of(&SearchQuery {
+                q: t.clone(),
+                department_id,
+                object: q.object.clone().filter(|o| !o.is_empty()),
+                limit: Some(50),
+                ..SearchQuery::default()
+            })?;
+            Some(s.search.search(&s, &t, &filters, limit).await?)
+        }
+        None => None,
+    };
+    let ranked: Option<Vec<i64>> = hits.as_ref().map(|h| h.iter().map(|h| h.item_id).collect());
+    let snippets: BTreeMap<i64, String> = hits
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| (h.item_id, h.snippet_html))
+        .collect();
     let (departments, rows) = s
         .read(move |tx, _| {
             let departments = tx.departments(None)?;
-            let items = list_items(
-                tx,
-                None,
-                &ItemQuery {
-                    department_id,
-                    q: text,
-                    limit: Some(200),
-                    ..ItemQuery::default()
-                },
-            )?;
+            let items = match ranked {
+                Some(ids) => {
+                    let mut v = Vec::new();
+                    for id in ids {
+                        if let Some(i) = tx.item(id)? {
+                            v.push(i);
+                        }
+                    }
+                    v
+                }
+                None => list_items(
+                    tx,
+                    None,
+                    &ItemQuery {
+                        department_id,
+                        limit: Some(200),
+                        ..ItemQuery::default()
+                    },
+                )?,
+            };
             let mut rows = Vec::new();
             for item in items {
                 let Some(v) = item.published_version else {
@@ -125,6 +158,7 @@ pub async fn home(
             _ => true,
         })
         .map(|(item, spec)| ItemRow {
+            snippet: snippets.get(&item.id).cloned().unwrap_or_default(),
             id: item.id,
             name: item.name.clone(),
             department: names.get(&item.department_id).cloned().unwrap_or_default(),

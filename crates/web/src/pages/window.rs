@@ -18,6 +18,7 @@ use super::cases::CaseRow;
 use super::form::PageForm;
 use super::portal::{form_values, materials_from};
 use super::{Chrome, PageResult, SignedIn, Viewer, render};
+use crate::api::search::SearchQuery;
 use crate::state::AppState;
 
 fn clerk(v: &Viewer) -> PageResult<()> {
@@ -63,20 +64,51 @@ pub async fn window(
         return Ok(Redirect::to(&format!("/cases/{}", cv.case.id)).into_response());
     }
     let text = q.q.clone().filter(|t| !t.trim().is_empty());
+    // Words typed: the search index, within the clerk's region (pinyin initials such
+    // as "spjy" and people's words such as "开饭店" find the item too).
+    let found = match &text {
+        Some(t) => {
+            let (t, filters, limit) = crate::api::search::filters_of(&SearchQuery {
+                q: t.clone(),
+                region: v.actor.region.as_ref().map(|r| r.as_str().to_string()),
+                limit: Some(50),
+                ..SearchQuery::default()
+            })?;
+            Some(
+                s.search
+                    .search(&s, &t, &filters, limit)
+                    .await?
+                    .into_iter()
+                    .map(|h| h.item_id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => None,
+    };
     let a = v.actor.clone();
     let yellow = s.settings.yellow_days;
     let (items, recent, departments, bundles) = s
         .read(move |tx, env| {
-            let items = list_items(
-                tx,
-                None,
-                &ItemQuery {
-                    region: a.region.as_ref().map(|r| r.as_str().to_string()),
-                    q: text.map(|t| t.trim().to_string()),
-                    limit: Some(100),
-                    ..ItemQuery::default()
-                },
-            )?;
+            let items = match found {
+                Some(ids) => {
+                    let mut v = Vec::new();
+                    for id in ids {
+                        if let Some(i) = tx.item(id)? {
+                            v.push(i);
+                        }
+                    }
+                    v
+                }
+                None => list_items(
+                    tx,
+                    None,
+                    &ItemQuery {
+                        region: a.region.as_ref().map(|r| r.as_str().to_string()),
+                        limit: Some(100),
+                        ..ItemQuery::default()
+                    },
+                )?,
+            };
             let recent = list_cases(
                 tx,
                 &a,
