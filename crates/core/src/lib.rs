@@ -15,6 +15,7 @@ pub mod org;
 pub mod region;
 pub mod stats;
 pub mod store;
+pub mod table;
 pub mod time;
 pub mod usecase;
 

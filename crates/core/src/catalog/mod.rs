@@ -7,6 +7,7 @@
 
 pub mod field;
 pub mod material;
+pub mod sheets;
 pub mod spec;
 
 pub use field::{FieldKind, FormField, check_form};
