@@ -285,6 +285,8 @@ pub trait CatalogStore {
     fn basic_items(&mut self) -> Result<Vec<BasicItem>>;
     /// An item.
     fn item(&mut self, id: i64) -> Result<Option<Item>>;
+    /// An item by its implementation code (实施编码).
+    fn item_by_code(&mut self, code: &str) -> Result<Option<Item>>;
     /// Add an item; `Conflict` when the implementation code is taken.
     fn insert_item(&mut self, item: &Item) -> Result<i64>;
     /// Change an item's status, name and version pointers.

@@ -60,10 +60,48 @@ enum Command {
         #[command(subcommand)]
         q: CalendarCmd,
     },
+    /// Import the catalog from a spreadsheet (docs/IMPORT.md).
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
+    /// Export the catalog to a spreadsheet (docs/IMPORT.md).
+    Export {
+        #[command(subcommand)]
+        what: ExportCmd,
+    },
     /// Catalog search: rebuild every server's index, or try a query.
     Search {
         #[command(subcommand)]
         q: SearchCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCmd {
+    /// Check every row of FILE (.xlsx, a .zip of .csv, or one .csv), report every
+    /// problem by cell, and write the catalog only if there is none.
+    Catalog {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The catalog administrator the changes are made as (their region bounds them).
+        #[arg(long = "as", default_value = "catalog")]
+        as_user: String,
+        /// Only check and report what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCmd {
+    /// Write the catalog to FILE: .xlsx, or .zip for one CSV per sheet.
+    Catalog {
+        /// The file to write.
+        file: std::path::PathBuf,
+        /// The catalog administrator whose region is exported.
+        #[arg(long = "as", default_value = "catalog")]
+        as_user: String,
     },
 }
 
@@ -224,6 +262,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search { q } => search_command(&cli.database_url, &options, q),
+        Command::Import { what } => import_command(&cli.database_url, &options, what),
+        Command::Export { what } => export_command(&cli.database_url, &options, what),
         Command::Serve(args) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -231,6 +271,130 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(serve(cli.database_url, options, args))
         }
     }
+}
+
+/// The account a command acts as.
+fn acting_as(db: &Db, username: &str) -> anyhow::Result<tongban_core::actor::Actor> {
+    let name = username.to_string();
+    let account = db
+        .read_blocking(move |tx| tx.account_by_username(&name))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("没有用户名为“{username}”的账号"))?;
+    if !account.active {
+        anyhow::bail!("账号“{username}”已停用");
+    }
+    Ok(account.actor())
+}
+
+fn import_command(url: &str, options: &Options, what: ImportCmd) -> anyhow::Result<()> {
+    let ImportCmd::Catalog {
+        file,
+        as_user,
+        dry_run,
+    } = what;
+    let db = open(url, options)?;
+    let actor = acting_as(&db, &as_user)?;
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let csv_sheet = if tongban_core::catalog::sheets::LAYOUT
+        .iter()
+        .any(|l| l.name == stem)
+    {
+        stem
+    } else {
+        "事项".to_string()
+    };
+    let wb = tongban_sheets::read(&bytes, &csv_sheet).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows: usize = wb.sheets.iter().map(|s| s.rows.len()).sum();
+    eprintln!(
+        "读取 {}：{} 个工作表，{rows} 行",
+        file.display(),
+        wb.sheets.len()
+    );
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(if dry_run { "检查" } else { "写入" });
+    let pb = bar.clone();
+    let cal = Calendar::new(
+        &db.read_blocking(|tx| tx.calendar_years())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let now = chrono::Utc::now();
+    let run = move |tx: &mut dyn tongban_core::store::Tx| {
+        let env = tongban_core::usecase::Env { now, cal: &cal };
+        let progress = |done: usize, total: usize| {
+            pb.set_length(total as u64);
+            pb.set_position(done as u64);
+        };
+        tongban_core::usecase::catalog_io::import_catalog(tx, &actor, &env, &wb, dry_run, &progress)
+    };
+    let result = if dry_run {
+        db.read_blocking(run)
+    } else {
+        db.write_blocking(run)
+    };
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => {
+            println!(
+                "{}基本目录新增 {}；事项新增 {}、内容变更 {}、发布 {}、状态变更 {}、未变 {}；一件事新增 {}、变更 {}、发布 {}、未变 {}",
+                if r.dry_run {
+                    "（仅检查，未写入）"
+                } else {
+                    "导入完成："
+                },
+                r.basic_items_created,
+                r.items_created,
+                r.items_changed,
+                r.items_published,
+                r.items_status_changed,
+                r.items_unchanged,
+                r.bundles_created,
+                r.bundles_changed,
+                r.bundles_published,
+                r.bundles_unchanged
+            );
+            Ok(())
+        }
+        Err(tongban_core::Error::Validation(fe)) => {
+            let errors = tongban_core::catalog::sheets::sorted_cells(&fe);
+            eprintln!("文件有 {} 处问题，未写入任何内容：", errors.len());
+            for (cell, rule) in errors {
+                eprintln!("  {cell}  {rule}");
+            }
+            std::process::exit(2);
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
+    }
+}
+
+fn export_command(url: &str, options: &Options, what: ExportCmd) -> anyhow::Result<()> {
+    let ExportCmd::Catalog { file, as_user } = what;
+    let db = open(url, options)?;
+    let actor = acting_as(&db, &as_user)?;
+    let format = match file.extension().and_then(|e| e.to_str()) {
+        Some("xlsx") => tongban_sheets::Format::Xlsx,
+        Some("zip") => tongban_sheets::Format::CsvZip,
+        _ => anyhow::bail!("文件名须以 .xlsx 或 .zip 结尾"),
+    };
+    let wb = db
+        .read_blocking(move |tx| tongban_core::usecase::catalog_io::export_catalog(tx, &actor))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = tongban_sheets::write(&wb, format).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+    let rows: Vec<String> = wb
+        .sheets
+        .iter()
+        .filter(|s| !s.rows.is_empty())
+        .map(|s| format!("{} {} 行", s.name, s.rows.len()))
+        .collect();
+    println!("已导出到 {}：{}", file.display(), rows.join("，"));
+    Ok(())
 }
 
 fn search_command(url: &str, options: &Options, q: SearchCmd) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod files;

@@ -568,16 +568,14 @@ fn each_row<'a>(
             cells,
             index,
         };
-        let mut missing = false;
         for col in l.columns.iter().filter(|c| c.required) {
             if index.contains_key(col.name) && row.get(col.name).is_empty() {
                 row.err(e, col.name, "不能为空");
-                missing = true;
             }
         }
-        if !missing {
-            f(&row, e);
-        }
+        // Read on all the same (the first rule recorded for a cell wins), so that the
+        // rows that refer to this one are not reported as well.
+        f(&row, e);
     }
 }
 
@@ -682,6 +680,13 @@ fn conditions(row: &Row, e: &mut FieldErrors, col: &str) -> Vec<Condition> {
 /// Read a workbook against the layout. A workbook needs the 事项 sheet or the
 /// 一件事 sheet; every other sheet is optional. All problems at once, by cell.
 pub fn read_catalog(wb: &Workbook) -> Result<CatalogRows, FieldErrors> {
+    let (rows, e) = read_catalog_all(wb);
+    if e.is_empty() { Ok(rows) } else { Err(e) }
+}
+
+/// Read a workbook as far as it can be read: the rows (those with problems too, with
+/// defaults where a cell could not be read) and every problem found.
+pub fn read_catalog_all(wb: &Workbook) -> (CatalogRows, FieldErrors) {
     let mut e = FieldErrors::new();
     let mut out = CatalogRows::default();
     for s in &wb.sheets {
@@ -927,7 +932,7 @@ pub fn read_catalog(wb: &Workbook) -> Result<CatalogRows, FieldErrors> {
     }
 
     read_bundles(wb, &mut e, &mut out);
-    if e.is_empty() { Ok(out) } else { Err(e) }
+    (out, e)
 }
 
 fn read_bundles(wb: &Workbook, e: &mut FieldErrors, out: &mut CatalogRows) {
@@ -1015,6 +1020,14 @@ fn read_bundles(wb: &Workbook, e: &mut FieldErrors, out: &mut CatalogRows) {
                 list(r.get("实施编码")),
             ));
         });
+    }
+}
+
+impl ItemRow {
+    /// The cell of a rule broken at `path` (`spec.materials[2].name`, `name`, …) of
+    /// this item's content.
+    pub fn locate(&self, path: &str) -> String {
+        locate_item_path(self, path.strip_prefix("spec.").unwrap_or(path)).0
     }
 }
 
@@ -1456,6 +1469,34 @@ pub fn write_catalog(
             .filter_map(|l| sheets.remove(l.name))
             .collect(),
     }
+}
+
+/// Problems by cell in reading order: sheet (as in the layout), row, column.
+pub fn sorted_cells(e: &FieldErrors) -> Vec<(String, String)> {
+    let key = |cell: &str| {
+        let (sheet_name, addr) = cell.rsplit_once('!').unwrap_or(("", cell));
+        let order = LAYOUT
+            .iter()
+            .position(|l| l.name == sheet_name)
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let letters: String = addr
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase())
+            .collect();
+        let row: usize = addr[letters.len()..].parse().unwrap_or(0);
+        let col = letters
+            .bytes()
+            .fold(0usize, |n, b| n * 26 + (b - b'A' + 1) as usize);
+        (order, sheet_name.to_string(), row, col)
+    };
+    let mut v: Vec<(String, String)> = e
+        .fields()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    v.sort_by_key(|(k, _)| key(k));
+    v
 }
 
 /// The layout as Markdown tables (docs/IMPORT.md is generated from it, and a test

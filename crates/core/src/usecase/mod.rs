@@ -7,6 +7,8 @@ pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod catalog_io;
+pub mod exports;
 pub mod jobs;
 pub mod org;
 pub mod search;

@@ -5,6 +5,7 @@ mod auth;
 mod bundles;
 mod calendar;
 mod catalog;
+mod catalog_io;
 mod flows;
 mod input;
 mod nodes;

@@ -10,8 +10,8 @@ use tongban::demo;
 
 /// A signed-in browser: its cookie and the CSRF token its pages carry.
 pub struct Browser {
-    cookie: String,
-    csrf: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 /// The value of `name="_csrf"` in a page.

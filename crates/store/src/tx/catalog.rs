@@ -93,6 +93,14 @@ impl CatalogStore for SqlTx<'_> {
         )
     }
 
+    fn item_by_code(&mut self, code: &str) -> R<Option<Item>> {
+        self.c.opt(
+            &format!("SELECT {ITEM_COLS} FROM items WHERE code = ?"),
+            &[code.into()],
+            item_row,
+        )
+    }
+
     fn insert_item(&mut self, i: &Item) -> R<i64> {
         let (t, s) = (name_of(&i.item_type), name_of(&i.status));
         let rev = super::search::bump(self.c, revision::CATALOG)?;

@@ -23,6 +23,7 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, post))
+        .routes(routes!(export))
         .routes(routes!(get_one))
         .routes(routes!(by_number))
         .routes(routes!(events))
@@ -63,6 +64,28 @@ async fn list(
         s.read(move |tx, env| list_cases(tx, &a, env, &q, yellow))
             .await?,
     ))
+}
+
+/// The same list as `GET /cases` (same scope and filters), every page of it, as an
+/// XLSX download (up to 100,000 cases; names masked).
+#[utoipa::path(get, path = "/cases/export", tag = "cases", params(CaseQuery),
+    responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn export(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> ApiResult<Response> {
+    let yellow = s.settings.yellow_days;
+    let (sheet, day) = s
+        .read(move |tx, env| {
+            Ok((
+                tongban_core::usecase::exports::cases_sheet(tx, &a, env, &q, yellow)?,
+                env.today(),
+            ))
+        })
+        .await?;
+    Ok(crate::download::sheet_xlsx(sheet, "办件清单", day)?)
 }
 
 /// A case, with its warning and the actions the caller may take.

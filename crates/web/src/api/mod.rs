@@ -6,6 +6,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod catalog_io;
 pub mod org;
 pub mod search;
 pub mod stats;
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(org::routes())
         .merge(catalog::routes())
+        .merge(catalog_io::routes())
         .merge(calendar::routes())
         .merge(cases::routes())
         .merge(bundles::routes())

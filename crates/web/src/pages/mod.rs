@@ -11,6 +11,7 @@ pub mod account;
 pub mod admin;
 pub mod bundles;
 pub mod cases;
+pub mod catalog_io;
 pub mod form;
 pub mod notices;
 pub mod portal;
@@ -88,6 +89,9 @@ pub fn router() -> Router<AppState> {
             get(admin::bundle_form).post(admin::bundle_save),
         )
         .route("/admin/departments", post(admin::department_create))
+        .route("/admin/catalog", get(catalog_io::catalog_page))
+        .route("/admin/catalog/export", get(catalog_io::catalog_export))
+        .route("/admin/catalog/import", post(catalog_io::catalog_import))
         .route(
             "/admin/synonyms",
             get(search::synonyms_form).post(search::synonyms_save),

@@ -235,3 +235,24 @@ fn a_bundle_naming_an_unknown_item_is_reported_on_its_cell() {
     );
     assert_eq!(r.bundles[0].locate("name"), "一件事!C2");
 }
+
+/// docs/IMPORT.md carries the layout between two markers; `TONGBAN_WRITE_DOCS=1 cargo
+/// test` rewrites it from the code.
+#[test]
+fn docs_import_md_shows_the_layout_the_code_reads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/IMPORT.md");
+    let doc = std::fs::read_to_string(path).expect("docs/IMPORT.md");
+    let (begin, end) = ("<!-- layout:begin -->\n", "<!-- layout:end -->");
+    let a = doc.find(begin).expect("begin marker") + begin.len();
+    let b = doc.find(end).expect("end marker");
+    let want = layout_markdown();
+    if std::env::var("TONGBAN_WRITE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        &doc[a..b],
+        want,
+        "run TONGBAN_WRITE_DOCS=1 cargo test -p tongban-core docs_import"
+    );
+}
