@@ -358,6 +358,19 @@ impl SearchIndex {
         self.len() == 0
     }
 
+    /// Documents whose name holds the jieba word `word`: one term looked up and counted,
+    /// no parsing, expansion, ranking or snippets — the engine's floor, for benchmarks.
+    pub fn count_name_term(&self, word: &str) -> Result<usize, SearchError> {
+        let q = TermQuery::new(
+            Term::from_field_text(self.f.name, word),
+            IndexRecordOption::Basic,
+        );
+        self.reader
+            .searcher()
+            .search(&q, &tantivy::collector::Count)
+            .map_err(err)
+    }
+
     /// The query as searched: the text, plus the expansions of any synonym it contains.
     pub fn expand(&self, q: &str) -> String {
         let mut out = q.trim().to_string();

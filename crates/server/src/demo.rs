@@ -24,7 +24,7 @@ use tongban_core::usecase::org::{
 use tongban_core::{Error, Result};
 
 /// The demo data file.
-const DATA: &str = include_str!("../demo/maoming.json");
+pub(crate) const DATA: &str = include_str!("../demo/maoming.json");
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Tongban2026";

@@ -54,8 +54,27 @@ fn store_err(e: String) -> Error {
 /// The index document of an item (`None`: not searchable).
 pub fn document(s: &SearchSource) -> Option<ItemDoc> {
     let spec = s.spec.as_ref()?;
-    Some(ItemDoc {
-        item_id: s.item.id,
+    Some(doc_of(
+        s.item.id,
+        s.item.department_id,
+        s.item.region.as_str(),
+        s.item.item_type,
+        spec,
+        &s.department,
+    ))
+}
+
+/// The index document of an item's content.
+pub fn doc_of(
+    item_id: i64,
+    department_id: i64,
+    region: &str,
+    item_type: tongban_core::catalog::ItemType,
+    spec: &tongban_core::catalog::ItemSpec,
+    department: &str,
+) -> ItemDoc {
+    ItemDoc {
+        item_id,
         name: spec.name.clone(),
         aliases: spec
             .aliases
@@ -66,10 +85,10 @@ pub fn document(s: &SearchSource) -> Option<ItemDoc> {
             .chain(Some(spec.result.name.clone()).filter(|x| !x.is_empty()))
             .collect(),
         materials: spec.materials.iter().map(|m| m.name.clone()).collect(),
-        department: s.department.clone(),
-        department_id: s.item.department_id,
-        region: s.item.region.as_str().to_string(),
-        item_type: serde_json::to_value(s.item.item_type)
+        department: department.to_string(),
+        department_id,
+        region: region.to_string(),
+        item_type: serde_json::to_value(item_type)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
@@ -83,7 +102,7 @@ pub fn document(s: &SearchSource) -> Option<ItemDoc> {
             .collect(),
         legal_basis: spec.legal_basis.clone(),
         popularity: 0,
-    })
+    }
 }
 
 impl Search {

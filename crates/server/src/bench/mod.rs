@@ -11,6 +11,7 @@ mod dataset;
 mod load;
 mod report;
 mod rng;
+pub mod search;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

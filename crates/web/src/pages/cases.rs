@@ -86,6 +86,26 @@ struct ListPage {
     rows: Vec<CaseRow>,
     next: String,
     counts: Vec<(String, usize, usize)>,
+    /// The same list as a spreadsheet.
+    export: String,
+}
+
+/// The spreadsheet download of a list (`GET /api/v1/cases/export`, same filters).
+fn export_url(q: &CaseQuery) -> String {
+    let mut u = form_urlencoded::Serializer::new(String::new());
+    if let Some(st) = &q.state {
+        u.append_pair("state", st);
+    }
+    if let Some(w) = q.warning {
+        u.append_pair("warning", match w {
+            Warning::Red => "red",
+            _ => "yellow",
+        });
+    }
+    if let Some(CaseOrder::Newest) = q.order {
+        u.append_pair("order", "newest");
+    }
+    format!("/api/v1/cases/export?{}", u.finish())
 }
 
 /// List filters.
@@ -102,7 +122,8 @@ async fn list(
     v: &Viewer,
     mut q: CaseQuery,
     cursor: Option<String>,
-) -> PageResult<(Vec<CaseRow>, String)> {
+) -> PageResult<(Vec<CaseRow>, String, String)> {
+    let export = export_url(&q);
     q.cursor = cursor.filter(|c| !c.is_empty());
     let a = v.actor.clone();
     let yellow = s.settings.yellow_days;
@@ -112,6 +133,7 @@ async fn list(
     Ok((
         page.items.iter().map(CaseRow::from).collect(),
         page.next_cursor.unwrap_or_default(),
+        export,
     ))
 }
 
@@ -138,7 +160,7 @@ pub async fn my_cases(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     require(&v, &[Role::Applicant, Role::Agent])?;
-    let (rows, next) = list(
+    let (rows, next, export) = list(
         &s,
         &v,
         CaseQuery {
@@ -157,6 +179,7 @@ pub async fn my_cases(
         filters: vec![],
         rows,
         next,
+        export,
         counts: vec![],
     }))
 }
@@ -169,7 +192,7 @@ pub async fn inbox(
 ) -> PageResult {
     require(&v, &[Role::DeptReviewer, Role::DeptApprover])?;
     let show = q.show.clone().unwrap_or_default();
-    let (rows, next) = list(
+    let (rows, next, export) = list(
         &s,
         &v,
         CaseQuery {
@@ -194,6 +217,7 @@ pub async fn inbox(
         ],
         rows,
         next,
+        export,
         counts: vec![],
     }))
 }
@@ -213,7 +237,7 @@ pub async fn issuance(
         "archive" => "delivered",
         _ => "result_ready,ready_to_deliver,in_post,delivered,result_correction",
     };
-    let (rows, next) = list(
+    let (rows, next, export) = list(
         &s,
         &v,
         CaseQuery {
@@ -239,6 +263,7 @@ pub async fn issuance(
         ],
         rows,
         next,
+        export,
         counts: vec![],
     }))
 }
@@ -296,7 +321,7 @@ pub async fn supervise(
         .map(|(d, (y, r))| (names.get(&d).cloned().unwrap_or_default(), y, r))
         .collect();
     counts.sort_by_key(|c| std::cmp::Reverse((c.2, c.1)));
-    let (rows, next) = list(&s, &v, query, q.cursor).await?;
+    let (rows, next, export) = list(&s, &v, query, q.cursor).await?;
     Ok(render(&ListPage {
         page: Chrome::new("督办", Some(&v), "/supervise"),
         heading: "预警与超期办件".into(),
@@ -309,6 +334,7 @@ pub async fn supervise(
         ],
         rows,
         next,
+        export,
         counts,
     }))
 }
