@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod org;
+pub mod rating;
 pub mod region;
 pub mod stats;
 pub mod store;
