@@ -16,6 +16,7 @@ pub mod rating;
 pub mod region;
 pub mod stats;
 pub mod store;
+pub mod supervision;
 pub mod table;
 pub mod time;
 pub mod usecase;

@@ -171,6 +171,8 @@ pub trait Tx:
     + StatsStore
     + BundleStore
     + SearchStore
+    + RatingStore
+    + SupervisionStore
 {
 }
 
@@ -185,6 +187,8 @@ impl<T> Tx for T where
         + StatsStore
         + BundleStore
         + SearchStore
+        + RatingStore
+        + SupervisionStore
         + ?Sized
 {
 }
@@ -444,4 +448,144 @@ pub trait SearchStore {
     ) -> Result<()>;
     /// Cases received per item so far (for ranking), items with none left out.
     fn item_popularity(&mut self) -> Result<Vec<(i64, u64)>>;
+}
+
+/// Which ratings a list holds (the scope comes from the actor).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RatingFilter {
+    /// One department's.
+    pub department_id: Option<i64>,
+    /// Cases whose region starts with this.
+    pub region_prefix: Option<String>,
+    /// 差评 only.
+    pub bad_only: bool,
+    /// Keyset: ratings before this (instant in ms, id), newest first.
+    pub before: Option<(i64, i64)>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// Which rectification tasks a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// One department's.
+    pub department_id: Option<i64>,
+    /// Region prefix.
+    pub region_prefix: Option<String>,
+    /// Open ones only (not 申诉成立 or 已办结).
+    pub open_only: bool,
+    /// Due on or before.
+    pub due_before: Option<NaiveDate>,
+    /// Keyset by id.
+    pub after_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// Which 督办 orders a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// One department's.
+    pub department_id: Option<i64>,
+    /// Region prefix.
+    pub region_prefix: Option<String>,
+    /// These states (empty: all).
+    pub states: Vec<crate::supervision::OrderState>,
+    /// Keyset by id (newest first: ids below this).
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// One rollup row of ratings (or the change one rating makes to it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingStatRow {
+    /// Department.
+    pub department_id: i64,
+    /// Item.
+    pub item_id: i64,
+    /// Window (0: none).
+    pub window_id: i64,
+    /// Staff member (0: none).
+    pub staff_id: i64,
+    /// Region of the case.
+    pub region: String,
+    /// `YYYY-MM` of the rating.
+    pub month: String,
+    /// Ratings per level, 非常不满意 (`n[0]`) … 非常满意 (`n[4]`).
+    pub n: [i64; 5],
+    /// Set aside after an upheld appeal (also still counted in `n`).
+    pub invalid: i64,
+    /// Rectifications reported on time.
+    pub rectified_on_time: i64,
+    /// Rectifications reported late.
+    pub rectified_late: i64,
+    /// 差评 called back (reached).
+    pub called_back: i64,
+}
+
+/// Ratings, invitations to rate, rectification tasks.
+pub trait RatingStore {
+    /// Add a rating; `Conflict` when the case is rated already (一事一评).
+    fn insert_rating(&mut self, r: &crate::rating::Rating) -> Result<i64>;
+    /// A rating.
+    fn rating(&mut self, id: i64) -> Result<Option<crate::rating::Rating>>;
+    /// A case's rating.
+    fn rating_of_case(&mut self, case_id: i64) -> Result<Option<crate::rating::Rating>>;
+    /// Save a changed rating (a re-rating, set aside).
+    fn update_rating(&mut self, r: &crate::rating::Rating) -> Result<()>;
+    /// Ratings, newest first.
+    fn ratings(&mut self, f: &RatingFilter) -> Result<Vec<crate::rating::Rating>>;
+    /// Record an invitation to rate a case (a token's SHA-256).
+    fn insert_rating_invitation(
+        &mut self,
+        token_hash: &str,
+        case_id: i64,
+        channel: crate::rating::RatingChannel,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The case and channel of a live invitation.
+    fn rating_invitation(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(i64, crate::rating::RatingChannel)>>;
+    /// Drop a case's invitations (it has been rated).
+    fn delete_rating_invitations(&mut self, case_id: i64) -> Result<()>;
+    /// Add a task; returns its id.
+    fn insert_task(&mut self, t: &crate::rating::rectification::Task) -> Result<i64>;
+    /// A task.
+    fn task(&mut self, id: i64) -> Result<Option<crate::rating::rectification::Task>>;
+    /// The task a rating opened.
+    fn task_of_rating(&mut self, rating_id: i64) -> Result<Option<crate::rating::rectification::Task>>;
+    /// Save a task if still at `expected_version`; `Conflict` otherwise.
+    fn update_task(&mut self, t: &crate::rating::rectification::Task, expected_version: i64) -> Result<()>;
+    /// Tasks by id.
+    fn tasks(&mut self, f: &TaskFilter) -> Result<Vec<crate::rating::rectification::Task>>;
+    /// Add a change to its rollup row.
+    fn add_rating_stats(&mut self, d: &RatingStatRow) -> Result<()>;
+    /// Rollup rows of months `from..=to` in a region prefix.
+    fn rating_stats(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<RatingStatRow>>;
+}
+
+/// Warning marks, 督办 orders, settings.
+pub trait SupervisionStore {
+    /// Record a mark; true when it is new or was raised from yellow to red.
+    fn mark_warning(&mut self, m: &crate::supervision::WarningMark, at: DateTime<Utc>) -> Result<bool>;
+    /// Open an order unless one exists for the same clock and deadline; its id if new.
+    fn insert_supervision_order(&mut self, o: &crate::supervision::SupervisionOrder) -> Result<Option<i64>>;
+    /// An order.
+    fn supervision_order(&mut self, id: i64) -> Result<Option<crate::supervision::SupervisionOrder>>;
+    /// Save an order.
+    fn update_supervision_order(&mut self, o: &crate::supervision::SupervisionOrder) -> Result<()>;
+    /// Orders, newest first.
+    fn supervision_orders(&mut self, f: &OrderFilter) -> Result<Vec<crate::supervision::SupervisionOrder>>;
+    /// Marks per department and month: (department, month, yellow, red), in a region
+    /// prefix, months `from..=to`.
+    fn warning_counts(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<(i64, String, i64, i64)>>;
+    /// A setting's JSON.
+    fn setting(&mut self, name: &str) -> Result<Option<String>>;
+    /// Save a setting.
+    fn save_setting(&mut self, name: &str, json: &str, by: i64, at: DateTime<Utc>) -> Result<()>;
 }

@@ -306,6 +306,8 @@ pub fn unique_violation(key: &str) -> Error {
         "cases.number" => "办件编号重复",
         "calendar_years.year" => "该年度日历已存在",
         "bundles.code" => "一件事编码已存在",
+        "ratings.case_id" => "该办件已评价（一事一评）",
+        "rectifications.rating_id" => "该评价已有整改工单",
         _ => "数据重复",
     };
     Error::Conflict(msg.to_string())

@@ -124,6 +124,13 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("bundles", "LENGTH(data)"),
         ("bundle_cases", "LENGTH(data)"),
         ("bundle_children", "bundle_case_id"),
+        ("ratings", "LENGTH(data)"),
+        ("rating_invitations", "case_id"),
+        ("rectifications", "version + LENGTH(data)"),
+        ("rating_stats", "n1 + n2 + n3 + n4 + n5 + invalid + called_back"),
+        ("warning_marks", "LENGTH(level)"),
+        ("supervision_orders", "LENGTH(data)"),
+        ("settings", "LENGTH(data)"),
     ];
     db.read_raw(|c| {
         let mut out = Vec::new();

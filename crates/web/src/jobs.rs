@@ -20,6 +20,9 @@ use chrono::Duration as Span;
 use serde::Serialize;
 use tongban_core::Result;
 use tongban_core::usecase::jobs::{SweepReport, breach_overdue, overdue_rongque_cases};
+use tongban_core::usecase::supervision::{
+    WarningSweep, near_deadline_cases, near_rongque_cases, sweep_cases, sweep_tasks,
+};
 
 use crate::state::AppState;
 
@@ -27,6 +30,8 @@ use crate::state::AppState;
 const BATCH: u32 = 200;
 /// The 容缺 sweep's job name.
 pub const RONGQUE_SWEEP: &str = "rongque_sweep";
+/// The warning sweep's job name (yellow and red marks, 督办 orders).
+pub const WARNING_SWEEP: &str = "warning_sweep";
 /// How long a lease lasts: longer than any run.
 pub const LEASE: Span = Span::minutes(10);
 
@@ -41,6 +46,8 @@ pub struct Tick {
     pub breaches: u32,
     /// Statistics changes folded into the rollups.
     pub folded: u64,
+    /// What the warning sweep did, when this server ran it.
+    pub warnings: WarningSweep,
 }
 
 /// Statistics changes folded per transaction.
@@ -89,6 +96,57 @@ pub async fn run_once(s: &AppState) -> Result<SweepReport> {
     }
 }
 
+/// Mark every clock near or past its end and open 督办 orders for the red ones, now,
+/// on this server (see `usecase::supervision`). Cases are read a department at a time
+/// off the writer and marked in batches; each batch is one transaction.
+pub async fn warning_sweep(s: &AppState) -> Result<WarningSweep> {
+    let yellow = s.settings.yellow_days;
+    let mut total = WarningSweep::default();
+    let departments = s.read(|tx, _| tx.departments(None)).await?;
+    for d in departments {
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let a = after.clone();
+            let page = s
+                .read(move |tx, env| near_deadline_cases(tx, env, d.id, yellow, a, BATCH))
+                .await?;
+            let ids: Vec<i64> = page.iter().map(|(_, id)| *id).collect();
+            if !ids.is_empty() {
+                let r = s
+                    .write(move |tx, env| sweep_cases(tx, env, yellow, &ids))
+                    .await?;
+                total.add(&r);
+            }
+            if page.len() < BATCH as usize {
+                break;
+            }
+            after = page.last().cloned();
+        }
+    }
+    let rongque = s
+        .read(move |tx, env| near_rongque_cases(tx, env, yellow, 50_000))
+        .await?;
+    for chunk in rongque.chunks(BATCH as usize) {
+        let ids = chunk.to_vec();
+        let r = s
+            .write(move |tx, env| sweep_cases(tx, env, yellow, &ids))
+            .await?;
+        total.add(&r);
+    }
+    let mut after = 0;
+    loop {
+        let (r, last) = s
+            .write(move |tx, env| sweep_tasks(tx, env, yellow, after, BATCH))
+            .await?;
+        total.add(&r);
+        match last {
+            Some(l) => after = l,
+            None => break,
+        }
+    }
+    Ok(total)
+}
+
 /// One tick of the background loop for the server `node`; jobs are next due `every`
 /// after they ran.
 pub async fn tick(s: &AppState, node: &str, every: Span) -> Result<Tick> {
@@ -114,6 +172,24 @@ pub async fn tick(s: &AppState, node: &str, every: Span) -> Result<Tick> {
         .await?;
         t.breaches = result?.breaches;
         t.ran.push(RONGQUE_SWEEP.to_string());
+    }
+    let owner = node.to_string();
+    let taken = s
+        .write(move |tx, env| tx.take_lease(WARNING_SWEEP, &owner, env.now, env.now + LEASE))
+        .await?;
+    if taken {
+        let result = warning_sweep(s).await;
+        let note = match &result {
+            Ok(r) => format!("marked={} orders={}", r.marked, r.orders_opened),
+            Err(e) => format!("failed: {e}"),
+        };
+        let owner = node.to_string();
+        s.write(move |tx, env| {
+            tx.release_lease(WARNING_SWEEP, &owner, env.now, env.now + every, &note)
+        })
+        .await?;
+        t.warnings = result?;
+        t.ran.push(WARNING_SWEEP.to_string());
     }
     Ok(t)
 }

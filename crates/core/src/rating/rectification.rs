@@ -113,7 +113,7 @@ impl TaskState {
 
 /// What someone does to a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum TaskAction {
     /// 开始整改 (the department).
     Start {

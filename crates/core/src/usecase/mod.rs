@@ -11,8 +11,10 @@ pub mod catalog_io;
 pub mod exports;
 pub mod jobs;
 pub mod org;
+pub mod ratings;
 pub mod search;
 pub mod stats;
+pub mod supervision;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

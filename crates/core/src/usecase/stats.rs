@@ -27,6 +27,16 @@ fn check_month(field: &str, m: &str) -> Result<()> {
     }
 }
 
+/// Check a month range `from..=to` (`YYYY-MM`).
+pub fn check_months(from: &str, to: &str) -> Result<()> {
+    check_month("from", from)?;
+    check_month("to", to)?;
+    if from > to {
+        return Err(Error::field("to", "结束月份不能早于开始月份"));
+    }
+    Ok(())
+}
+
 /// On-time completion (按时办结率) per department and month: supervisors and
 /// administrators over their region, department staff over their own department.
 pub fn on_time(tx: &mut dyn Tx, actor: &Actor, q: &MonthRange) -> Result<Vec<OnTimeRow>> {

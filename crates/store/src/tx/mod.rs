@@ -8,8 +8,10 @@ mod cases;
 mod catalog;
 mod jobs;
 mod org;
+mod ratings;
 mod search;
 mod stats;
+mod supervision;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tongban_core::Error;

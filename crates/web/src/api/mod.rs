@@ -8,8 +8,10 @@ pub mod cases;
 pub mod catalog;
 pub mod catalog_io;
 pub mod org;
+pub mod ratings;
 pub mod search;
 pub mod stats;
+pub mod supervision;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +36,8 @@ use crate::state::AppState;
         (name = "cases", description = "Cases under 一窗受理 (办件)"),
         (name = "bundles", description = "一件事一次办: bundles, scenario guide, bundle cases"),
         (name = "stats", description = "Statistics (rollups)"),
+        (name = "ratings", description = "好差评: ratings, rating links, rectification"),
+        (name = "supervision", description = "效能监察: warnings, 督办 orders, KPIs"),
         (name = "admin", description = "Operations"),
     )
 )]
@@ -49,6 +53,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(calendar::routes())
         .merge(cases::routes())
         .merge(bundles::routes())
+        .merge(ratings::routes())
+        .merge(supervision::routes())
         .merge(search::routes())
         .merge(stats::routes())
         .merge(admin::routes())
