@@ -558,32 +558,68 @@ pub trait RatingStore {
     /// A task.
     fn task(&mut self, id: i64) -> Result<Option<crate::rating::rectification::Task>>;
     /// The task a rating opened.
-    fn task_of_rating(&mut self, rating_id: i64) -> Result<Option<crate::rating::rectification::Task>>;
+    fn task_of_rating(
+        &mut self,
+        rating_id: i64,
+    ) -> Result<Option<crate::rating::rectification::Task>>;
     /// Save a task if still at `expected_version`; `Conflict` otherwise.
-    fn update_task(&mut self, t: &crate::rating::rectification::Task, expected_version: i64) -> Result<()>;
+    fn update_task(
+        &mut self,
+        t: &crate::rating::rectification::Task,
+        expected_version: i64,
+    ) -> Result<()>;
     /// Tasks by id.
     fn tasks(&mut self, f: &TaskFilter) -> Result<Vec<crate::rating::rectification::Task>>;
     /// Add a change to its rollup row.
     fn add_rating_stats(&mut self, d: &RatingStatRow) -> Result<()>;
     /// Rollup rows of months `from..=to` in a region prefix.
-    fn rating_stats(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<RatingStatRow>>;
+    fn rating_stats(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingStatRow>>;
 }
 
 /// Warning marks, 督办 orders, settings.
 pub trait SupervisionStore {
     /// Record a mark; true when it is new or was raised from yellow to red.
-    fn mark_warning(&mut self, m: &crate::supervision::WarningMark, at: DateTime<Utc>) -> Result<bool>;
+    fn mark_warning(
+        &mut self,
+        m: &crate::supervision::WarningMark,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// The marks of one case or task: (clock, due date, level), by clock.
+    fn marks_of(
+        &mut self,
+        subject: crate::supervision::Subject,
+        subject_id: i64,
+    ) -> Result<Vec<(String, NaiveDate, crate::case::Warning)>>;
     /// Open an order unless one exists for the same clock and deadline; its id if new.
-    fn insert_supervision_order(&mut self, o: &crate::supervision::SupervisionOrder) -> Result<Option<i64>>;
+    fn insert_supervision_order(
+        &mut self,
+        o: &crate::supervision::SupervisionOrder,
+    ) -> Result<Option<i64>>;
     /// An order.
-    fn supervision_order(&mut self, id: i64) -> Result<Option<crate::supervision::SupervisionOrder>>;
+    fn supervision_order(
+        &mut self,
+        id: i64,
+    ) -> Result<Option<crate::supervision::SupervisionOrder>>;
     /// Save an order.
     fn update_supervision_order(&mut self, o: &crate::supervision::SupervisionOrder) -> Result<()>;
     /// Orders, newest first.
-    fn supervision_orders(&mut self, f: &OrderFilter) -> Result<Vec<crate::supervision::SupervisionOrder>>;
+    fn supervision_orders(
+        &mut self,
+        f: &OrderFilter,
+    ) -> Result<Vec<crate::supervision::SupervisionOrder>>;
     /// Marks per department and month: (department, month, yellow, red), in a region
     /// prefix, months `from..=to`.
-    fn warning_counts(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<(i64, String, i64, i64)>>;
+    fn warning_counts(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(i64, String, i64, i64)>>;
     /// A setting's JSON.
     fn setting(&mut self, name: &str) -> Result<Option<String>>;
     /// Save a setting.

@@ -19,7 +19,19 @@ use crate::error::{Error, Result};
 use crate::rating::rectification::Task;
 
 /// What a warning is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     /// A case (办件).
@@ -120,7 +132,12 @@ pub struct WarningMark {
 }
 
 /// The marks a case's clocks and commitments call for on `today`.
-pub fn case_marks(case: &Case, cal: &Calendar, today: NaiveDate, yellow_days: u32) -> Vec<WarningMark> {
+pub fn case_marks(
+    case: &Case,
+    cal: &Calendar,
+    today: NaiveDate,
+    yellow_days: u32,
+) -> Vec<WarningMark> {
     let mut out = Vec::new();
     let mut push = |clock: Watched, due: NaiveDate, level: Warning| {
         if level != Warning::None {
@@ -149,17 +166,34 @@ pub fn case_marks(case: &Case, cal: &Calendar, today: NaiveDate, yellow_days: u3
         ClockKind::Archive,
     ] {
         if let Some(c) = case.clocks.get(k) {
-            push(Watched::Clock(k), c.deadline, c.warning(cal, today, yellow_days));
+            push(
+                Watched::Clock(k),
+                c.deadline,
+                c.warning(cal, today, yellow_days),
+            );
         }
     }
-    for c in case.commitments.iter().filter(|c| c.status == CommitmentStatus::Open) {
-        push(Watched::Rongque, c.due, warning_for(cal, c.due, today, yellow_days));
+    for c in case
+        .commitments
+        .iter()
+        .filter(|c| c.status == CommitmentStatus::Open)
+    {
+        push(
+            Watched::Rongque,
+            c.due,
+            warning_for(cal, c.due, today, yellow_days),
+        );
     }
     out
 }
 
 /// The mark a rectification task calls for on `today`.
-pub fn task_mark(task: &Task, cal: &Calendar, today: NaiveDate, yellow_days: u32) -> Option<WarningMark> {
+pub fn task_mark(
+    task: &Task,
+    cal: &Calendar,
+    today: NaiveDate,
+    yellow_days: u32,
+) -> Option<WarningMark> {
     if !task.state.awaits_department() {
         return None;
     }
@@ -391,7 +425,10 @@ impl SupervisionSettings {
     /// Check.
     pub fn validate(&self) -> Result<()> {
         if !(1..=60).contains(&self.rectification_days) {
-            return Err(Error::field("rectification_days", "整改期限须在 1–60 个工作日之间"));
+            return Err(Error::field(
+                "rectification_days",
+                "整改期限须在 1–60 个工作日之间",
+            ));
         }
         Ok(())
     }

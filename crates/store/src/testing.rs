@@ -127,7 +127,10 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("ratings", "LENGTH(data)"),
         ("rating_invitations", "case_id"),
         ("rectifications", "version + LENGTH(data)"),
-        ("rating_stats", "n1 + n2 + n3 + n4 + n5 + invalid + called_back"),
+        (
+            "rating_stats",
+            "n1 + n2 + n3 + n4 + n5 + invalid + called_back",
+        ),
         ("warning_marks", "LENGTH(level)"),
         ("supervision_orders", "LENGTH(data)"),
         ("settings", "LENGTH(data)"),

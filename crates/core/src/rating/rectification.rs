@@ -365,7 +365,11 @@ pub fn next(
             A::ReportRectified => Ok(S::ReviewRectified),
             A::ReportUnrectifiable => Ok(S::ReviewUnrectifiable),
             A::Appeal => Ok(S::Appealed),
-            _ => Err(refused(state, k, "整改中的工单须由责任部门报告整改结果或申诉")),
+            _ => Err(refused(
+                state,
+                k,
+                "整改中的工单须由责任部门报告整改结果或申诉",
+            )),
         },
         S::ReviewRectified => match k {
             A::Approve => Ok(S::Rectified),
@@ -414,7 +418,10 @@ pub fn authorize(actor: &Actor, task: &Task, action: TaskActionKind) -> Result<(
         _ => actor.role == Role::Supervisor,
     };
     if !allowed {
-        return Err(Error::forbidden(format!("“{}”由督查人员办理", action.label())));
+        return Err(Error::forbidden(format!(
+            "“{}”由督查人员办理",
+            action.label()
+        )));
     }
     if !region_ok {
         return Err(Error::forbidden("超出本账号的区划范围"));
@@ -435,7 +442,13 @@ pub fn can_see(actor: &Actor, task: &Task) -> bool {
 }
 
 /// Apply an action: the task afterwards. Texts that explain are required.
-pub fn apply(task: &Task, actor: &Actor, action: &TaskAction, today: NaiveDate, now: DateTime<Utc>) -> Result<Task> {
+pub fn apply(
+    task: &Task,
+    actor: &Actor,
+    action: &TaskAction,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Task> {
     let k = action.kind();
     authorize(actor, task, k)?;
     let unreached = task.call_backs.iter().filter(|c| !c.reached).count();

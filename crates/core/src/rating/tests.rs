@@ -1,7 +1,7 @@
-use crate::actor::{Actor, Role};
-use chrono::NaiveDate;
 use super::rectification::*;
 use super::*;
+use crate::actor::{Actor, Role};
+use chrono::NaiveDate;
 
 #[test]
 fn reason_codes_belong_to_their_level_and_the_issue_s_examples_are_there() {
@@ -58,9 +58,20 @@ fn a_bad_rating_needs_a_reason_of_its_level_and_a_comment() {
 #[test]
 fn only_cases_that_ended_for_the_applicant_may_be_rated() {
     use crate::case::CaseState as S;
-    let rateable_states = [S::Delivered, S::Archived, S::Refused, S::Withdrawn, S::Terminated];
+    let rateable_states = [
+        S::Delivered,
+        S::Archived,
+        S::Refused,
+        S::Withdrawn,
+        S::Terminated,
+    ];
     for s in S::ALL {
-        let mut c = crate::testing::new_case(&crate::testing::promised_spec(), crate::case::Channel::Window, false, crate::testing::monday());
+        let mut c = crate::testing::new_case(
+            &crate::testing::promised_spec(),
+            crate::case::Channel::Window,
+            false,
+            crate::testing::monday(),
+        );
         c.state = s;
         assert_eq!(rateable(&c).is_ok(), rateable_states.contains(&s), "{s:?}");
     }
@@ -114,11 +125,23 @@ fn every_task_state_and_action_is_decided_as_the_table_says() {
     }
     // An unanswered call-back keeps the task open, the third closes it.
     let miss = act(TaskActionKind::CallBack, false);
-    assert_eq!(next(TaskState::Rectified, None, &miss, 0).unwrap(), TaskState::Rectified);
-    assert_eq!(next(TaskState::Rectified, None, &miss, 2).unwrap(), TaskState::Closed);
+    assert_eq!(
+        next(TaskState::Rectified, None, &miss, 0).unwrap(),
+        TaskState::Rectified
+    );
+    assert_eq!(
+        next(TaskState::Rectified, None, &miss, 2).unwrap(),
+        TaskState::Closed
+    );
     // A rejected appeal returns to where it was made.
     assert_eq!(
-        next(TaskState::Appealed, Some(TaskState::InProgress), &act(TaskActionKind::RejectAppeal, true), 0).unwrap(),
+        next(
+            TaskState::Appealed,
+            Some(TaskState::InProgress),
+            &act(TaskActionKind::RejectAppeal, true),
+            0
+        )
+        .unwrap(),
         TaskState::InProgress
     );
 }
@@ -166,16 +189,40 @@ fn the_department_rectifies_a_supervisor_reviews_and_calls_back() {
     let sup = actor(Role::Supervisor, 1, "440900");
     let far_sup = actor(Role::Supervisor, 1, "440100");
     let t = task();
-    assert!(matches!(apply(&t, &other_dept, &act(TaskActionKind::Start, true), day, now), Err(Error::Forbidden(_))));
-    assert!(matches!(apply(&t, &sup, &act(TaskActionKind::Start, true), day, now), Err(Error::Forbidden(_))));
+    assert!(matches!(
+        apply(&t, &other_dept, &act(TaskActionKind::Start, true), day, now),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        apply(&t, &sup, &act(TaskActionKind::Start, true), day, now),
+        Err(Error::Forbidden(_))
+    ));
     let t = apply(&t, &dept, &act(TaskActionKind::Start, true), day, now).unwrap();
     // Reporting needs words.
-    let empty = TaskAction::ReportRectified { measures: " ".into() };
-    assert!(matches!(apply(&t, &dept, &empty, day, now), Err(Error::Validation(_))));
-    let t = apply(&t, &dept, &act(TaskActionKind::ReportRectified, true), day, now).unwrap();
+    let empty = TaskAction::ReportRectified {
+        measures: " ".into(),
+    };
+    assert!(matches!(
+        apply(&t, &dept, &empty, day, now),
+        Err(Error::Validation(_))
+    ));
+    let t = apply(
+        &t,
+        &dept,
+        &act(TaskActionKind::ReportRectified, true),
+        day,
+        now,
+    )
+    .unwrap();
     assert_eq!(t.reported_on_time, Some(false), "reported after the 10th");
-    assert!(matches!(apply(&t, &dept, &act(TaskActionKind::Approve, true), day, now), Err(Error::Forbidden(_))));
-    assert!(matches!(apply(&t, &far_sup, &act(TaskActionKind::Approve, true), day, now), Err(Error::Forbidden(_))));
+    assert!(matches!(
+        apply(&t, &dept, &act(TaskActionKind::Approve, true), day, now),
+        Err(Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        apply(&t, &far_sup, &act(TaskActionKind::Approve, true), day, now),
+        Err(Error::Forbidden(_))
+    ));
     let t = apply(&t, &sup, &act(TaskActionKind::Approve, true), day, now).unwrap();
     assert_eq!(t.state, TaskState::Rectified);
     let t = apply(&t, &sup, &act(TaskActionKind::CallBack, false), day, now).unwrap();
@@ -189,7 +236,10 @@ fn the_department_rectifies_a_supervisor_reviews_and_calls_back() {
 #[test]
 fn a_task_not_reported_by_its_due_date_is_marked_overdue_once() {
     let t = task();
-    assert!(mark_overdue(&t, t.due).is_none(), "due by the end of the day");
+    assert!(
+        mark_overdue(&t, t.due).is_none(),
+        "due by the end of the day"
+    );
     let after = t.due.succ_opt().unwrap();
     let o = mark_overdue(&t, after).unwrap();
     assert_eq!(o.overdue_since, Some(after));

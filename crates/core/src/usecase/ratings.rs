@@ -120,7 +120,9 @@ fn invited_case(tx: &mut dyn Tx, env: &Env, token_hash: &str) -> Result<(Case, R
         .ok_or(Error::NotFound {
             entity: "评价链接（可能已使用或过期）",
         })?;
-    let case = tx.case(case_id)?.ok_or(Error::NotFound { entity: "办件" })?;
+    let case = tx
+        .case(case_id)?
+        .ok_or(Error::NotFound { entity: "办件" })?;
     Ok((case, channel))
 }
 
@@ -333,7 +335,11 @@ pub fn list_ratings(tx: &mut dyn Tx, actor: &Actor, q: &RatingQuery) -> Result<R
     };
     match actor.role {
         Role::DeptReviewer | Role::DeptApprover => {
-            f.department_id = Some(actor.department_id.ok_or(Error::forbidden("账号未归属部门"))?);
+            f.department_id = Some(
+                actor
+                    .department_id
+                    .ok_or(Error::forbidden("账号未归属部门"))?,
+            );
         }
         Role::Supervisor | Role::SysAdmin | Role::HotlineOperator => {
             f.region_prefix = Some(
@@ -349,7 +355,11 @@ pub fn list_ratings(tx: &mut dyn Tx, actor: &Actor, q: &RatingQuery) -> Result<R
     }
     let items = tx.ratings(&f)?;
     let next_cursor = (items.len() == limit as usize)
-        .then(|| items.last().map(|r| format!("{}~{}", r.at.timestamp_millis(), r.id)))
+        .then(|| {
+            items
+                .last()
+                .map(|r| format!("{}~{}", r.at.timestamp_millis(), r.id))
+        })
         .flatten();
     Ok(RatingPage { items, next_cursor })
 }
@@ -367,7 +377,9 @@ pub fn act_on_task(
     let task = tx
         .task(task_id)?
         .filter(|t| rectification::can_see(actor, t))
-        .ok_or(Error::NotFound { entity: "整改工单" })?;
+        .ok_or(Error::NotFound {
+            entity: "整改工单"
+        })?;
     if let Some(v) = expected_version
         && v != task.version
     {
@@ -412,7 +424,9 @@ pub fn get_task(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<(Task, Rating
     let task = tx
         .task(id)?
         .filter(|t| rectification::can_see(actor, t))
-        .ok_or(Error::NotFound { entity: "整改工单" })?;
+        .ok_or(Error::NotFound {
+            entity: "整改工单"
+        })?;
     let rating = tx
         .rating(task.rating_id)?
         .ok_or(Error::Store("task without rating".into()))?;
@@ -446,7 +460,11 @@ pub fn list_tasks(tx: &mut dyn Tx, actor: &Actor, q: &TaskQuery) -> Result<Vec<T
     };
     match actor.role {
         Role::DeptReviewer | Role::DeptApprover => {
-            f.department_id = Some(actor.department_id.ok_or(Error::forbidden("账号未归属部门"))?)
+            f.department_id = Some(
+                actor
+                    .department_id
+                    .ok_or(Error::forbidden("账号未归属部门"))?,
+            )
         }
         Role::Supervisor | Role::HotlineOperator | Role::SysAdmin => {
             f.region_prefix = Some(
@@ -521,8 +539,16 @@ pub fn public_summary(
                 department: names.get(&d).cloned().unwrap_or_default(),
                 ratings: total,
                 levels: [n[4], n[3], n[2], n[1], n[0]],
-                satisfaction_rate: if total == 0 { 1.0 } else { (total - bad) as f64 / total as f64 },
-                bad_rate: if total == 0 { 0.0 } else { bad as f64 / total as f64 },
+                satisfaction_rate: if total == 0 {
+                    1.0
+                } else {
+                    (total - bad) as f64 / total as f64
+                },
+                bad_rate: if total == 0 {
+                    0.0
+                } else {
+                    bad as f64 / total as f64
+                },
                 rectified,
             }
         })

@@ -19,13 +19,20 @@ const SETTINGS: &str = "supervision";
 /// The supervision settings in force (defaults until an administrator saves some).
 pub fn settings(tx: &mut dyn Tx) -> Result<SupervisionSettings> {
     match tx.setting(SETTINGS)? {
-        Some(json) => serde_json::from_str(&json).map_err(|e| Error::Store(format!("settings: {e}"))),
+        Some(json) => {
+            serde_json::from_str(&json).map_err(|e| Error::Store(format!("settings: {e}")))
+        }
         None => Ok(SupervisionSettings::default()),
     }
 }
 
 /// Change them (system administrators).
-pub fn save_settings(tx: &mut dyn Tx, actor: &Actor, env: &Env, s: &SupervisionSettings) -> Result<SupervisionSettings> {
+pub fn save_settings(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    s: &SupervisionSettings,
+) -> Result<SupervisionSettings> {
     actor.require(&[Role::SysAdmin])?;
     s.validate()?;
     let json = serde_json::to_string(s).map_err(|e| Error::Store(e.to_string()))?;
@@ -124,7 +131,12 @@ pub fn near_deadline_cases(
 }
 
 /// Mark the clocks of `case_ids` and open 督办 orders for the red ones.
-pub fn sweep_cases(tx: &mut dyn Tx, env: &Env, yellow_days: u32, case_ids: &[i64]) -> Result<WarningSweep> {
+pub fn sweep_cases(
+    tx: &mut dyn Tx,
+    env: &Env,
+    yellow_days: u32,
+    case_ids: &[i64],
+) -> Result<WarningSweep> {
     let open_orders = settings(tx)?.open_orders;
     let mut r = WarningSweep::default();
     for id in case_ids {
@@ -138,7 +150,12 @@ pub fn sweep_cases(tx: &mut dyn Tx, env: &Env, yellow_days: u32, case_ids: &[i64
 }
 
 /// Cases with an open 容缺 commitment due within `yellow_days` or past.
-pub fn near_rongque_cases(tx: &mut dyn Tx, env: &Env, yellow_days: u32, limit: u32) -> Result<Vec<i64>> {
+pub fn near_rongque_cases(
+    tx: &mut dyn Tx,
+    env: &Env,
+    yellow_days: u32,
+    limit: u32,
+) -> Result<Vec<i64>> {
     let threshold = env
         .cal
         .deadline(env.today(), yellow_days)
@@ -200,13 +217,24 @@ pub struct OrderQuery {
 }
 
 /// 督办 orders in scope: a department its own, supervisors their region.
-pub fn list_orders(tx: &mut dyn Tx, actor: &Actor, q: &OrderQuery) -> Result<Vec<SupervisionOrder>> {
+pub fn list_orders(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    q: &OrderQuery,
+) -> Result<Vec<SupervisionOrder>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(Error::field("limit", "每页条数须在 1–200 之间"));
     }
     let mut states = Vec::new();
-    for s in q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for s in q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         states.push(match s {
             "open" => OrderState::Open,
             "answered" => OrderState::Answered,
@@ -222,7 +250,11 @@ pub fn list_orders(tx: &mut dyn Tx, actor: &Actor, q: &OrderQuery) -> Result<Vec
     };
     match actor.role {
         Role::DeptReviewer | Role::DeptApprover => {
-            f.department_id = Some(actor.department_id.ok_or(Error::forbidden("账号未归属部门"))?)
+            f.department_id = Some(
+                actor
+                    .department_id
+                    .ok_or(Error::forbidden("账号未归属部门"))?,
+            )
         }
         Role::Supervisor | Role::SysAdmin => {
             f.region_prefix = Some(
@@ -249,7 +281,9 @@ pub fn order_action(
     let o = tx
         .supervision_order(id)?
         .filter(|o| can_see_order(actor, o))
-        .ok_or(Error::NotFound { entity: "督办单" })?;
+        .ok_or(Error::NotFound {
+            entity: "督办单"
+        })?;
     let next = act_on_order(&o, actor, action, env.now)?;
     tx.update_supervision_order(&next)?;
     Ok(next)

@@ -13,8 +13,22 @@ use super::rng::Rng;
 
 /// What people type: words, pinyin, initials, synonyms, a half-typed word, a phrase.
 pub const QUERIES: &[&str] = &[
-    "营业执照", "执照", "yyzz", "开饭店", "食品经营许可", "出生登记", "weisheng", "不动产登记",
-    "社保卡", "个体工商户", "gtgsh", "医师执业", "消防验收", "我想开个饭店", "食", "退休",
+    "营业执照",
+    "执照",
+    "yyzz",
+    "开饭店",
+    "食品经营许可",
+    "出生登记",
+    "weisheng",
+    "不动产登记",
+    "社保卡",
+    "个体工商户",
+    "gtgsh",
+    "医师执业",
+    "消防验收",
+    "我想开个饭店",
+    "食",
+    "退休",
 ];
 
 /// The figures.
@@ -77,7 +91,14 @@ pub fn demo_documents() -> anyhow::Result<Vec<ItemDoc>> {
 /// provincial catalog.
 pub fn documents(base: &[ItemDoc], n: usize, seed: u64) -> Vec<ItemDoc> {
     let mut rng = Rng::new(seed);
-    let variants = ["", "（变更）", "（延续）", "（注销）", "（补证）", "（新办）"];
+    let variants = [
+        "",
+        "（变更）",
+        "（延续）",
+        "（注销）",
+        "（补证）",
+        "（新办）",
+    ];
     (0..n)
         .map(|i| {
             let b = &base[rng.below(base.len() as u64) as usize];
@@ -87,7 +108,11 @@ pub fn documents(base: &[ItemDoc], n: usize, seed: u64) -> Vec<ItemDoc> {
             d.region = format!("{region}{:03}", rng.below(30));
             d.region.truncate(if rng.chance(0.7) { 6 } else { 9 });
             d.department_id = rng.below(5_000) as i64 + 1;
-            d.name = format!("{}{}", b.name, variants[rng.below(variants.len() as u64) as usize]);
+            d.name = format!(
+                "{}{}",
+                b.name,
+                variants[rng.below(variants.len() as u64) as usize]
+            );
             d.popularity = rng.below(10_000);
             d
         })
@@ -103,10 +128,13 @@ pub fn run(docs: Vec<ItemDoc>, seconds: u64) -> anyhow::Result<SearchBench> {
     let n = docs.len();
     let ix = SearchIndex::new().map_err(|e| anyhow::anyhow!(e))?;
     ix.set_synonyms(
-        [("饭店", vec!["餐饮", "食品经营"]), ("社保", vec!["社会保障"])]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
-            .collect(),
+        [
+            ("饭店", vec!["餐饮", "食品经营"]),
+            ("社保", vec!["社会保障"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+        .collect(),
     );
     let t = Instant::now();
     ix.replace_all(&docs).map_err(|e| anyhow::anyhow!(e))?;
@@ -143,7 +171,10 @@ pub fn run(docs: Vec<ItemDoc>, seconds: u64) -> anyhow::Result<SearchBench> {
     let mut j = 0usize;
     while Instant::now() < floor_deadline {
         let t = Instant::now();
-        std::hint::black_box(ix.count_name_term(words[j % words.len()]).map_err(|e| anyhow::anyhow!(e))?);
+        std::hint::black_box(
+            ix.count_name_term(words[j % words.len()])
+                .map_err(|e| anyhow::anyhow!(e))?,
+        );
         floor.record(t.elapsed().as_micros().max(1) as u64)?;
         j += 1;
     }

@@ -10,6 +10,7 @@ mod flows;
 mod input;
 mod nodes;
 mod pages;
+mod ratings;
 mod scope;
 mod search;
 mod stats;

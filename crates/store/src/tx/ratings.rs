@@ -56,7 +56,9 @@ impl RatingStore for SqlTx<'_> {
 
     fn rating(&mut self, id: i64) -> R<Option<Rating>> {
         self.c
-            .opt("SELECT data FROM ratings WHERE id = ?", &[id.into()], |r| from_json(&r.text(0)?))
+            .opt("SELECT data FROM ratings WHERE id = ?", &[id.into()], |r| {
+                from_json(&r.text(0)?)
+            })
     }
 
     fn rating_of_case(&mut self, case_id: i64) -> R<Option<Rating>> {
@@ -77,10 +79,20 @@ impl RatingStore for SqlTx<'_> {
     }
 
     fn ratings(&mut self, f: &RatingFilter) -> R<Vec<Rating>> {
-        let end = f.region_prefix.as_deref().map(prefix_end).unwrap_or_default();
+        let end = f
+            .region_prefix
+            .as_deref()
+            .map(prefix_end)
+            .unwrap_or_default();
         let mut sql = "SELECT data FROM ratings WHERE 1 = 1".to_string();
         let mut params: Vec<Val> = vec![];
-        scope(&mut sql, &mut params, f.department_id, f.region_prefix.as_deref(), &end);
+        scope(
+            &mut sql,
+            &mut params,
+            f.department_id,
+            f.region_prefix.as_deref(),
+            &end,
+        );
         if f.bad_only {
             sql.push_str(" AND bad = 1");
         }
@@ -110,7 +122,11 @@ impl RatingStore for SqlTx<'_> {
         Ok(())
     }
 
-    fn rating_invitation(&mut self, token_hash: &str, now: DateTime<Utc>) -> R<Option<(i64, RatingChannel)>> {
+    fn rating_invitation(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> R<Option<(i64, RatingChannel)>> {
         let row = self.c.opt(
             "SELECT case_id, channel FROM rating_invitations WHERE token_hash = ? AND expires_at > ?",
             &[token_hash.into(), ms(now).into()],
@@ -123,7 +139,10 @@ impl RatingStore for SqlTx<'_> {
     }
 
     fn delete_rating_invitations(&mut self, case_id: i64) -> R<()> {
-        self.c.execute("DELETE FROM rating_invitations WHERE case_id = ?", &[case_id.into()])?;
+        self.c.execute(
+            "DELETE FROM rating_invitations WHERE case_id = ?",
+            &[case_id.into()],
+        )?;
         Ok(())
     }
 
@@ -150,9 +169,11 @@ impl RatingStore for SqlTx<'_> {
     }
 
     fn task(&mut self, id: i64) -> R<Option<Task>> {
-        self.c.opt("SELECT data FROM rectifications WHERE id = ?", &[id.into()], |r| {
-            from_json(&r.text(0)?)
-        })
+        self.c.opt(
+            "SELECT data FROM rectifications WHERE id = ?",
+            &[id.into()],
+            |r| from_json(&r.text(0)?),
+        )
     }
 
     fn task_of_rating(&mut self, rating_id: i64) -> R<Option<Task>> {
@@ -182,10 +203,20 @@ impl RatingStore for SqlTx<'_> {
     }
 
     fn tasks(&mut self, f: &TaskFilter) -> R<Vec<Task>> {
-        let end = f.region_prefix.as_deref().map(prefix_end).unwrap_or_default();
+        let end = f
+            .region_prefix
+            .as_deref()
+            .map(prefix_end)
+            .unwrap_or_default();
         let mut sql = "SELECT data FROM rectifications WHERE id > ?".to_string();
         let mut params: Vec<Val> = vec![f.after_id.unwrap_or(0).into()];
-        scope(&mut sql, &mut params, f.department_id, f.region_prefix.as_deref(), &end);
+        scope(
+            &mut sql,
+            &mut params,
+            f.department_id,
+            f.region_prefix.as_deref(),
+            &end,
+        );
         if f.open_only {
             sql.push_str(" AND is_open = 1");
         }

@@ -13,7 +13,9 @@ type R<T> = Result<T, Error>;
 impl SupervisionStore for SqlTx<'_> {
     fn mark_warning(&mut self, m: &WarningMark, at: DateTime<Utc>) -> R<bool> {
         let (level, clock, due) = (name_of_level(m), m.clock.as_str(), m.due.to_string());
-        let month = tongban_core::time::china_date(at).format("%Y-%m").to_string();
+        let month = tongban_core::time::china_date(at)
+            .format("%Y-%m")
+            .to_string();
         let before = self.c.opt(
             "SELECT level FROM warning_marks WHERE subject = ? AND subject_id = ? AND clock = ? AND due = ?",
             &[m.subject.as_str().into(), m.subject_id.into(), clock.as_str().into(), due.as_str().into()],
@@ -58,6 +60,28 @@ impl SupervisionStore for SqlTx<'_> {
         }
     }
 
+    fn marks_of(
+        &mut self,
+        subject: tongban_core::supervision::Subject,
+        subject_id: i64,
+    ) -> R<Vec<(String, chrono::NaiveDate, tongban_core::case::Warning)>> {
+        let rows = self.c.all(
+            "SELECT clock, due, level FROM warning_marks WHERE subject = ? AND subject_id = ? ORDER BY clock, due",
+            &[subject.as_str().into(), subject_id.into()],
+            |r| Ok((r.text(0)?, r.text(1)?, r.text(2)?)),
+        )?;
+        rows.into_iter()
+            .map(|(c, d, l)| {
+                let level = if l == "red" {
+                    tongban_core::case::Warning::Red
+                } else {
+                    tongban_core::case::Warning::Yellow
+                };
+                Ok((c, super::date(&d)?, level))
+            })
+            .collect()
+    }
+
     fn insert_supervision_order(&mut self, o: &SupervisionOrder) -> R<Option<i64>> {
         let (clock, due) = (o.clock.as_str(), o.due.to_string());
         let id = self.c.opt(
@@ -94,14 +118,22 @@ impl SupervisionStore for SqlTx<'_> {
     fn update_supervision_order(&mut self, o: &SupervisionOrder) -> R<()> {
         self.c.execute_exact(
             "UPDATE supervision_orders SET state = ?, data = ? WHERE id = ?",
-            &[o.state.as_str().into(), to_json(o)?.as_str().into(), o.id.into()],
+            &[
+                o.state.as_str().into(),
+                to_json(o)?.as_str().into(),
+                o.id.into(),
+            ],
             1,
             "督办单不存在",
         )
     }
 
     fn supervision_orders(&mut self, f: &OrderFilter) -> R<Vec<SupervisionOrder>> {
-        let end = f.region_prefix.as_deref().map(prefix_end).unwrap_or_default();
+        let end = f
+            .region_prefix
+            .as_deref()
+            .map(prefix_end)
+            .unwrap_or_default();
         let mut sql = "SELECT data FROM supervision_orders WHERE id < ?".to_string();
         let mut params: Vec<Val> = vec![f.before_id.unwrap_or(i64::MAX).into()];
         if let Some(d) = f.department_id {
@@ -115,7 +147,10 @@ impl SupervisionStore for SqlTx<'_> {
         }
         let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
         if !states.is_empty() {
-            sql.push_str(&format!(" AND state IN ({})", vec!["?"; states.len()].join(", ")));
+            sql.push_str(&format!(
+                " AND state IN ({})",
+                vec!["?"; states.len()].join(", ")
+            ));
             params.extend(states.iter().map(|s| Val::from(*s)));
         }
         sql.push_str(" ORDER BY id DESC LIMIT ?");
@@ -123,7 +158,12 @@ impl SupervisionStore for SqlTx<'_> {
         self.c.all(&sql, &params, |r| from_json(&r.text(0)?))
     }
 
-    fn warning_counts(&mut self, region_prefix: &str, from: &str, to: &str) -> R<Vec<(i64, String, i64, i64)>> {
+    fn warning_counts(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> R<Vec<(i64, String, i64, i64)>> {
         let (a, b) = if region_prefix.is_empty() {
             (String::new(), "\u{7f}".to_string())
         } else {
@@ -141,7 +181,11 @@ impl SupervisionStore for SqlTx<'_> {
     }
 
     fn setting(&mut self, name: &str) -> R<Option<String>> {
-        self.c.opt("SELECT data FROM settings WHERE name = ?", &[name.into()], |r| r.text(0))
+        self.c.opt(
+            "SELECT data FROM settings WHERE name = ?",
+            &[name.into()],
+            |r| r.text(0),
+        )
     }
 
     fn save_setting(&mut self, name: &str, json: &str, by: i64, at: DateTime<Utc>) -> R<()> {

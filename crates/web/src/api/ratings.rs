@@ -76,7 +76,9 @@ async fn post_rating(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<RatingInput>,
 ) -> ApiResult<(StatusCode, Json<RatingView>)> {
-    let v = s.write(move |tx, env| rate_case(tx, &a, env, id, &input)).await?;
+    let v = s
+        .write(move |tx, env| rate_case(tx, &a, env, id, &input))
+        .await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -227,10 +229,18 @@ async fn public(
 }
 
 /// The region prefix and months of a public query (defaults: everywhere, this year).
-pub fn public_period(s: &AppState, q: &PublicQuery) -> tongban_core::Result<(String, String, String)> {
+pub fn public_period(
+    s: &AppState,
+    q: &PublicQuery,
+) -> tongban_core::Result<(String, String, String)> {
     let today = tongban_core::time::china_date(s.clock.now());
-    let from = q.from.clone().unwrap_or_else(|| today.format("%Y-01").to_string());
-    let to = q.to.clone().unwrap_or_else(|| today.format("%Y-%m").to_string());
+    let from = q
+        .from
+        .clone()
+        .unwrap_or_else(|| today.format("%Y-01").to_string());
+    let to =
+        q.to.clone()
+            .unwrap_or_else(|| today.format("%Y-%m").to_string());
     tongban_core::usecase::stats::check_months(&from, &to)?;
     let prefix = match q.region.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => tongban_core::region::RegionCode::parse(r)

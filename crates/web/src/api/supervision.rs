@@ -63,7 +63,10 @@ async fn sweep(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<Warni
 /// The supervision settings (supervisors and administrators).
 #[utoipa::path(get, path = "/supervision/settings", tag = "supervision",
     responses((status = 200, body = SupervisionSettings), (status = 403, body = ErrorBody)))]
-async fn get_settings(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<SupervisionSettings>> {
+async fn get_settings(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+) -> ApiResult<Json<SupervisionSettings>> {
     a.require(&[Role::Supervisor, Role::SysAdmin])?;
     Ok(Json(s.read(|tx, _| settings(tx)).await?))
 }

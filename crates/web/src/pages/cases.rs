@@ -97,10 +97,13 @@ fn export_url(q: &CaseQuery) -> String {
         u.append_pair("state", st);
     }
     if let Some(w) = q.warning {
-        u.append_pair("warning", match w {
-            Warning::Red => "red",
-            _ => "yellow",
-        });
+        u.append_pair(
+            "warning",
+            match w {
+                Warning::Red => "red",
+                _ => "yellow",
+            },
+        );
     }
     if let Some(CaseOrder::Newest) = q.order {
         u.append_pair("order", "newest");
