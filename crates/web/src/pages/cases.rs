@@ -450,6 +450,9 @@ struct CasePage {
     prints: Vec<(String, String)>,
     version: i64,
     bundle_case: String,
+    /// The case has ended for the applicant: its rating page (rate, ask for a rating,
+    /// see the rating).
+    rating: bool,
 }
 
 /// After an action: `?ok=<action>`.
@@ -1001,6 +1004,7 @@ pub async fn case_page(
         prints: printable(c),
         version: c.version,
         bundle_case,
+        rating: tongban_core::rating::rateable(c).is_ok(),
     };
     Ok(render(&page))
 }

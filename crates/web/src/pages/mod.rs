@@ -15,6 +15,7 @@ pub mod catalog_io;
 pub mod form;
 pub mod notices;
 pub mod portal;
+pub mod ratings;
 pub mod search;
 pub mod window;
 
@@ -62,6 +63,22 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/act", post(cases::act))
         .route("/cases/{id}/files/{file}", get(cases::download))
         .route("/cases/{id}/notices/{kind}", get(notices::notice))
+        .route(
+            "/cases/{id}/rating",
+            get(ratings::rating_page).post(ratings::rate),
+        )
+        .route("/cases/{id}/rating/again", post(ratings::rate_again))
+        .route("/cases/{id}/rating/invite", post(ratings::invite_page))
+        .route(
+            "/rate/{token}",
+            get(ratings::link_page).post(ratings::link_rate),
+        )
+        .route("/ratings", get(ratings::public_page))
+        .route("/rectifications", get(ratings::tasks_page))
+        .route("/rectifications/{id}", get(ratings::task_page))
+        .route("/rectifications/{id}/act", post(ratings::task_act))
+        .route("/supervision/orders", get(ratings::orders_page))
+        .route("/supervision/orders/{id}/act", post(ratings::order_act))
         .route("/window", get(window::window))
         .route(
             "/window/receive/{item}",
@@ -99,11 +116,19 @@ pub fn router() -> Router<AppState> {
         .route("/admin/halls", post(admin::hall_create))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/site.css", get(css))
+        .route("/assets/echarts.min.js", get(echarts))
 }
 
 async fn htmx() -> Response {
     asset(
         include_bytes!("../../assets/htmx.min.js"),
+        "text/javascript",
+    )
+}
+
+async fn echarts() -> Response {
+    asset(
+        include_bytes!("../../assets/echarts.min.js"),
         "text/javascript",
     )
 }
@@ -191,7 +216,11 @@ pub struct Chrome {
 impl Chrome {
     /// The frame for `viewer` on the page at `path`.
     pub fn new(title: impl Into<String>, viewer: Option<&Viewer>, path: &str) -> Chrome {
-        let mut nav: Vec<(&str, &str)> = vec![("/", "办事指南"), ("/bundles", "一件事一次办")];
+        let mut nav: Vec<(&str, &str)> = vec![
+            ("/", "办事指南"),
+            ("/bundles", "一件事一次办"),
+            ("/ratings", "好差评"),
+        ];
         if let Some(v) = viewer {
             nav.extend(menu(v.actor.role));
         }
@@ -220,12 +249,21 @@ pub fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Applicant => vec![("/my", "我的办件")],
         Role::Agent => vec![("/my", "代办的办件")],
         Role::AcceptanceClerk => vec![("/window", "综合受理")],
-        Role::DeptReviewer | Role::DeptApprover => vec![("/inbox", "待办件")],
+        Role::DeptReviewer | Role::DeptApprover => vec![
+            ("/inbox", "待办件"),
+            ("/rectifications", "差评整改"),
+            ("/supervision/orders", "督办单"),
+        ],
         Role::IssuanceClerk => vec![("/issuance", "出件窗口")],
-        Role::Supervisor => vec![("/supervise", "督办")],
+        Role::Supervisor => vec![
+            ("/supervise", "督办"),
+            ("/supervision/orders", "督办单"),
+            ("/rectifications", "差评整改"),
+        ],
         Role::CatalogAdmin => vec![("/admin", "事项与日历")],
         Role::SysAdmin => vec![("/admin", "机构与账号")],
-        Role::HotlineOperator | Role::HandlingUnit | Role::System => vec![],
+        Role::HotlineOperator => vec![("/rectifications", "差评回访")],
+        Role::HandlingUnit | Role::System => vec![],
     }
 }
 
