@@ -11,6 +11,7 @@ pub mod case;
 pub mod catalog;
 pub mod error;
 pub mod identity;
+pub mod kpi;
 pub mod org;
 pub mod rating;
 pub mod region;
