@@ -22,6 +22,12 @@ pub struct StatDelta {
     pub month: String,
     /// Channel.
     pub channel: String,
+    /// The window that received the case (0: none).
+    #[serde(default)]
+    pub window_id: i64,
+    /// The staff member who received it at a window or by post (0: none).
+    #[serde(default)]
+    pub staff_id: i64,
     /// 收件: received (counted once, when first received).
     pub received: i64,
     /// 办结: decided.
@@ -77,6 +83,11 @@ pub fn deltas(before: Option<&Case>, after: &Case, cal: &Calendar) -> Vec<StatDe
         item_id: after.item_id,
         month: month(at),
         channel: after.channel.as_str().to_string(),
+        window_id: after.window_id.unwrap_or(0),
+        staff_id: match after.channel {
+            crate::case::Channel::Window | crate::case::Channel::Post => after.created_by,
+            crate::case::Channel::Online | crate::case::Channel::Agent => 0,
+        },
         ..StatDelta::default()
     };
     let mut out = Vec::new();

@@ -77,6 +77,8 @@ pub struct CaseFilter {
     pub rongque_due_before: Option<NaiveDate>,
     /// Only this case number.
     pub number: Option<String>,
+    /// Only cases created in `[from, to)` (instants).
+    pub created: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Order.
     pub order: CaseOrder,
     /// Keyset cursor: the sort key and id of the last row of the previous page.
@@ -395,6 +397,14 @@ pub trait StatsStore {
         from: &str,
         to: &str,
     ) -> Result<Vec<crate::stats::OnTimeRow>>;
+    /// Every rollup row (folded and not yet folded, summed by key) of months
+    /// `from..=to` for departments within a region prefix.
+    fn case_stat_rows(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::kpi::CaseStatRow>>;
 }
 
 /// 一件事 bundles and the applicants' bundle cases.
@@ -620,6 +630,20 @@ pub trait SupervisionStore {
         from: &str,
         to: &str,
     ) -> Result<Vec<(i64, String, i64, i64)>>;
+    /// Red marks per receiving window (window, count), months `from..=to`.
+    fn red_marks_by_window(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<(i64, i64)>>;
+    /// Record points taken off a window in a quarter; returns its id.
+    fn add_deduction(
+        &mut self,
+        window_id: i64,
+        quarter: &str,
+        points: u32,
+        reason: &str,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
+    /// A quarter's deductions: (window, points, reason).
+    fn deductions(&mut self, quarter: &str) -> Result<Vec<(i64, u32, String)>>;
     /// A setting's JSON.
     fn setting(&mut self, name: &str) -> Result<Option<String>>;
     /// Save a setting.

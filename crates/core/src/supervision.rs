@@ -125,6 +125,8 @@ pub struct WarningMark {
     pub level: Warning,
     /// Responsible department.
     pub department_id: i64,
+    /// The window that received the case (0: none).
+    pub window_id: i64,
     /// Region.
     pub region: String,
     /// What people call it (a case number, 整改工单 N).
@@ -148,6 +150,7 @@ pub fn case_marks(
                 due,
                 level,
                 department_id: case.department_id,
+                window_id: case.window_id.unwrap_or(0),
                 region: case.region.as_str().to_string(),
                 label: case.number.as_str().to_string(),
             });
@@ -205,6 +208,7 @@ pub fn task_mark(
         due: task.due,
         level,
         department_id: task.department_id,
+        window_id: 0,
         region: task.region.clone(),
         label: format!("整改工单 {}", task.id),
     })

@@ -7,6 +7,13 @@ pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
     (t + Duration::hours(8)).date_naive()
 }
 
+/// The instant a day begins in China (00:00 China Standard Time).
+pub fn china_day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc() - Duration::hours(8))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Format an instant as China local time, `YYYY-MM-DD HH:MM`.
 pub fn china_datetime(t: DateTime<Utc>) -> String {
     (t + Duration::hours(8))

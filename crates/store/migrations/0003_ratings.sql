@@ -78,6 +78,7 @@ CREATE TABLE warning_marks (
     due           {{CODE}} NOT NULL,
     level         TEXT NOT NULL,
     department_id BIGINT NOT NULL,
+    window_id     BIGINT NOT NULL,
     region        {{CODE}} NOT NULL,
     month         {{CODE}} NOT NULL,
     marked_at     BIGINT NOT NULL,
@@ -110,3 +111,15 @@ CREATE TABLE settings (
     updated_by BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- 千分制考核: points supervisors take off a window in a quarter (日常巡查).
+CREATE TABLE assessment_deductions (
+    id         {{ID}},
+    window_id  BIGINT NOT NULL,
+    quarter    {{CODE}} NOT NULL,
+    points     BIGINT NOT NULL,
+    reason     TEXT NOT NULL,
+    by_account BIGINT NOT NULL,
+    at         BIGINT NOT NULL
+);
+CREATE INDEX assessment_deductions_quarter ON assessment_deductions (quarter, window_id);

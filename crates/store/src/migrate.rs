@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "search", include_str!("../migrations/0002_search.sql")),
     (3, "ratings", include_str!("../migrations/0003_ratings.sql")),
+    (4, "kpi", include_str!("../migrations/0004_kpi.sql")),
 ];
 
 /// The DDL for a backend: tokens replaced. `portable` leaves out what some

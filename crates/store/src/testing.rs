@@ -134,6 +134,7 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("warning_marks", "LENGTH(level)"),
         ("supervision_orders", "LENGTH(data)"),
         ("settings", "LENGTH(data)"),
+        ("assessment_deductions", "points"),
     ];
     db.read_raw(|c| {
         let mut out = Vec::new();

@@ -385,6 +385,10 @@ pub struct CaseQuery {
     pub warning: Option<Warning>,
     /// A case number.
     pub number: Option<String>,
+    /// Only cases received (created) on or after this day (China time).
+    pub created_from: Option<chrono::NaiveDate>,
+    /// Only cases received (created) on or before this day.
+    pub created_to: Option<chrono::NaiveDate>,
     /// `due` (default) or `newest`.
     pub order: Option<CaseOrder>,
     /// The `next_cursor` of the previous page.
@@ -531,6 +535,17 @@ pub fn list_cases(
         due_after: q.due_after,
         rongque_due_before: q.rongque_due_before,
         number,
+        created: match (q.created_from, q.created_to) {
+            (None, None) => None,
+            (a, b) => Some((
+                crate::time::china_day_start(
+                    a.unwrap_or(chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()),
+                ),
+                crate::time::china_day_start(b.and_then(|d| d.succ_opt()).unwrap_or(
+                    chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap_or_default(),
+                )),
+            )),
+        },
         order: q.order.unwrap_or_default(),
         after: q.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: limit + 1,

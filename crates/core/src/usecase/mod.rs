@@ -10,6 +10,8 @@ pub mod catalog;
 pub mod catalog_io;
 pub mod exports;
 pub mod jobs;
+pub mod kpi;
+pub mod kpi_sheet;
 pub mod org;
 pub mod ratings;
 pub mod search;

@@ -121,6 +121,7 @@ pub fn near_deadline_cases(
             due_after: None,
             rongque_due_before: None,
             number: None,
+            created: None,
             order: CaseOrder::Due,
             after,
             limit,

@@ -353,6 +353,11 @@ impl SqlTx<'_> {
             conds.push("number = ?");
             params.push(n.as_str().into());
         }
+        if let Some((from, to)) = f.created {
+            conds.push("created_at >= ? AND created_at < ?");
+            params.push(super::ms(from).into());
+            params.push(super::ms(to).into());
+        }
         let (before, after, rq) = (
             f.due_before.map(|d| d.to_string()),
             f.due_after.map(|d| d.to_string()),

@@ -1,6 +1,7 @@
 //! Statistics rollups.
 
 use tongban_core::Error;
+use tongban_core::kpi::CaseStatRow;
 use tongban_core::stats::{OnTimeRow, StatDelta};
 use tongban_core::store::StatsStore;
 
@@ -11,12 +12,14 @@ impl StatsStore for SqlTx<'_> {
     fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
         for d in deltas.iter().filter(|d| !d.is_empty()) {
             self.c.execute(
-                "INSERT INTO case_stat_deltas (department_id, item_id, month, channel, received, decided, approved, \
-                 on_time, working_days, immediate, refused, withdrawn, terminated) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO case_stat_deltas (department_id, item_id, window_id, staff_id, month, channel, received, \
+                 decided, approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &[
                     d.department_id.into(),
                     d.item_id.into(),
+                    d.window_id.into(),
+                    d.staff_id.into(),
                     d.month.as_str().into(),
                     d.channel.as_str().into(),
                     d.received.into(),
@@ -42,7 +45,7 @@ impl StatsStore for SqlTx<'_> {
         let taken = self.c.all(
             "DELETE FROM case_stat_deltas WHERE id IN (SELECT id FROM case_stat_deltas ORDER BY id LIMIT ?) \
              RETURNING department_id, item_id, month, channel, received, decided, approved, on_time, \
-             working_days, immediate, refused, withdrawn, terminated",
+             working_days, immediate, refused, withdrawn, terminated, window_id, staff_id",
             &[limit.into()],
             |r| {
                 Ok(StatDelta {
@@ -59,16 +62,20 @@ impl StatsStore for SqlTx<'_> {
                     refused: r.int(10)?,
                     withdrawn: r.int(11)?,
                     terminated: r.int(12)?,
+                    window_id: r.int(13)?,
+                    staff_id: r.int(14)?,
                 })
             },
         )?;
         let n = taken.len() as u64;
-        let mut sums: std::collections::BTreeMap<(i64, i64, String, String), StatDelta> =
-            std::collections::BTreeMap::new();
+        type Key = (i64, i64, i64, i64, String, String);
+        let mut sums: std::collections::BTreeMap<Key, StatDelta> = std::collections::BTreeMap::new();
         for d in taken {
             let key = (
                 d.department_id,
                 d.item_id,
+                d.window_id,
+                d.staff_id,
                 d.month.clone(),
                 d.channel.clone(),
             );
@@ -82,10 +89,10 @@ impl StatsStore for SqlTx<'_> {
         // In key order, so that two folds never lock rollup rows in opposite orders.
         for d in sums.values() {
             self.c.execute(
-                "INSERT INTO case_stats (department_id, item_id, month, channel, received, decided, approved, on_time, \
-                 working_days, immediate, refused, withdrawn, terminated) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (department_id, item_id, month, channel) DO UPDATE SET \
+                "INSERT INTO case_stats (department_id, item_id, window_id, staff_id, month, channel, received, decided, \
+                 approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (department_id, item_id, window_id, staff_id, month, channel) DO UPDATE SET \
                  received = case_stats.received + excluded.received, \
                  decided = case_stats.decided + excluded.decided, \
                  approved = case_stats.approved + excluded.approved, \
@@ -98,6 +105,8 @@ impl StatsStore for SqlTx<'_> {
                 &[
                     d.department_id.into(),
                     d.item_id.into(),
+                    d.window_id.into(),
+                    d.staff_id.into(),
                     d.month.as_str().into(),
                     d.channel.as_str().into(),
                     d.received.into(),
@@ -146,6 +155,49 @@ impl StatsStore for SqlTx<'_> {
                     on_time,
                     rate: if decided == 0 { 1.0 } else { on_time as f64 / decided as f64 },
                     average_working_days: if decided == 0 { 0.0 } else { days as f64 / decided as f64 },
+                })
+            },
+        )
+    }
+
+    fn case_stat_rows(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<CaseStatRow>, Error> {
+        let (a, b) = if region_prefix.is_empty() {
+            (String::new(), "\u{7f}".to_string())
+        } else {
+            (region_prefix.to_string(), prefix_end(region_prefix))
+        };
+        self.c.all(
+            "SELECT s.department_id, s.item_id, s.window_id, s.staff_id, s.month, s.channel, \
+             CAST(SUM(s.received) AS BIGINT), CAST(SUM(s.decided) AS BIGINT), CAST(SUM(s.approved) AS BIGINT), \
+             CAST(SUM(s.on_time) AS BIGINT), CAST(SUM(s.working_days) AS BIGINT), CAST(SUM(s.immediate) AS BIGINT), \
+             CAST(SUM(s.refused) AS BIGINT), CAST(SUM(s.withdrawn) AS BIGINT), CAST(SUM(s.terminated) AS BIGINT) \
+             FROM (SELECT department_id, item_id, window_id, staff_id, month, channel, received, decided, approved, \
+                          on_time, working_days, immediate, refused, withdrawn, terminated FROM case_stats \
+                   UNION ALL \
+                   SELECT department_id, item_id, window_id, staff_id, month, channel, received, decided, approved, \
+                          on_time, working_days, immediate, refused, withdrawn, terminated FROM case_stat_deltas) s \
+             JOIN departments d ON d.id = s.department_id \
+             WHERE d.region >= ? AND d.region < ? AND s.month >= ? AND s.month <= ? \
+             GROUP BY s.department_id, s.item_id, s.window_id, s.staff_id, s.month, s.channel \
+             ORDER BY s.department_id, s.item_id, s.window_id, s.staff_id, s.month, s.channel",
+            &[a.as_str().into(), b.as_str().into(), from.into(), to.into()],
+            |r| {
+                Ok(CaseStatRow {
+                    department_id: r.int(0)?,
+                    item_id: r.int(1)?,
+                    window_id: r.int(2)?,
+                    staff_id: r.int(3)?,
+                    month: r.text(4)?,
+                    channel: r.text(5)?,
+                    received: r.int(6)?,
+                    decided: r.int(7)?,
+                    approved: r.int(8)?,
+                    on_time: r.int(9)?,
+                    working_days: r.int(10)?,
+                    immediate: r.int(11)?,
+                    refused: r.int(12)?,
+                    withdrawn: r.int(13)?,
+                    terminated: r.int(14)?,
                 })
             },
         )

@@ -41,8 +41,8 @@ impl SupervisionStore for SqlTx<'_> {
             }
             None => {
                 let n = self.c.execute(
-                    "INSERT INTO warning_marks (subject, subject_id, clock, due, level, department_id, region, month, marked_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject, subject_id, clock, due) DO NOTHING",
+                    "INSERT INTO warning_marks (subject, subject_id, clock, due, level, department_id, window_id, region, month, marked_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subject, subject_id, clock, due) DO NOTHING",
                     &[
                         m.subject.as_str().into(),
                         m.subject_id.into(),
@@ -50,6 +50,7 @@ impl SupervisionStore for SqlTx<'_> {
                         due.as_str().into(),
                         level.into(),
                         m.department_id.into(),
+                        m.window_id.into(),
                         m.region.as_str().into(),
                         month.as_str().into(),
                         ms(at).into(),
@@ -177,6 +178,36 @@ impl SupervisionStore for SqlTx<'_> {
              GROUP BY department_id, month ORDER BY department_id, month",
             &[a.as_str().into(), b.as_str().into(), from.into(), to.into()],
             |r| Ok((r.int(0)?, r.text(1)?, r.int(2)?, r.int(3)?)),
+        )
+    }
+
+    fn red_marks_by_window(&mut self, region_prefix: &str, from: &str, to: &str) -> R<Vec<(i64, i64)>> {
+        let (a, b) = if region_prefix.is_empty() {
+            (String::new(), "\u{7f}".to_string())
+        } else {
+            (region_prefix.to_string(), prefix_end(region_prefix))
+        };
+        self.c.all(
+            "SELECT window_id, CAST(COUNT(*) AS BIGINT) FROM warning_marks WHERE level = 'red' AND window_id <> 0 \
+             AND region >= ? AND region < ? AND month >= ? AND month <= ? GROUP BY window_id ORDER BY window_id",
+            &[a.as_str().into(), b.as_str().into(), from.into(), to.into()],
+            |r| Ok((r.int(0)?, r.int(1)?)),
+        )
+    }
+
+    fn add_deduction(&mut self, window_id: i64, quarter: &str, points: u32, reason: &str, by: i64, at: DateTime<Utc>) -> R<i64> {
+        self.c.one(
+            "INSERT INTO assessment_deductions (window_id, quarter, points, reason, by_account, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            &[window_id.into(), quarter.into(), points.into(), reason.into(), by.into(), ms(at).into()],
+            |r| r.int(0),
+        )
+    }
+
+    fn deductions(&mut self, quarter: &str) -> R<Vec<(i64, u32, String)>> {
+        self.c.all(
+            "SELECT window_id, points, reason FROM assessment_deductions WHERE quarter = ? ORDER BY window_id, id",
+            &[quarter.into()],
+            |r| Ok((r.int(0)?, r.int(1)? as u32, r.text(2)?)),
         )
     }
 

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_io;
+pub mod kpi;
 pub mod org;
 pub mod ratings;
 pub mod search;
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::routes())
         .merge(bundles::routes())
         .merge(ratings::routes())
+        .merge(kpi::routes())
         .merge(supervision::routes())
         .merge(search::routes())
         .merge(stats::routes())

@@ -108,6 +108,9 @@ fn export_url(q: &CaseQuery) -> String {
     if let Some(CaseOrder::Newest) = q.order {
         u.append_pair("order", "newest");
     }
+    if let Some(d) = q.department_id {
+        u.append_pair("department_id", &d.to_string());
+    }
     format!("/api/v1/cases/export?{}", u.finish())
 }
 
@@ -118,6 +121,8 @@ pub struct ListQuery {
     pub show: Option<String>,
     /// Next page.
     pub cursor: Option<String>,
+    /// Only this department (the supervisor's drill-down from the dashboard).
+    pub department: Option<i64>,
 }
 
 async fn list(
@@ -286,6 +291,7 @@ pub async fn supervise(
     let query = CaseQuery {
         state: Some("open".into()),
         warning: warning_filter(&show),
+        department_id: q.department,
         order: Some(CaseOrder::Due),
         limit: Some(200),
         ..CaseQuery::default()

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod bundles;
 pub mod cases;
 pub mod catalog_io;
+pub mod dashboard;
 pub mod form;
 pub mod notices;
 pub mod portal;
@@ -74,6 +75,10 @@ pub fn router() -> Router<AppState> {
             get(ratings::link_page).post(ratings::link_rate),
         )
         .route("/ratings", get(ratings::public_page))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/cases", get(dashboard::drill_cases))
+        .route("/dashboard/ratings", get(dashboard::drill_ratings))
+        .route("/dashboard/deductions", post(dashboard::deduction))
         .route("/rectifications", get(ratings::tasks_page))
         .route("/rectifications/{id}", get(ratings::task_page))
         .route("/rectifications/{id}/act", post(ratings::task_act))
@@ -253,10 +258,12 @@ pub fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/inbox", "待办件"),
             ("/rectifications", "差评整改"),
             ("/supervision/orders", "督办单"),
+            ("/dashboard", "效能统计"),
         ],
         Role::IssuanceClerk => vec![("/issuance", "出件窗口")],
         Role::Supervisor => vec![
             ("/supervise", "督办"),
+            ("/dashboard", "效能看板"),
             ("/supervision/orders", "督办单"),
             ("/rectifications", "差评整改"),
         ],
