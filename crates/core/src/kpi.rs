@@ -152,14 +152,62 @@ pub struct Target {
 
 /// The seeds' targets.
 pub const TARGETS: &[Target] = &[
-    Target { figure: "on_time_rate", label: "按时办结率", value: 1.0, at_most: false, source: "seed 001：按时办结率纳入考核" },
-    Target { figure: "immediate_share", label: "即办件占比", value: 1.0 / 3.0, at_most: false, source: "seed 000：即办件不少于三分之一" },
-    Target { figure: "online_share", label: "网上申办率", value: 0.9, at_most: false, source: "seed 000：网上可办率 90% 以上" },
-    Target { figure: "max_one_visit_share", label: "最多跑一次占比", value: 0.85, at_most: false, source: "seed 000：最多跑一次 85% 以上" },
-    Target { figure: "one_window_share", label: "一窗受理率", value: 0.7, at_most: false, source: "seed 000：一窗受理 70% 以上" },
-    Target { figure: "satisfaction_rate", label: "群众满意率", value: 0.99, at_most: false, source: "seed 002：满意率 99% 以上" },
-    Target { figure: "call_back_rate", label: "差评回访率", value: 1.0, at_most: false, source: "DOMAIN §7：差评 100% 回访" },
-    Target { figure: "rectified_on_time_rate", label: "差评整改及时率", value: 1.0, at_most: false, source: "DOMAIN §7：限期整改" },
+    Target {
+        figure: "on_time_rate",
+        label: "按时办结率",
+        value: 1.0,
+        at_most: false,
+        source: "seed 001：按时办结率纳入考核",
+    },
+    Target {
+        figure: "immediate_share",
+        label: "即办件占比",
+        value: 1.0 / 3.0,
+        at_most: false,
+        source: "seed 000：即办件不少于三分之一",
+    },
+    Target {
+        figure: "online_share",
+        label: "网上申办率",
+        value: 0.9,
+        at_most: false,
+        source: "seed 000：网上可办率 90% 以上",
+    },
+    Target {
+        figure: "max_one_visit_share",
+        label: "最多跑一次占比",
+        value: 0.85,
+        at_most: false,
+        source: "seed 000：最多跑一次 85% 以上",
+    },
+    Target {
+        figure: "one_window_share",
+        label: "一窗受理率",
+        value: 0.7,
+        at_most: false,
+        source: "seed 000：一窗受理 70% 以上",
+    },
+    Target {
+        figure: "satisfaction_rate",
+        label: "群众满意率",
+        value: 0.99,
+        at_most: false,
+        source: "seed 002：满意率 99% 以上",
+    },
+    Target {
+        figure: "call_back_rate",
+        label: "差评回访率",
+        value: 1.0,
+        at_most: false,
+        source: "DOMAIN §7：差评 100% 回访",
+    },
+    Target {
+        figure: "rectified_on_time_rate",
+        label: "差评整改及时率",
+        value: 1.0,
+        at_most: false,
+        source: "DOMAIN §7：限期整改",
+    },
 ];
 
 impl Kpi {
@@ -216,27 +264,57 @@ fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-fn key_of(by: GroupBy, ctx: &Context, department: i64, item: i64, window: i64, staff: i64, month: &str) -> Option<(String, String)> {
+fn key_of(
+    by: GroupBy,
+    ctx: &Context,
+    department: i64,
+    item: i64,
+    window: i64,
+    staff: i64,
+    month: &str,
+) -> Option<(String, String)> {
     Some(match by {
         GroupBy::Department => (
             department.to_string(),
-            ctx.departments.get(&department).map(|d| d.0.clone()).unwrap_or_default(),
+            ctx.departments
+                .get(&department)
+                .map(|d| d.0.clone())
+                .unwrap_or_default(),
         ),
-        GroupBy::Item => (item.to_string(), ctx.items.get(&item).map(|i| i.0.clone()).unwrap_or_default()),
+        GroupBy::Item => (
+            item.to_string(),
+            ctx.items
+                .get(&item)
+                .map(|i| i.0.clone())
+                .unwrap_or_default(),
+        ),
         GroupBy::Window => {
             if window == 0 {
                 return None;
             }
-            (window.to_string(), ctx.windows.get(&window).map(|w| w.0.clone()).unwrap_or_default())
+            (
+                window.to_string(),
+                ctx.windows
+                    .get(&window)
+                    .map(|w| w.0.clone())
+                    .unwrap_or_default(),
+            )
         }
         GroupBy::Staff => {
             if staff == 0 {
                 return None;
             }
-            (staff.to_string(), ctx.staff.get(&staff).cloned().unwrap_or_default())
+            (
+                staff.to_string(),
+                ctx.staff.get(&staff).cloned().unwrap_or_default(),
+            )
         }
         GroupBy::Region => {
-            let r = ctx.departments.get(&department).map(|d| d.1.clone()).unwrap_or_default();
+            let r = ctx
+                .departments
+                .get(&department)
+                .map(|d| d.1.clone())
+                .unwrap_or_default();
             let name = ctx.regions.get(&r).cloned().unwrap_or_default();
             (r, name)
         }
@@ -246,10 +324,23 @@ fn key_of(by: GroupBy, ctx: &Context, department: i64, item: i64, window: i64, s
 
 /// The figures, one group each, in key order. Window and staff groupings count only
 /// what was received at a window by a staff member.
-pub fn compute(by: GroupBy, cases: &[CaseStatRow], ratings: &[RatingStatRow], ctx: &Context) -> Vec<Kpi> {
+pub fn compute(
+    by: GroupBy,
+    cases: &[CaseStatRow],
+    ratings: &[RatingStatRow],
+    ctx: &Context,
+) -> Vec<Kpi> {
     let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for r in cases {
-        let Some(k) = key_of(by, ctx, r.department_id, r.item_id, r.window_id, r.staff_id, &r.month) else {
+        let Some(k) = key_of(
+            by,
+            ctx,
+            r.department_id,
+            r.item_id,
+            r.window_id,
+            r.staff_id,
+            &r.month,
+        ) else {
             continue;
         };
         let a = acc.entry(k).or_default();
@@ -274,7 +365,15 @@ pub fn compute(by: GroupBy, cases: &[CaseStatRow], ratings: &[RatingStatRow], ct
         }
     }
     for r in ratings {
-        let Some(k) = key_of(by, ctx, r.department_id, r.item_id, r.window_id, r.staff_id, &r.month) else {
+        let Some(k) = key_of(
+            by,
+            ctx,
+            r.department_id,
+            r.item_id,
+            r.window_id,
+            r.staff_id,
+            &r.month,
+        ) else {
             continue;
         };
         let a = acc.entry(k).or_default();
@@ -435,10 +534,34 @@ impl Default for Scheme {
         };
         Scheme {
             criteria: vec![
-                c("按时办结", 250, Measure::Rate { figure: RateFigure::OnTimeRate }),
-                c("群众满意", 250, Measure::Rate { figure: RateFigure::SatisfactionRate }),
-                c("差评整改及时", 100, Measure::Rate { figure: RateFigure::RectifiedOnTimeRate }),
-                c("差评回访", 50, Measure::Rate { figure: RateFigure::CallBackRate }),
+                c(
+                    "按时办结",
+                    250,
+                    Measure::Rate {
+                        figure: RateFigure::OnTimeRate,
+                    },
+                ),
+                c(
+                    "群众满意",
+                    250,
+                    Measure::Rate {
+                        figure: RateFigure::SatisfactionRate,
+                    },
+                ),
+                c(
+                    "差评整改及时",
+                    100,
+                    Measure::Rate {
+                        figure: RateFigure::RectifiedOnTimeRate,
+                    },
+                ),
+                c(
+                    "差评回访",
+                    50,
+                    Measure::Rate {
+                        figure: RateFigure::CallBackRate,
+                    },
+                ),
                 c("无超期办件", 150, Measure::PerRed { per: 10 }),
                 c("日常巡查（出勤、纪律、行为规范）", 200, Measure::Deductions),
             ],
@@ -452,7 +575,10 @@ impl Scheme {
         let mut e = FieldErrors::new();
         let sum: u32 = self.criteria.iter().map(|c| c.points).sum();
         if sum != 1000 {
-            e.add("criteria", format!("各项分值合计须为 1000 分（现为 {sum} 分）"));
+            e.add(
+                "criteria",
+                format!("各项分值合计须为 1000 分（现为 {sum} 分）"),
+            );
         }
         for (i, c) in self.criteria.iter().enumerate() {
             if c.label.trim().is_empty() {
@@ -488,7 +614,14 @@ pub struct Assessment {
 }
 
 /// Score a window: its figures, its red clocks, the deductions recorded.
-pub fn assess(scheme: &Scheme, window_id: i64, window: &str, k: &Kpi, reds: i64, deducted: u32) -> Assessment {
+pub fn assess(
+    scheme: &Scheme,
+    window_id: i64,
+    window: &str,
+    k: &Kpi,
+    reds: i64,
+    deducted: u32,
+) -> Assessment {
     let criteria: Vec<Scored> = scheme
         .criteria
         .iter()

@@ -631,7 +631,12 @@ pub trait SupervisionStore {
         to: &str,
     ) -> Result<Vec<(i64, String, i64, i64)>>;
     /// Red marks per receiving window (window, count), months `from..=to`.
-    fn red_marks_by_window(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<(i64, i64)>>;
+    fn red_marks_by_window(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(i64, i64)>>;
     /// Record points taken off a window in a quarter; returns its id.
     fn add_deduction(
         &mut self,

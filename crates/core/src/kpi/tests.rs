@@ -1,6 +1,18 @@
 use super::*;
 
-fn row(dept: i64, item: i64, window: i64, month: &str, channel: &str, received: i64, decided: i64, on_time: i64, immediate: i64, days: i64) -> CaseStatRow {
+#[allow(clippy::too_many_arguments)] // one row of a table, as written in the test
+fn row(
+    dept: i64,
+    item: i64,
+    window: i64,
+    month: &str,
+    channel: &str,
+    received: i64,
+    decided: i64,
+    on_time: i64,
+    immediate: i64,
+    days: i64,
+) -> CaseStatRow {
     CaseStatRow {
         department_id: dept,
         item_id: item,
@@ -23,13 +35,19 @@ fn ctx() -> Context {
             (1, ("市场监管局".into(), "440902".into())),
             (2, ("卫健局".into(), "440904".into())),
         ]),
-        items: BTreeMap::from([(10, ("食品经营许可".into(), 1)), (20, ("医师执业注册".into(), 2))]),
+        items: BTreeMap::from([
+            (10, ("食品经营许可".into(), 1)),
+            (20, ("医师执业注册".into(), 2)),
+        ]),
         windows: BTreeMap::from([
             (5, ("1号综合窗口".into(), WindowKind::Acceptance)),
             (6, ("卫健专业窗口".into(), WindowKind::Professional)),
         ]),
         staff: BTreeMap::from([(105, "李收件".into()), (106, "王专窗".into())]),
-        regions: BTreeMap::from([("440902".into(), "茂南区".into()), ("440904".into(), "电白区".into())]),
+        regions: BTreeMap::from([
+            ("440902".into(), "茂南区".into()),
+            ("440904".into(), "电白区".into()),
+        ]),
         warnings: BTreeMap::from([((1, "2026-11".into()), (3, 1))]),
     }
 }
@@ -87,8 +105,14 @@ fn figures_per_department_come_out_of_a_known_dataset() {
     assert_eq!((d1.yellow, d1.red), (Some(3), Some(1)));
     let d2 = &k[1];
     assert!(close(d2.on_time_rate, 1.0));
-    assert!(close(d2.max_one_visit_share, 0.0), "医师执业注册 needs two visits");
-    assert!(close(d2.one_window_share, 0.0), "received at its own professional window");
+    assert!(
+        close(d2.max_one_visit_share, 0.0),
+        "医师执业注册 needs two visits"
+    );
+    assert!(
+        close(d2.one_window_share, 0.0),
+        "received at its own professional window"
+    );
     assert!(close(d2.satisfaction_rate, 1.0));
     assert_eq!(d2.call_back_rate, None, "no 差评 to call back");
 }
@@ -97,7 +121,10 @@ fn figures_per_department_come_out_of_a_known_dataset() {
 fn the_same_numbers_add_up_per_window_staff_region_and_in_total() {
     let by_window = compute(GroupBy::Window, &cases(), &ratings(), &ctx());
     assert_eq!(
-        by_window.iter().map(|k| (k.label.as_str(), k.received)).collect::<Vec<_>>(),
+        by_window
+            .iter()
+            .map(|k| (k.label.as_str(), k.received))
+            .collect::<Vec<_>>(),
         [("1号综合窗口", 4), ("卫健专业窗口", 5)],
         "online cases belong to no window"
     );
@@ -105,14 +132,26 @@ fn the_same_numbers_add_up_per_window_staff_region_and_in_total() {
     let staff = compute(GroupBy::Staff, &cases(), &ratings(), &ctx());
     assert_eq!(staff[0].label, "李收件");
     let regions = compute(GroupBy::Region, &cases(), &ratings(), &ctx());
-    assert_eq!(regions.iter().map(|k| k.label.as_str()).collect::<Vec<_>>(), ["茂南区", "电白区"]);
+    assert_eq!(
+        regions.iter().map(|k| k.label.as_str()).collect::<Vec<_>>(),
+        ["茂南区", "电白区"]
+    );
     let t = total(&cases(), &ratings(), &ctx());
     assert_eq!((t.received, t.decided, t.ratings), (15, 13, 14));
     assert!(close(t.on_time_rate, 11.0 / 13.0));
     assert!(close(t.one_window_share, 10.0 / 15.0));
-    let one_window = TARGETS.iter().find(|x| x.figure == "one_window_share").unwrap();
-    assert!(!one_window.met(t.one_window_share.unwrap()), "2/3 is under 70 %");
-    let immediate = TARGETS.iter().find(|x| x.figure == "immediate_share").unwrap();
+    let one_window = TARGETS
+        .iter()
+        .find(|x| x.figure == "one_window_share")
+        .unwrap();
+    assert!(
+        !one_window.met(t.one_window_share.unwrap()),
+        "2/3 is under 70 %"
+    );
+    let immediate = TARGETS
+        .iter()
+        .find(|x| x.figure == "immediate_share")
+        .unwrap();
     assert!(immediate.met(1.0 / 3.0));
 }
 
@@ -142,6 +181,9 @@ fn the_window_assessment_adds_up_to_1000_points_at_best() {
     let mut bad = Scheme::default();
     bad.criteria[0].points = 300;
     assert!(bad.validate().is_err());
-    assert_eq!(quarter_months("2026-Q4").unwrap(), ("2026-10".into(), "2026-12".into()));
+    assert_eq!(
+        quarter_months("2026-Q4").unwrap(),
+        ("2026-10".into(), "2026-12".into())
+    );
     assert!(quarter_months("2026-Q5").is_err());
 }

@@ -541,9 +541,10 @@ pub fn list_cases(
                 crate::time::china_day_start(
                     a.unwrap_or(chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()),
                 ),
-                crate::time::china_day_start(b.and_then(|d| d.succ_opt()).unwrap_or(
-                    chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap_or_default(),
-                )),
+                crate::time::china_day_start(
+                    b.and_then(|d| d.succ_opt())
+                        .unwrap_or(chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap_or_default()),
+                ),
             )),
         },
         order: q.order.unwrap_or_default(),

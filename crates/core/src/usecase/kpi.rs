@@ -10,7 +10,10 @@ use super::Env;
 use super::stats::check_months;
 use crate::actor::{Actor, Role};
 use crate::error::{Error, Result};
-use crate::kpi::{Assessment, Context, GroupBy, Kpi, Scheme, TARGETS, Target, assess, compute, quarter_months, total};
+use crate::kpi::{
+    Assessment, Context, GroupBy, Kpi, Scheme, TARGETS, Target, assess, compute, quarter_months,
+    total,
+};
 use crate::store::{ItemFilter, Tx};
 
 /// A KPI query.
@@ -54,8 +57,12 @@ fn scope(tx: &mut dyn Tx, actor: &Actor) -> Result<(String, Option<i64>)> {
             None,
         )),
         Role::DeptReviewer | Role::DeptApprover => {
-            let d = actor.department_id.ok_or(Error::forbidden("账号未归属部门"))?;
-            let dept = tx.department(d)?.ok_or(Error::forbidden("账号未归属部门"))?;
+            let d = actor
+                .department_id
+                .ok_or(Error::forbidden("账号未归属部门"))?;
+            let dept = tx
+                .department(d)?
+                .ok_or(Error::forbidden("账号未归属部门"))?;
             Ok((dept.region.prefix().to_string(), Some(d)))
         }
         _ => Err(Error::forbidden("无权查看效能指标")),
@@ -79,7 +86,10 @@ fn context(tx: &mut dyn Tx, prefix: &str, from: &str, to: &str) -> Result<Contex
         let n = page.len();
         for i in &page {
             let visits = match i.published_version {
-                Some(v) => tx.published_spec(i.id, v)?.map(|s| s.visits).unwrap_or(u8::MAX),
+                Some(v) => tx
+                    .published_spec(i.id, v)?
+                    .map(|s| s.visits)
+                    .unwrap_or(u8::MAX),
                 None => u8::MAX,
             };
             ctx.items.insert(i.id, (i.name.clone(), visits));
@@ -91,14 +101,16 @@ fn context(tx: &mut dyn Tx, prefix: &str, from: &str, to: &str) -> Result<Contex
     }
     for h in tx.halls(None)? {
         for w in tx.windows(h.id)? {
-            ctx.windows.insert(w.id, (format!("{} {}", h.name, w.name), w.kind));
+            ctx.windows
+                .insert(w.id, (format!("{} {}", h.name, w.name), w.kind));
         }
     }
     for a in tx.accounts(None)? {
         ctx.staff.insert(a.id, a.name.clone());
     }
     for r in tx.regions(None)? {
-        ctx.regions.insert(r.code.as_str().to_string(), r.name.clone());
+        ctx.regions
+            .insert(r.code.as_str().to_string(), r.name.clone());
     }
     for (d, m, y, r) in tx.warning_counts(prefix, from, to)? {
         ctx.warnings.insert((d, m), (y, r));
@@ -157,7 +169,10 @@ pub fn assessments(tx: &mut dyn Tx, actor: &Actor, quarter: &str) -> Result<Vec<
     let cases = tx.case_stat_rows(&prefix, &from, &to)?;
     let ratings = tx.rating_stats(&prefix, &from, &to)?;
     let ctx = context(tx, &prefix, &from, &to)?;
-    let reds: BTreeMap<i64, i64> = tx.red_marks_by_window(&prefix, &from, &to)?.into_iter().collect();
+    let reds: BTreeMap<i64, i64> = tx
+        .red_marks_by_window(&prefix, &from, &to)?
+        .into_iter()
+        .collect();
     let mut deducted: BTreeMap<i64, u32> = BTreeMap::new();
     for (w, p, _) in tx.deductions(quarter)? {
         *deducted.entry(w).or_default() += p;
@@ -182,7 +197,11 @@ pub fn assessments(tx: &mut dyn Tx, actor: &Actor, quarter: &str) -> Result<Vec<
             ));
         }
     }
-    out.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.window_id.cmp(&b.window_id)));
+    out.sort_by(|a, b| {
+        b.total
+            .total_cmp(&a.total)
+            .then(a.window_id.cmp(&b.window_id))
+    });
     Ok(out)
 }
 
@@ -228,5 +247,12 @@ pub fn add_deduction(tx: &mut dyn Tx, actor: &Actor, env: &Env, d: &Deduction) -
     if !hall_ok {
         return Err(Error::forbidden("超出本账号的区划范围"));
     }
-    tx.add_deduction(d.window_id, &d.quarter, d.points, d.reason.trim(), actor.account_id, env.now)
+    tx.add_deduction(
+        d.window_id,
+        &d.quarter,
+        d.points,
+        d.reason.trim(),
+        actor.account_id,
+        env.now,
+    )
 }

@@ -8,6 +8,7 @@ mod catalog;
 mod catalog_io;
 mod flows;
 mod input;
+mod kpi;
 mod nodes;
 mod pages;
 mod ratings;

@@ -69,7 +69,8 @@ impl StatsStore for SqlTx<'_> {
         )?;
         let n = taken.len() as u64;
         type Key = (i64, i64, i64, i64, String, String);
-        let mut sums: std::collections::BTreeMap<Key, StatDelta> = std::collections::BTreeMap::new();
+        let mut sums: std::collections::BTreeMap<Key, StatDelta> =
+            std::collections::BTreeMap::new();
         for d in taken {
             let key = (
                 d.department_id,
@@ -160,7 +161,12 @@ impl StatsStore for SqlTx<'_> {
         )
     }
 
-    fn case_stat_rows(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<CaseStatRow>, Error> {
+    fn case_stat_rows(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<CaseStatRow>, Error> {
         let (a, b) = if region_prefix.is_empty() {
             (String::new(), "\u{7f}".to_string())
         } else {

@@ -181,7 +181,12 @@ impl SupervisionStore for SqlTx<'_> {
         )
     }
 
-    fn red_marks_by_window(&mut self, region_prefix: &str, from: &str, to: &str) -> R<Vec<(i64, i64)>> {
+    fn red_marks_by_window(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> R<Vec<(i64, i64)>> {
         let (a, b) = if region_prefix.is_empty() {
             (String::new(), "\u{7f}".to_string())
         } else {
@@ -195,7 +200,15 @@ impl SupervisionStore for SqlTx<'_> {
         )
     }
 
-    fn add_deduction(&mut self, window_id: i64, quarter: &str, points: u32, reason: &str, by: i64, at: DateTime<Utc>) -> R<i64> {
+    fn add_deduction(
+        &mut self,
+        window_id: i64,
+        quarter: &str,
+        points: u32,
+        reason: &str,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> R<i64> {
         self.c.one(
             "INSERT INTO assessment_deductions (window_id, quarter, points, reason, by_account, at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             &[window_id.into(), quarter.into(), points.into(), reason.into(), by.into(), ms(at).into()],

@@ -22,7 +22,10 @@ use super::{Chrome, PageResult, SignedIn, Viewer, date, render};
 use crate::state::AppState;
 
 fn allowed(v: &Viewer) -> PageResult<()> {
-    if matches!(v.actor.role, Role::Supervisor | Role::DeptReviewer | Role::DeptApprover) {
+    if matches!(
+        v.actor.role,
+        Role::Supervisor | Role::DeptReviewer | Role::DeptApprover
+    ) {
         Ok(())
     } else {
         Err(Error::forbidden("只有督查人员和部门人员可以查看效能看板").into())
@@ -65,7 +68,8 @@ struct Row {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| "—".into())
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn row(k: &Kpi) -> Row {
@@ -145,19 +149,42 @@ pub async fn dashboard(
 ) -> PageResult {
     allowed(&v)?;
     let today = tongban_core::time::china_date(s.clock.now());
-    let from = q.from.clone().filter(|x| !x.is_empty()).unwrap_or_else(|| today.format("%Y-01").to_string());
-    let to = q.to.clone().filter(|x| !x.is_empty()).unwrap_or_else(|| today.format("%Y-%m").to_string());
+    let from = q
+        .from
+        .clone()
+        .filter(|x| !x.is_empty())
+        .unwrap_or_else(|| today.format("%Y-01").to_string());
+    let to =
+        q.to.clone()
+            .filter(|x| !x.is_empty())
+            .unwrap_or_else(|| today.format("%Y-%m").to_string());
     let by_name = q.by.clone().unwrap_or_else(|| "department".into());
     let by = group_of(&by_name);
     let supervisor = v.actor.role == Role::Supervisor;
-    let quarter = q.quarter.clone().filter(|x| !x.is_empty()).unwrap_or_else(|| quarter_of(&to));
+    let quarter = q
+        .quarter
+        .clone()
+        .filter(|x| !x.is_empty())
+        .unwrap_or_else(|| quarter_of(&to));
     let a = v.actor.clone();
     let (f, t, qq) = (from.clone(), to.clone(), quarter.clone());
     let (report, months, assessment) = s
         .read(move |tx, _| {
-            let q = KpiQuery { from: f.clone(), to: t.clone(), by: Some(by) };
+            let q = KpiQuery {
+                from: f.clone(),
+                to: t.clone(),
+                by: Some(by),
+            };
             let report = kpis(tx, &a, &q)?;
-            let months = kpis(tx, &a, &KpiQuery { from: f, to: t, by: Some(GroupBy::Month) })?;
+            let months = kpis(
+                tx,
+                &a,
+                &KpiQuery {
+                    from: f,
+                    to: t,
+                    by: Some(GroupBy::Month),
+                },
+            )?;
             let assessment = if a.role == Role::Supervisor {
                 assessments(tx, &a, &qq)?
             } else {
@@ -187,7 +214,11 @@ pub async fn dashboard(
         Card {
             label: tg.label,
             value: pct(v),
-            target: format!("目标 {}{:.1}%", if tg.at_most { "≤" } else { "≥" }, tg.value * 100.0),
+            target: format!(
+                "目标 {}{:.1}%",
+                if tg.at_most { "≤" } else { "≥" },
+                tg.value * 100.0
+            ),
             met: v.map(|v| tg.met(v)),
         }
     }))
@@ -214,7 +245,12 @@ pub async fn dashboard(
         supervisor,
         criteria: assessment
             .first()
-            .map(|a| a.criteria.iter().map(|c| format!("{}（{}）", c.label, c.points)).collect())
+            .map(|a| {
+                a.criteria
+                    .iter()
+                    .map(|c| format!("{}（{}）", c.label, c.points))
+                    .collect()
+            })
             .unwrap_or_default(),
         assessment: assessment
             .iter()
@@ -223,7 +259,10 @@ pub async fn dashboard(
                     a.window_id,
                     a.window.clone(),
                     format!("{:.1}", a.total),
-                    a.criteria.iter().map(|c| format!("{:.1}", c.score)).collect(),
+                    a.criteria
+                        .iter()
+                        .map(|c| format!("{:.1}", c.score))
+                        .collect(),
                 )
             })
             .collect(),
@@ -252,7 +291,8 @@ pub async fn deduction(State(s): State<AppState>, f: PageForm) -> PageResult {
     };
     let quarter = d.quarter.clone();
     let a = f.viewer.actor.clone();
-    s.write(move |tx, env| add_deduction(tx, &a, env, &d)).await?;
+    s.write(move |tx, env| add_deduction(tx, &a, env, &d))
+        .await?;
     Ok(Redirect::to(&format!("/dashboard?quarter={quarter}#assessment")).into_response())
 }
 
@@ -295,7 +335,10 @@ pub async fn drill_cases(
     Query(q): Query<DrillQuery>,
 ) -> PageResult {
     allowed(&v)?;
-    let (from, to) = (q.from.clone().unwrap_or_default(), q.to.clone().unwrap_or_default());
+    let (from, to) = (
+        q.from.clone().unwrap_or_default(),
+        q.to.clone().unwrap_or_default(),
+    );
     let (first, last) = month_bounds(&from, &to)?;
     let a = v.actor.clone();
     let yellow = s.settings.yellow_days;
@@ -356,7 +399,11 @@ pub async fn drill_ratings(
                     r.case_number.clone(),
                     r.item_name.clone(),
                     r.level.label(),
-                    r.reasons.iter().map(|c| reason_text(*c)).collect::<Vec<_>>().join("；"),
+                    r.reasons
+                        .iter()
+                        .map(|c| reason_text(*c))
+                        .collect::<Vec<_>>()
+                        .join("；"),
                     r.comment.clone(),
                     date(tongban_core::time::china_date(r.at)),
                 )

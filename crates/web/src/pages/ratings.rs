@@ -53,7 +53,9 @@ fn input_of(d: &FormData) -> Result<RatingInput, Error> {
         .map_err(|_| Error::field("level", "请选择满意程度"))?;
     let mut reasons = Vec::new();
     for r in d.all("reason") {
-        let code: u16 = r.parse().map_err(|_| Error::field("reasons", "评价原因无效"))?;
+        let code: u16 = r
+            .parse()
+            .map_err(|_| Error::field("reasons", "评价原因无效"))?;
         if tongban_core::rating::level_of_reason(code) == Some(level) {
             reasons.push(code);
         }
@@ -142,7 +144,10 @@ pub async fn rating_page(
             .as_ref()
             .map(|x| format!("{}　{}", x.level.label(), x.comment))
             .unwrap_or_default(),
-        task: r.task.as_ref().map(|t| (t.id, t.state.label().to_string(), t.due.to_string())),
+        task: r
+            .task
+            .as_ref()
+            .map(|t| (t.id, t.state.label().to_string(), t.due.to_string())),
     });
     let can_rerate = applicant
         && rating.as_ref().is_some_and(|r| {
@@ -193,7 +198,11 @@ pub async fn rate_again(State(s): State<AppState>, Path(id): Path<i64>, f: PageF
 }
 
 /// The window asks the applicant to rate: on the tablet, or by SMS.
-pub async fn invite_page(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm) -> PageResult {
+pub async fn invite_page(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    f: PageForm,
+) -> PageResult {
     let channel = match f.data.text("channel").as_str() {
         "sms" => RatingChannel::Sms,
         _ => RatingChannel::WindowTablet,
@@ -368,10 +377,12 @@ pub async fn task_page(
     let mut actions = Vec::new();
     for k in K::ALL {
         let probe = sample_action(k);
-        if authorize(&v.actor, &t, k).is_ok()
-            && next(t.state, t.before_appeal, &probe, 0).is_ok()
-        {
-            actions.push((kind_name(k), k.label(), !matches!(k, K::Start | K::Approve | K::CallBack)));
+        if authorize(&v.actor, &t, k).is_ok() && next(t.state, t.before_appeal, &probe, 0).is_ok() {
+            actions.push((
+                kind_name(k),
+                k.label(),
+                !matches!(k, K::Start | K::Approve | K::CallBack),
+            ));
         }
     }
     Ok(render(&TaskPage {
@@ -385,7 +396,11 @@ pub async fn task_page(
         due: t.due.to_string(),
         overdue: t.overdue_since.map(|d| d.to_string()).unwrap_or_default(),
         level: r.level.label(),
-        reasons: r.reasons.iter().map(|c| format!("{c} {}", reason_text(*c))).collect(),
+        reasons: r
+            .reasons
+            .iter()
+            .map(|c| format!("{c} {}", reason_text(*c)))
+            .collect(),
         comment: r.comment.clone(),
         steps: t
             .steps
@@ -529,7 +544,11 @@ pub async fn orders_page(State(s): State<AppState>, SignedIn(v): SignedIn) -> Pa
                 state: o.state.label().to_string(),
                 open: o.state == tongban_core::supervision::OrderState::Open,
                 answered: o.state == tongban_core::supervision::OrderState::Answered,
-                answers: o.answers.iter().map(|n| format!("{}：{}", n.by_name, n.text)).collect(),
+                answers: o
+                    .answers
+                    .iter()
+                    .map(|n| format!("{}：{}", n.by_name, n.text))
+                    .collect(),
                 opened: date(tongban_core::time::china_date(o.opened_at)),
                 link: match o.subject {
                     tongban_core::supervision::Subject::Case => format!("/cases/{}", o.subject_id),
