@@ -1210,3 +1210,357 @@ async fn a_bundle_with_one_child_corrected_and_one_denied_ends_in_a_partial_issu
         p.c.close().await.unwrap();
     }
 }
+
+/// A JSON API call from a signed-in page, as the page's own scripts would make it
+/// (the session cookie and its CSRF token).
+async fn api_post(p: &Person<'_>, path: &str, body: Value) -> Value {
+    p.c.execute_async(
+        "const [path, body, done] = arguments;
+         fetch('/api/v1/auth/me').then(r => r.json()).then(me =>
+           fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf},
+                        body: JSON.stringify(body)}))
+         .then(r => r.json().then(j => done({status: r.status, body: j})));",
+        vec![json!(path), body],
+    )
+    .await
+    .unwrap()
+}
+
+/// A 食品经营许可 case of the demo person, received at the window and taken by the
+/// department and the issuance window through their pages to 送达.
+async fn delivered_case(
+    clerk: &Person<'_>,
+    reviewer: &Person<'_>,
+    approver: &Person<'_>,
+    issuer: &Person<'_>,
+) -> i64 {
+    let (item, spec) = item_by_name(clerk, FOOD).await;
+    let mut form = serde_json::Map::new();
+    for f in spec["fields"].as_array().unwrap() {
+        if f["required"] == true {
+            form.insert(
+                f["key"].as_str().unwrap().into(),
+                json!(value_for(f["kind"].as_str().unwrap(), &f["options"])),
+            );
+        }
+    }
+    let materials: Vec<Value> = required_materials(&spec)
+        .into_iter()
+        .map(|c| json!({"code": c, "status": "provided", "electronic": false}))
+        .collect();
+    let r = api_post(
+        clerk,
+        "/api/v1/cases",
+        json!({"item_id": item, "channel": "window", "form": form, "materials": materials,
+               "applicant": {"kind": "person", "identifier": demo::DEMO_PERSON_ID, "name": "张伟", "phone": "13800138000"}}),
+    )
+    .await;
+    assert_eq!(r["status"], 201, "{r}");
+    let case = r["body"]["id"].as_i64().unwrap();
+    reviewer.act(case, "accept", &[]).await;
+    reviewer
+        .act(
+            case,
+            "review",
+            &[("opinion", "符合条件"), ("recommend_approval", "true")],
+        )
+        .await;
+    approver
+        .act(case, "approve", &[("opinion", "准予许可")])
+        .await;
+    approver
+        .act(
+            case,
+            "produce_result",
+            &[
+                ("number", &format!("JY1440902{case:07}")),
+                ("summary", "食品销售"),
+            ],
+        )
+        .await;
+    issuer.act(case, "check_result_ok", &[]).await;
+    issuer.act(case, "deliver_pickup", &[]).await;
+    case
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_cases_are_rated_on_the_tablet_and_online_and_the_dashboard_shows_it() {
+    let Some(d) = driver().await else { return };
+    let hall = hall().await;
+    let clerk = Person::open(&d, &hall, "clerk").await;
+    clerk.sign_in("clerk").await;
+    let reviewer = Person::open(&d, &hall, "reviewer").await;
+    reviewer.sign_in("reviewer").await;
+    let approver = Person::open(&d, &hall, "approver").await;
+    approver.sign_in("approver").await;
+    let issuer = Person::open(&d, &hall, "issuer").await;
+    issuer.sign_in("issuer").await;
+    let first = delivered_case(&clerk, &reviewer, &approver, &issuer).await;
+    let second = delivered_case(&clerk, &reviewer, &approver, &issuer).await;
+
+    // At the window: the clerk turns the tablet to the applicant, who rates there.
+    clerk.go(&format!("/cases/{first}")).await;
+    clerk
+        .c
+        .find(Locator::Css("#rating-link a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    clerk
+        .arrive("the rating page", |p| p.ends_with("/rating"))
+        .await;
+    clerk
+        .c
+        .find(Locator::Css("#invite button[value=window_tablet]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    clerk
+        .arrive("the invitation", |p| p.contains("link="))
+        .await;
+    let link = clerk
+        .c
+        .find(Locator::Id("tablet-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let tablet = Person::open(&d, &hall, "tablet").await;
+    tablet.go(&link).await;
+    tablet
+        .c
+        .find(Locator::Css(
+            "#rate input[name=level][value=very_satisfied]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tablet
+        .c
+        .find(Locator::Css("#rate input[name=reason][value='504']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tablet.shot("rate").await;
+    tablet
+        .c
+        .find(Locator::Css("#rate button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let thanks = tablet
+        .c
+        .wait()
+        .for_element(Locator::Id("thanks"))
+        .await
+        .unwrap();
+    assert!(thanks.text().await.unwrap().contains("感谢"));
+    tablet.shot("thanks").await;
+    // The link is used up.
+    tablet.go(&link).await;
+    assert!(
+        tablet.text().await.contains("未找到"),
+        "{}",
+        tablet.text().await
+    );
+
+    // At home: the applicant rates the other case online, 不满意, with a reason.
+    let app = Person::open(&d, &hall, "applicant").await;
+    app.sign_in(demo::DEMO_PERSON_ID).await;
+    app.go(&format!("/cases/{second}")).await;
+    app.c
+        .find(Locator::Css("#rating-link a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.arrive("the rating form", |p| p.ends_with("/rating"))
+        .await;
+    app.c
+        .find(Locator::Css("#rate input[name=level][value=dissatisfied]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.c
+        .find(Locator::Css("#rate input[name=reason][value='205']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.c
+        .find(Locator::Css("#rate textarea[name=comment]"))
+        .await
+        .unwrap()
+        .send_keys("取号后等了一个多小时")
+        .await
+        .unwrap();
+    app.c
+        .find(Locator::Css("#rate button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = app
+        .c
+        .wait()
+        .for_element(Locator::Id("rating"))
+        .await
+        .unwrap();
+    let text = shown.text().await.unwrap();
+    assert!(
+        text.contains("不满意") && text.contains("整改工单"),
+        "{text}"
+    );
+    app.shot("rated").await;
+
+    // The department finds the rectification task and reports it.
+    reviewer.go("/rectifications").await;
+    reviewer
+        .c
+        .find(Locator::Css("#tasks a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    reviewer
+        .arrive("the task", |p| p.starts_with("/rectifications/"))
+        .await;
+    reviewer
+        .c
+        .find(Locator::Css("#act-start button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    reviewer
+        .c
+        .wait()
+        .for_element(Locator::Css("#act-report_rectified"))
+        .await
+        .unwrap();
+    reviewer
+        .c
+        .find(Locator::Css("#act-report_rectified textarea"))
+        .await
+        .unwrap()
+        .send_keys("高峰时段增开窗口")
+        .await
+        .unwrap();
+    reviewer
+        .c
+        .find(Locator::Css("#act-report_rectified button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let state = reviewer
+        .c
+        .wait()
+        .for_element(Locator::Id("task-state"))
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if state
+            .text()
+            .await
+            .map(|t| t.contains("待审核"))
+            .unwrap_or(false)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let t = reviewer
+        .c
+        .find(Locator::Id("task-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(t.contains("待审核"), "{t}");
+
+    // The supervisor's dashboard: the charts drawn, the satisfaction figure 50 %.
+    let sup = Person::open(&d, &hall, "supervisor").await;
+    sup.sign_in("supervisor").await;
+    sup.go("/dashboard").await;
+    for _ in 0..100 {
+        let ready = sup
+            .c
+            .execute("return document.body.dataset.charts || ''", vec![])
+            .await
+            .unwrap();
+        if ready == json!("ready") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let canvases = sup
+        .c
+        .execute(
+            "return document.querySelectorAll('#chart-groups canvas, #chart-months canvas').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        canvases.as_u64().unwrap() >= 2,
+        "ECharts drew both charts: {canvases}"
+    );
+    let cards = sup
+        .c
+        .find(Locator::Id("cards"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        cards.contains("群众满意率") && cards.contains("50.0%"),
+        "{cards}"
+    );
+    sup.shot("dashboard").await;
+    // Drill down from the department's 差评 to the rating.
+    sup.c
+        .find(Locator::Css("#kpi-table a[href^='/dashboard/ratings']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    sup.arrive("the 差评", |p| p.starts_with("/dashboard/ratings"))
+        .await;
+    assert!(sup.text().await.contains("取号后等了一个多小时"));
+    // The public page.
+    let public = Person::open(&d, &hall, "public").await;
+    public.go("/ratings").await;
+    let text = public.text().await;
+    assert!(
+        text.contains("茂名市茂南区市场监督管理局") && text.contains("50.0%"),
+        "{text}"
+    );
+    public.shot("ratings").await;
+    for p in [clerk, reviewer, approver, issuer, tablet, app, sup, public] {
+        p.c.close().await.unwrap();
+    }
+}
