@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod error;
+pub mod hotline;
 pub mod identity;
 pub mod kpi;
 pub mod org;
