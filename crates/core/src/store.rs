@@ -175,6 +175,7 @@ pub trait Tx:
     + SearchStore
     + RatingStore
     + SupervisionStore
+    + HotlineStore
 {
 }
 
@@ -191,6 +192,7 @@ impl<T> Tx for T where
         + SearchStore
         + RatingStore
         + SupervisionStore
+        + HotlineStore
         + ?Sized
 {
 }
@@ -653,4 +655,63 @@ pub trait SupervisionStore {
     fn setting(&mut self, name: &str) -> Result<Option<String>>;
     /// Save a setting.
     fn save_setting(&mut self, name: &str, json: &str, by: i64, at: DateTime<Utc>) -> Result<()>;
+}
+
+/// Which work orders a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderListFilter {
+    /// Orders whose region starts with this (the centre, supervisors).
+    pub region_prefix: Option<String>,
+    /// Orders sent to this unit, as lead or assisting.
+    pub unit: Option<i64>,
+    /// These states (empty: all).
+    pub states: Vec<crate::hotline::OrderState>,
+    /// Open ones only.
+    pub open_only: bool,
+    /// Newest first: ids below this.
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// The 12345 hotline: work orders, the dispatch catalogue, the knowledge base, Open311 keys.
+pub trait HotlineStore {
+    /// The next serial for work-order numbers on `day` (1, 2, …).
+    fn next_order_serial(&mut self, day: NaiveDate) -> Result<u32>;
+    /// Add an order; returns its id.
+    fn insert_order(&mut self, o: &crate::hotline::WorkOrder) -> Result<i64>;
+    /// An order.
+    fn order(&mut self, id: i64) -> Result<Option<crate::hotline::WorkOrder>>;
+    /// An order by number.
+    fn order_by_number(&mut self, number: &str) -> Result<Option<crate::hotline::WorkOrder>>;
+    /// Save an order if still at `expected_version`; `Conflict` otherwise.
+    fn update_order(&mut self, o: &crate::hotline::WorkOrder, expected_version: i64) -> Result<()>;
+    /// Orders, newest first.
+    fn orders(&mut self, f: &OrderListFilter) -> Result<Vec<crate::hotline::WorkOrder>>;
+    /// Orders registered in months `from..=to` within a region prefix (analysis).
+    fn orders_in_months(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<crate::hotline::WorkOrder>>;
+    /// Orders registered since an instant within a region prefix (hot topics), newest first, at most `limit`.
+    fn orders_since(&mut self, region_prefix: &str, since: DateTime<Utc>, limit: u32) -> Result<Vec<crate::hotline::WorkOrder>>;
+    /// Add a category; `Conflict` when the code is taken.
+    fn insert_category(&mut self, c: &crate::hotline::kb::Category) -> Result<i64>;
+    /// Save a category.
+    fn update_category(&mut self, c: &crate::hotline::kb::Category) -> Result<()>;
+    /// A category.
+    fn category(&mut self, id: i64) -> Result<Option<crate::hotline::kb::Category>>;
+    /// A category by code.
+    fn category_by_code(&mut self, code: &str) -> Result<Option<crate::hotline::kb::Category>>;
+    /// Every category, by id.
+    fn categories(&mut self) -> Result<Vec<crate::hotline::kb::Category>>;
+    /// Add an article.
+    fn insert_article(&mut self, a: &crate::hotline::kb::Article) -> Result<i64>;
+    /// Save an article.
+    fn update_article(&mut self, a: &crate::hotline::kb::Article) -> Result<()>;
+    /// An article.
+    fn article(&mut self, id: i64) -> Result<Option<crate::hotline::kb::Article>>;
+    /// Articles whose region starts with a prefix (all when `None`), by id.
+    fn articles(&mut self, prefix: Option<&str>) -> Result<Vec<crate::hotline::kb::Article>>;
+    /// Record an Open311 key (its hash).
+    fn insert_open311_key(&mut self, key_hash: &str, name: &str, by: i64, at: DateTime<Utc>) -> Result<()>;
+    /// The name of the client a key belongs to.
+    fn open311_key(&mut self, key_hash: &str) -> Result<Option<String>>;
 }

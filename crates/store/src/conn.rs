@@ -307,6 +307,8 @@ pub fn unique_violation(key: &str) -> Error {
         "calendar_years.year" => "该年度日历已存在",
         "bundles.code" => "一件事编码已存在",
         "ratings.case_id" => "该办件已评价（一事一评）",
+        "hotline_categories.code" => "派单目录编码已存在",
+        "work_orders.number" => "工单编号重复",
         "rectifications.rating_id" => "该评价已有整改工单",
         _ => "数据重复",
     };

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "search", include_str!("../migrations/0002_search.sql")),
     (3, "ratings", include_str!("../migrations/0003_ratings.sql")),
     (4, "kpi", include_str!("../migrations/0004_kpi.sql")),
+    (5, "hotline", include_str!("../migrations/0005_hotline.sql")),
 ];
 
 /// The DDL for a backend: tokens replaced. `portable` leaves out what some

@@ -135,6 +135,12 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("supervision_orders", "LENGTH(data)"),
         ("settings", "LENGTH(data)"),
         ("assessment_deductions", "points"),
+        ("work_orders", "version + LENGTH(data)"),
+        ("work_order_units", "unit"),
+        ("work_order_serials", "last"),
+        ("hotline_categories", "LENGTH(data)"),
+        ("kb_articles", "LENGTH(data)"),
+        ("open311_keys", "LENGTH(name)"),
     ];
     db.read_raw(|c| {
         let mut out = Vec::new();

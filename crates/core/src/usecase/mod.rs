@@ -9,6 +9,7 @@ pub mod cases;
 pub mod catalog;
 pub mod catalog_io;
 pub mod exports;
+pub mod hotline;
 pub mod jobs;
 pub mod kpi;
 pub mod kpi_sheet;

@@ -6,6 +6,7 @@ mod bundles;
 mod calendar;
 mod cases;
 mod catalog;
+mod hotline;
 mod jobs;
 mod org;
 mod ratings;
