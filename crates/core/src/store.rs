@@ -438,6 +438,8 @@ pub mod revision {
     pub const SEARCH_REBUILD: &str = "search_rebuild";
     /// Goes up when the search synonyms change.
     pub const SYNONYMS: &str = "synonyms";
+    /// Goes up when a knowledge-base article changes.
+    pub const KB: &str = "kb";
 }
 
 /// What catalog search (事项搜索) needs to follow the catalog on every server.
@@ -689,9 +691,19 @@ pub trait HotlineStore {
     /// Orders, newest first.
     fn orders(&mut self, f: &OrderListFilter) -> Result<Vec<crate::hotline::WorkOrder>>;
     /// Orders registered in months `from..=to` within a region prefix (analysis).
-    fn orders_in_months(&mut self, region_prefix: &str, from: &str, to: &str) -> Result<Vec<crate::hotline::WorkOrder>>;
+    fn orders_in_months(
+        &mut self,
+        region_prefix: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::hotline::WorkOrder>>;
     /// Orders registered since an instant within a region prefix (hot topics), newest first, at most `limit`.
-    fn orders_since(&mut self, region_prefix: &str, since: DateTime<Utc>, limit: u32) -> Result<Vec<crate::hotline::WorkOrder>>;
+    fn orders_since(
+        &mut self,
+        region_prefix: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<crate::hotline::WorkOrder>>;
     /// Add a category; `Conflict` when the code is taken.
     fn insert_category(&mut self, c: &crate::hotline::kb::Category) -> Result<i64>;
     /// Save a category.
@@ -711,7 +723,13 @@ pub trait HotlineStore {
     /// Articles whose region starts with a prefix (all when `None`), by id.
     fn articles(&mut self, prefix: Option<&str>) -> Result<Vec<crate::hotline::kb::Article>>;
     /// Record an Open311 key (its hash).
-    fn insert_open311_key(&mut self, key_hash: &str, name: &str, by: i64, at: DateTime<Utc>) -> Result<()>;
+    fn insert_open311_key(
+        &mut self,
+        key_hash: &str,
+        name: &str,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     /// The name of the client a key belongs to.
     fn open311_key(&mut self, key_hash: &str) -> Result<Option<String>>;
 }

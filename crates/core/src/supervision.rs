@@ -38,6 +38,8 @@ pub enum Subject {
     Case,
     /// A rectification task (整改工单).
     Rectification,
+    /// A 12345 work order.
+    WorkOrder,
 }
 
 impl Subject {
@@ -46,6 +48,7 @@ impl Subject {
         match self {
             Subject::Case => "case",
             Subject::Rectification => "rectification",
+            Subject::WorkOrder => "work_order",
         }
     }
 }
@@ -60,6 +63,10 @@ pub enum Watched {
     Rongque,
     /// A rectification task's due date.
     Rectification,
+    /// A work order's 30-minute sign clock.
+    HotlineSign,
+    /// A work order's reply deadline.
+    HotlineReply,
 }
 
 impl Watched {
@@ -72,6 +79,8 @@ impl Watched {
                 .unwrap_or_default(),
             Watched::Rongque => "rongque".into(),
             Watched::Rectification => "rectification".into(),
+            Watched::HotlineSign => "hotline_sign".into(),
+            Watched::HotlineReply => "hotline_reply".into(),
         }
     }
 
@@ -80,6 +89,8 @@ impl Watched {
         match s {
             "rongque" => Some(Watched::Rongque),
             "rectification" => Some(Watched::Rectification),
+            "hotline_sign" => Some(Watched::HotlineSign),
+            "hotline_reply" => Some(Watched::HotlineReply),
             k => serde_json::from_value(serde_json::Value::String(k.to_string()))
                 .ok()
                 .map(Watched::Clock),
@@ -92,6 +103,8 @@ impl Watched {
             Watched::Clock(k) => k.label(),
             Watched::Rongque => "容缺补交期限",
             Watched::Rectification => "差评整改期限",
+            Watched::HotlineSign => "工单签收时限",
+            Watched::HotlineReply => "工单办理时限",
         }
     }
 }
@@ -212,6 +225,60 @@ pub fn task_mark(
         region: task.region.clone(),
         label: format!("整改工单 {}", task.id),
     })
+}
+
+/// The marks a work order's clocks call for at `now`: the sign clock (yellow in its
+/// last third, red once past) while it waits to be signed; the reply deadline (over
+/// working days) while it is not yet replied.
+pub fn order_marks(
+    o: &crate::hotline::WorkOrder,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    yellow_days: u32,
+    sign_minutes: u32,
+) -> Vec<WarningMark> {
+    use crate::hotline::OrderState as S;
+    let Some(unit) = o.lead else { return vec![] };
+    let mut out = Vec::new();
+    let mark = |clock, due, level| WarningMark {
+        subject: Subject::WorkOrder,
+        subject_id: o.id,
+        clock,
+        due,
+        level,
+        department_id: unit,
+        window_id: 0,
+        region: o.region.clone(),
+        label: format!("工单 {}", o.number),
+    };
+    if o.state == S::Dispatched
+        && let Some(due) = o.sign_due
+    {
+        let third = chrono::Duration::minutes(i64::from(sign_minutes / 3).max(1));
+        let level = if now > due {
+            Warning::Red
+        } else if now + third >= due {
+            Warning::Yellow
+        } else {
+            Warning::None
+        };
+        if level != Warning::None {
+            out.push(mark(
+                Watched::HotlineSign,
+                crate::time::china_date(due),
+                level,
+            ));
+        }
+    }
+    if matches!(o.state, S::Dispatched | S::Returned | S::Handling)
+        && let Some(due) = o.reply_due
+    {
+        let level = warning_for(cal, due, crate::time::china_date(now), yellow_days);
+        if level != Warning::None {
+            out.push(mark(Watched::HotlineReply, due, level));
+        }
+    }
+    out
 }
 
 /// Where a 督办 order is.

@@ -105,6 +105,7 @@ pub struct SearchIndex {
     f: Fields,
     synonyms: RwLock<BTreeMap<String, Vec<String>>>,
     popularity: RwLock<HashMap<i64, u64>>,
+    body_label: &'static str,
 }
 
 /// A search failure (never the user's input: queries are parsed leniently).
@@ -249,7 +250,16 @@ impl SearchIndex {
             f,
             synonyms: RwLock::new(BTreeMap::new()),
             popularity: RwLock::new(HashMap::new()),
+            body_label: "材料：",
         })
+    }
+
+    /// An empty index whose body field (`materials`) is shown under `label` in
+    /// snippets (the knowledge base: its answers).
+    pub fn with_body_label(label: &'static str) -> Result<SearchIndex, SearchError> {
+        let mut ix = SearchIndex::new()?;
+        ix.body_label = label;
+        Ok(ix)
     }
 
     fn document(&self, d: &ItemDoc) -> TantivyDocument {
@@ -520,7 +530,7 @@ impl SearchIndex {
                 if a.contains("<b>") {
                     snippet = format!("又称：{a}");
                 } else if m.contains("<b>") {
-                    snippet = format!("材料：{m}");
+                    snippet = format!("{}{m}", self.body_label);
                 }
             }
             if snippet.is_empty() {

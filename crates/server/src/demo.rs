@@ -175,6 +175,13 @@ const STAFF: &[StaffSeed] = &[
         "mn-wjj",
         "茂南区卫健局 承办单位",
     ),
+    staff(
+        "unit-zjj",
+        "钱住建",
+        Role::HandlingUnit,
+        "mn-zjj",
+        "茂南区住建局 承办单位（路灯、环卫）",
+    ),
     StaffSeed {
         region: Some("440902100218"),
         ..staff(
@@ -424,6 +431,14 @@ pub fn load(
         },
     )?;
 
+    // 12345: the centre's region, the dispatch catalogue, a few knowledge-base answers,
+    // and an Open311 key for trying the GeoReport API.
+    let operator = by_name
+        .get("operator")
+        .cloned()
+        .ok_or_else(|| err("operator"))?;
+    demo_hotline(tx, &admin, &operator, &env, &id_of)?;
+
     // Two applicants with accounts.
     let (person, _) = register(
         tx,
@@ -498,6 +513,184 @@ pub fn load(
     act(tx, &reviewer, &earlier, accepted.id, &Action::Accept, None)?;
     let _ = (received, person);
     Ok(accounts)
+}
+
+/// The demo Open311 `api_key` (for trying the API; issue real ones with
+/// `POST /api/v1/admin/open311-keys`).
+pub const DEMO_OPEN311_KEY: &str = "demo-open311-key-maoming";
+
+fn demo_hotline(
+    tx: &mut dyn Tx,
+    admin: &tongban_core::actor::Actor,
+    operator: &tongban_core::actor::Actor,
+    env: &Env,
+    id_of: &dyn Fn(&str) -> Result<i64>,
+) -> Result<()> {
+    use tongban_core::hotline::OrderType;
+    use tongban_core::hotline::kb::{ArticleInput, Attribute, Datatype};
+    use tongban_core::usecase::hotline::{
+        CategoryInput, HotlineSettings, create_category, save_article, save_settings,
+    };
+    save_settings(
+        tx,
+        admin,
+        env,
+        &HotlineSettings {
+            region: "440900".into(),
+            deadlines: Default::default(),
+            hours: Default::default(),
+        },
+    )?;
+    let cat = |code: &str,
+               name: &str,
+               group: &str,
+               t: OrderType,
+               unit: Option<&str>,
+               keywords: &[&str],
+               attributes: Vec<Attribute>|
+     -> Result<CategoryInput> {
+        Ok(CategoryInput {
+            code: code.into(),
+            name: name.into(),
+            description: format!("{name}类诉求"),
+            group: group.into(),
+            default_type: t,
+            unit: unit.map(id_of).transpose()?,
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            attributes,
+            active: true,
+        })
+    };
+    let light_attrs = vec![
+        Attribute {
+            code: "pole".into(),
+            description: "灯杆编号（灯杆上的喷码）".into(),
+            datatype: Datatype::String,
+            required: true,
+            values: vec![],
+        },
+        Attribute {
+            code: "kind".into(),
+            description: "故障情况".into(),
+            datatype: Datatype::Singlevaluelist,
+            required: false,
+            values: vec![
+                ("off".into(), "不亮".into()),
+                ("flicker".into(), "闪烁".into()),
+                ("day".into(), "白天常亮".into()),
+            ],
+        },
+    ];
+    let mut ids = Vec::new();
+    for c in [
+        cat(
+            "road-light",
+            "路灯故障",
+            "城市管理",
+            OrderType::Report,
+            Some("mn-zjj"),
+            &["路灯", "灯不亮"],
+            light_attrs,
+        )?,
+        cat(
+            "sanitation",
+            "环境卫生",
+            "城市管理",
+            OrderType::Request,
+            Some("mn-zjj"),
+            &["垃圾", "清运", "卫生"],
+            vec![],
+        )?,
+        cat(
+            "food-safety",
+            "食品安全",
+            "市场监管",
+            OrderType::Complaint,
+            Some("mn-scjg"),
+            &["餐馆", "过期", "食物中毒"],
+            vec![],
+        )?,
+        cat(
+            "medical",
+            "医疗卫生服务",
+            "卫生健康",
+            OrderType::Complaint,
+            Some("mn-wjj"),
+            &["医院", "诊所", "医生"],
+            vec![],
+        )?,
+        cat(
+            "noise",
+            "噪音扰民",
+            "社会治安",
+            OrderType::Complaint,
+            Some("mn-gaj"),
+            &["噪音", "广场舞", "施工"],
+            vec![],
+        )?,
+        cat(
+            "policy",
+            "政策咨询",
+            "政务服务",
+            OrderType::Consultation,
+            None,
+            &["怎么办", "需要什么材料"],
+            vec![],
+        )?,
+    ] {
+        ids.push(create_category(tx, operator, &c)?.id);
+    }
+    let day = env.today();
+    for (title, keywords, body, cat) in [
+        (
+            "居住证怎么办理",
+            &["居住证", "暂住证"][..],
+            "在茂名居住满半年、有合法稳定就业或住所的，可携带居民身份证、租房合同或单位证明，到居住地派出所或政务服务中心公安窗口申领居住证，也可在“粤省事”小程序网上申请，一般 15 个工作日内发证。",
+            5,
+        ),
+        (
+            "新生儿入户需要哪些材料",
+            &["新生儿", "上户口", "出生登记"],
+            "凭《出生医学证明》、父母双方居民身份证、户口簿和结婚证，到父亲或母亲户口所在地派出所办理出生登记；也可通过“一件事一次办”的“新生儿出生”一次办好出生登记、医保参保和社保卡申领。",
+            5,
+        ),
+        (
+            "开餐馆要办哪些证",
+            &["开饭店", "餐饮", "食品经营许可"],
+            "开办餐馆一般需要营业执照和食品经营许可证，设有包间等公共场所的还需公共场所卫生许可，面积较大的需消防验收。可在政务服务中心“一件事一次办”窗口选择“开办餐馆”一次申请。",
+            5,
+        ),
+        (
+            "路灯不亮怎么报修",
+            &["路灯", "报修"],
+            "请告知路灯所在道路和灯杆上的编号，12345 将派单给住建部门，一般 3 个工作日内修复。",
+            0,
+        ),
+    ] {
+        save_article(
+            tx,
+            operator,
+            env,
+            None,
+            &ArticleInput {
+                title: title.into(),
+                keywords: keywords.iter().map(|k| k.to_string()).collect(),
+                body: body.into(),
+                category_id: ids.get(cat).copied(),
+                valid_from: day,
+                valid_until: None,
+            },
+            None,
+        )?;
+    }
+    tongban_core::usecase::hotline::add_open311_key(
+        tx,
+        admin,
+        env,
+        "演示客户端",
+        &tongban_web::auth::token_hash(DEMO_OPEN311_KEY),
+    )?;
+    Ok(())
 }
 
 fn yes_no(key: &str, text: &str) -> tongban_core::bundle::Question {

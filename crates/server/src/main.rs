@@ -520,6 +520,11 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
                 a.description
             );
         }
+        println!();
+        println!(
+            "  Open311 GeoReport v2: http://{addr}/open311/v2/services.json（演示 api_key: {}）",
+            demo::DEMO_OPEN311_KEY
+        );
     }
     println!();
     axum::serve(

@@ -22,6 +22,7 @@ use tongban_core::Result;
 use tongban_core::usecase::jobs::{SweepReport, breach_overdue, overdue_rongque_cases};
 use tongban_core::usecase::supervision::{
     WarningSweep, near_deadline_cases, near_rongque_cases, sweep_cases, sweep_tasks,
+    sweep_work_orders,
 };
 
 use crate::state::AppState;
@@ -141,6 +142,17 @@ pub async fn warning_sweep(s: &AppState) -> Result<WarningSweep> {
         total.add(&r);
         match last {
             Some(l) => after = l,
+            None => break,
+        }
+    }
+    let mut before: Option<i64> = None;
+    loop {
+        let (r, last) = s
+            .write(move |tx, env| sweep_work_orders(tx, env, yellow, before, BATCH))
+            .await?;
+        total.add(&r);
+        match last {
+            Some(l) => before = Some(l),
             None => break,
         }
     }

@@ -9,6 +9,8 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod jobs;
+pub mod kb_search;
+pub mod open311;
 pub mod pages;
 pub mod search;
 pub mod state;
@@ -52,6 +54,7 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(pages::router().layer(DefaultBodyLimit::max(MAX_FORM_BODY)))
+        .merge(open311::router().layer(DefaultBodyLimit::max(MAX_BODY)))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async {
             pages::PageError::new(tongban_core::Error::NotFound { entity: "页面" }).into_response()

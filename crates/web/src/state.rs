@@ -112,6 +112,8 @@ pub struct AppState {
     pub files: crate::files::FileStore,
     /// Catalog search on this server.
     pub search: Arc<crate::search::Search>,
+    /// The 12345 knowledge base, searched.
+    pub kb: Arc<crate::kb_search::KbSearch>,
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
     calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
@@ -141,6 +143,7 @@ impl AppState {
             clock,
             files: crate::files::FileStore::new(settings.files_dir.clone()),
             search: Arc::new(crate::search::Search::new()?),
+            kb: Arc::new(crate::kb_search::KbSearch::new()?),
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
             sessions: Arc::new(SessionCache::default()),

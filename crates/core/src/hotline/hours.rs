@@ -79,7 +79,12 @@ impl WorkingHours {
     /// The instant `minutes` working minutes after `from` (China time): time outside
     /// the periods, and days that are not working days, do not count. Calendar errors
     /// (a date outside 2000–2099) are store errors.
-    pub fn add_minutes(&self, cal: &Calendar, from: DateTime<Utc>, minutes: u32) -> Result<DateTime<Utc>> {
+    pub fn add_minutes(
+        &self,
+        cal: &Calendar,
+        from: DateTime<Utc>,
+        minutes: u32,
+    ) -> Result<DateTime<Utc>> {
         if self.periods.is_empty() {
             return Err(Error::Store("no working periods".into()));
         }
@@ -115,7 +120,12 @@ impl WorkingHours {
     }
 
     /// Working minutes between two instants (0 when `to` is not after `from`).
-    pub fn minutes_between(&self, cal: &Calendar, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64> {
+    pub fn minutes_between(
+        &self,
+        cal: &Calendar,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<i64> {
         if to <= from {
             return Ok(0);
         }

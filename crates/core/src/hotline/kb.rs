@@ -42,7 +42,12 @@ impl ArticleInput {
         if b == 0 || b > 10_000 {
             e.add("body", "答复内容不能为空且不超过 10000 字");
         }
-        if self.keywords.len() > 20 || self.keywords.iter().any(|k| k.trim().is_empty() || k.chars().count() > 20) {
+        if self.keywords.len() > 20
+            || self
+                .keywords
+                .iter()
+                .any(|k| k.trim().is_empty() || k.chars().count() > 20)
+        {
             e.add("keywords", "关键词最多 20 个，每个 1–20 字");
         }
         if let Some(u) = self.valid_until
@@ -165,7 +170,11 @@ impl Category {
     pub fn check_attributes(&self, given: &[(String, String)]) -> Result<()> {
         let mut e = FieldErrors::new();
         for a in &self.attributes {
-            let vals: Vec<&str> = given.iter().filter(|(c, _)| c == &a.code).map(|(_, v)| v.as_str()).collect();
+            let vals: Vec<&str> = given
+                .iter()
+                .filter(|(c, _)| c == &a.code)
+                .map(|(_, v)| v.as_str())
+                .collect();
             let field = format!("attribute[{}]", a.code);
             if vals.is_empty() || vals.iter().all(|v| v.trim().is_empty()) {
                 if a.required {

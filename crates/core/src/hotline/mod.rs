@@ -20,7 +20,19 @@ use crate::error::{Error, FieldErrors, Result};
 use hours::WorkingHours;
 
 /// 诉求类型.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderType {
     /// 咨询.
@@ -62,7 +74,9 @@ impl OrderType {
 }
 
 /// 紧急程度.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// 一般.
@@ -115,7 +129,19 @@ impl Source {
 }
 
 /// Where an order is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// 已登记: waiting for the operator to answer or dispatch.
@@ -579,8 +605,22 @@ pub fn next(
             _ => no("已答复的工单待派单员审核"),
         },
         S::Reviewed => match (k, action) {
-            (A::CallBack, OrderAction::CallBack { reached: true, satisfied: true, .. }) => Ok(S::Closed),
-            (A::CallBack, OrderAction::CallBack { reached: true, satisfied: false, .. }) => Ok(S::Reopened),
+            (
+                A::CallBack,
+                OrderAction::CallBack {
+                    reached: true,
+                    satisfied: true,
+                    ..
+                },
+            ) => Ok(S::Closed),
+            (
+                A::CallBack,
+                OrderAction::CallBack {
+                    reached: true,
+                    satisfied: false,
+                    ..
+                },
+            ) => Ok(S::Reopened),
             (A::CallBack, _) if unreached + 1 >= MAX_UNREACHED => Ok(S::Closed),
             (A::CallBack, _) => Ok(S::Reviewed),
             _ => no("待回访的工单由话务员回访"),
@@ -723,7 +763,11 @@ impl WorkOrder {
 
     /// Satisfied at the last reached call-back.
     pub fn satisfied(&self) -> Option<bool> {
-        self.call_backs.iter().rev().find(|c| c.reached).map(|c| c.satisfied)
+        self.call_backs
+            .iter()
+            .rev()
+            .find(|c| c.reached)
+            .map(|c| c.satisfied)
     }
 }
 
@@ -754,7 +798,10 @@ pub fn can_see(actor: &Actor, o: &WorkOrder) -> bool {
 pub fn authorize(actor: &Actor, o: &WorkOrder, k: ActionKind) -> Result<()> {
     if k.by_centre() {
         if !is_centre(actor) {
-            return Err(Error::forbidden(format!("“{}”由 12345 话务员或派单员办理", k.label())));
+            return Err(Error::forbidden(format!(
+                "“{}”由 12345 话务员或派单员办理",
+                k.label()
+            )));
         }
         if !can_see(actor, o) {
             return Err(Error::forbidden("超出本账号的区划范围"));
@@ -820,7 +867,10 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
         n.assisting = assisting.to_vec();
         n.assisting.dedup();
         n.dispatched_at = Some(c.now);
-        n.sign_due = Some(c.hours.add_minutes(c.cal, c.now, c.deadlines.sign_minutes)?);
+        n.sign_due = Some(
+            c.hours
+                .add_minutes(c.cal, c.now, c.deadlines.sign_minutes)?,
+        );
         n.signed_at = None;
         n.signed_on_time = None;
         Ok(())
@@ -832,7 +882,11 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
             text = n.answer.clone();
             n.closed_at = Some(c.now);
         }
-        OrderAction::Dispatch { lead, assisting, note } => {
+        OrderAction::Dispatch {
+            lead,
+            assisting,
+            note,
+        } => {
             dispatch(&mut n, *lead, assisting)?;
             if n.reply_due.is_none() || o.state == OrderState::Reopened {
                 let days = c.deadlines.reply_days(o.order_type, o.urgency);
@@ -847,9 +901,16 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
             }
             text = note.trim().to_string();
         }
-        OrderAction::Redispatch { lead, assisting, note } => {
+        OrderAction::Redispatch {
+            lead,
+            assisting,
+            note,
+        } => {
             if Some(*lead) == o.lead {
-                return Err(Error::field("lead", "改派须选择其他单位；若仍由原单位办理请“裁定”"));
+                return Err(Error::field(
+                    "lead",
+                    "改派须选择其他单位；若仍由原单位办理请“裁定”",
+                ));
             }
             dispatch(&mut n, *lead, assisting)?;
             text = note.trim().to_string();
@@ -953,7 +1014,11 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
         text,
         by: actor.account_id,
         by_name: actor.name.clone(),
-        unit: if k.by_centre() { None } else { actor.department_id },
+        unit: if k.by_centre() {
+            None
+        } else {
+            actor.department_id
+        },
         at: c.now,
     });
     n.state = to;

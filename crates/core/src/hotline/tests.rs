@@ -12,30 +12,74 @@ fn the_sign_clock_counts_thirty_minutes_of_working_hours() {
     let cal = Calendar::builtin();
     let h = WorkingHours::default();
     // Monday 23 Nov 2026, 10:00 → 10:30.
-    assert_eq!(h.add_minutes(&cal, china(2026, 11, 23, 10, 0), 30).unwrap(), china(2026, 11, 23, 10, 30));
+    assert_eq!(
+        h.add_minutes(&cal, china(2026, 11, 23, 10, 0), 30).unwrap(),
+        china(2026, 11, 23, 10, 30)
+    );
     // 11:50 → 10 minutes before lunch, 20 after: 14:50.
-    assert_eq!(h.add_minutes(&cal, china(2026, 11, 23, 11, 50), 30).unwrap(), china(2026, 11, 23, 14, 50));
+    assert_eq!(
+        h.add_minutes(&cal, china(2026, 11, 23, 11, 50), 30)
+            .unwrap(),
+        china(2026, 11, 23, 14, 50)
+    );
     // Friday 17:20 → 10 minutes, then Monday 08:50.
-    assert_eq!(h.add_minutes(&cal, china(2026, 11, 27, 17, 20), 30).unwrap(), china(2026, 11, 30, 8, 50));
+    assert_eq!(
+        h.add_minutes(&cal, china(2026, 11, 27, 17, 20), 30)
+            .unwrap(),
+        china(2026, 11, 30, 8, 50)
+    );
     // At night: from 08:30 the next working day.
-    assert_eq!(h.add_minutes(&cal, china(2026, 11, 23, 22, 0), 30).unwrap(), china(2026, 11, 24, 9, 0));
+    assert_eq!(
+        h.add_minutes(&cal, china(2026, 11, 23, 22, 0), 30).unwrap(),
+        china(2026, 11, 24, 9, 0)
+    );
     // National Day: 1 Oct 2026 (Thursday) is a holiday through 7 Oct; 10 Oct (Saturday) is
     // a 调休 working day. A call on 30 Sep at 17:15 runs 15 minutes, then on 8 Oct.
-    assert_eq!(h.add_minutes(&cal, china(2026, 9, 30, 17, 15), 30).unwrap(), china(2026, 10, 8, 8, 45));
+    assert_eq!(
+        h.add_minutes(&cal, china(2026, 9, 30, 17, 15), 30).unwrap(),
+        china(2026, 10, 8, 8, 45)
+    );
     // Back again: the minutes between are the working minutes.
-    assert_eq!(h.minutes_between(&cal, china(2026, 11, 27, 17, 20), china(2026, 11, 30, 8, 50)).unwrap(), 30);
-    assert_eq!(h.minutes_between(&cal, china(2026, 11, 23, 12, 0), china(2026, 11, 23, 14, 30)).unwrap(), 0);
+    assert_eq!(
+        h.minutes_between(
+            &cal,
+            china(2026, 11, 27, 17, 20),
+            china(2026, 11, 30, 8, 50)
+        )
+        .unwrap(),
+        30
+    );
+    assert_eq!(
+        h.minutes_between(
+            &cal,
+            china(2026, 11, 23, 12, 0),
+            china(2026, 11, 23, 14, 30)
+        )
+        .unwrap(),
+        0
+    );
     assert!(WorkingHours { periods: vec![] }.validate().is_err());
 }
 
 fn sample(k: ActionKind, satisfied: bool) -> OrderAction {
     let t = "说明".to_string();
     match k {
-        ActionKind::AnswerDirectly => OrderAction::AnswerDirectly { answer: t, article_id: None },
-        ActionKind::Dispatch => OrderAction::Dispatch { lead: 1, assisting: vec![], note: t },
+        ActionKind::AnswerDirectly => OrderAction::AnswerDirectly {
+            answer: t,
+            article_id: None,
+        },
+        ActionKind::Dispatch => OrderAction::Dispatch {
+            lead: 1,
+            assisting: vec![],
+            note: t,
+        },
         ActionKind::Sign => OrderAction::Sign,
         ActionKind::Return => OrderAction::Return { reason: t },
-        ActionKind::Redispatch => OrderAction::Redispatch { lead: 2, assisting: vec![], note: t },
+        ActionKind::Redispatch => OrderAction::Redispatch {
+            lead: 2,
+            assisting: vec![],
+            note: t,
+        },
         ActionKind::Rule => OrderAction::Rule { reason: t },
         ActionKind::AssistNote => OrderAction::AssistNote { text: t },
         ActionKind::RequestExtension => OrderAction::RequestExtension { days: 2, reason: t },
@@ -44,7 +88,11 @@ fn sample(k: ActionKind, satisfied: bool) -> OrderAction {
         ActionKind::Reply => OrderAction::Reply { text: t },
         ActionKind::AcceptReply => OrderAction::AcceptReply,
         ActionKind::SendBack => OrderAction::SendBack { reason: t },
-        ActionKind::CallBack => OrderAction::CallBack { reached: true, satisfied, note: t },
+        ActionKind::CallBack => OrderAction::CallBack {
+            reached: true,
+            satisfied,
+            note: t,
+        },
         ActionKind::MergeInto => OrderAction::MergeInto { into: 99 },
     }
 }
@@ -79,13 +127,49 @@ fn every_order_state_and_action_is_decided_as_the_loop_says() {
         }
     }
     // With an extension pending: it can be approved or denied, not asked again.
-    assert_eq!(next(OrderState::Handling, &sample(ActionKind::ApproveExtension, true), true, 0).unwrap(), OrderState::Handling);
-    assert!(next(OrderState::Handling, &sample(ActionKind::RequestExtension, true), true, 0).is_err());
+    assert_eq!(
+        next(
+            OrderState::Handling,
+            &sample(ActionKind::ApproveExtension, true),
+            true,
+            0
+        )
+        .unwrap(),
+        OrderState::Handling
+    );
+    assert!(
+        next(
+            OrderState::Handling,
+            &sample(ActionKind::RequestExtension, true),
+            true,
+            0
+        )
+        .is_err()
+    );
     // Unsatisfied: reopened. Unreached: stays, the third closes.
-    assert_eq!(next(OrderState::Reviewed, &sample(ActionKind::CallBack, false), false, 0).unwrap(), OrderState::Reopened);
-    let miss = OrderAction::CallBack { reached: false, satisfied: false, note: String::new() };
-    assert_eq!(next(OrderState::Reviewed, &miss, false, 0).unwrap(), OrderState::Reviewed);
-    assert_eq!(next(OrderState::Reviewed, &miss, false, 2).unwrap(), OrderState::Closed);
+    assert_eq!(
+        next(
+            OrderState::Reviewed,
+            &sample(ActionKind::CallBack, false),
+            false,
+            0
+        )
+        .unwrap(),
+        OrderState::Reopened
+    );
+    let miss = OrderAction::CallBack {
+        reached: false,
+        satisfied: false,
+        note: String::new(),
+    };
+    assert_eq!(
+        next(OrderState::Reviewed, &miss, false, 0).unwrap(),
+        OrderState::Reviewed
+    );
+    assert_eq!(
+        next(OrderState::Reviewed, &miss, false, 2).unwrap(),
+        OrderState::Closed
+    );
 }
 
 #[test]
@@ -112,24 +196,54 @@ fn open311_attributes_are_checked_by_datatype() {
         unit: None,
         keywords: vec![],
         attributes: vec![
-            kb::Attribute { code: "pole".into(), description: "灯杆编号".into(), datatype: kb::Datatype::String, required: true, values: vec![] },
-            kb::Attribute { code: "count".into(), description: "不亮盏数".into(), datatype: kb::Datatype::Number, required: false, values: vec![] },
+            kb::Attribute {
+                code: "pole".into(),
+                description: "灯杆编号".into(),
+                datatype: kb::Datatype::String,
+                required: true,
+                values: vec![],
+            },
+            kb::Attribute {
+                code: "count".into(),
+                description: "不亮盏数".into(),
+                datatype: kb::Datatype::Number,
+                required: false,
+                values: vec![],
+            },
             kb::Attribute {
                 code: "kind".into(),
                 description: "情况".into(),
                 datatype: kb::Datatype::Singlevaluelist,
                 required: false,
-                values: vec![("off".into(), "不亮".into()), ("flicker".into(), "闪烁".into())],
+                values: vec![
+                    ("off".into(), "不亮".into()),
+                    ("flicker".into(), "闪烁".into()),
+                ],
             },
         ],
         active: true,
     };
-    assert!(c.check_attributes(&[("pole".into(), "MN-0231".into())]).is_ok());
-    let Err(Error::Validation(fe)) = c.check_attributes(&[("count".into(), "many".into()), ("kind".into(), "dark".into()), ("x".into(), "1".into())]) else {
+    assert!(
+        c.check_attributes(&[("pole".into(), "MN-0231".into())])
+            .is_ok()
+    );
+    let Err(Error::Validation(fe)) = c.check_attributes(&[
+        ("count".into(), "many".into()),
+        ("kind".into(), "dark".into()),
+        ("x".into(), "1".into()),
+    ]) else {
         panic!()
     };
     let keys: Vec<_> = fe.fields().keys().cloned().collect();
-    assert_eq!(keys, ["attribute[count]", "attribute[kind]", "attribute[pole]", "attribute[x]"]);
+    assert_eq!(
+        keys,
+        [
+            "attribute[count]",
+            "attribute[kind]",
+            "attribute[pole]",
+            "attribute[x]"
+        ]
+    );
 }
 
 #[test]

@@ -37,7 +37,8 @@ const SETTINGS: &str = "hotline";
 /// The settings in force (a default centre region of the first city-level region).
 pub fn settings(tx: &mut dyn Tx) -> Result<HotlineSettings> {
     if let Some(j) = tx.setting(SETTINGS)? {
-        return serde_json::from_str(&j).map_err(|e| Error::Store(format!("hotline settings: {e}")));
+        return serde_json::from_str(&j)
+            .map_err(|e| Error::Store(format!("hotline settings: {e}")));
     }
     let region = tx
         .regions(None)?
@@ -53,7 +54,12 @@ pub fn settings(tx: &mut dyn Tx) -> Result<HotlineSettings> {
 }
 
 /// Change them (system administrators).
-pub fn save_settings(tx: &mut dyn Tx, actor: &Actor, env: &Env, s: &HotlineSettings) -> Result<HotlineSettings> {
+pub fn save_settings(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    s: &HotlineSettings,
+) -> Result<HotlineSettings> {
     actor.require(&[Role::SysAdmin])?;
     let mut e = FieldErrors::new();
     if RegionCode::parse(&s.region).is_err() {
@@ -115,7 +121,13 @@ fn check_new(tx: &mut dyn Tx, n: &NewOrder) -> Result<(Category, Caller, Locatio
             String::new()
         }
     };
-    let id_number = match n.caller.id_number.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+    let id_number = match n
+        .caller
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+    {
         Some(x) => match IdNumber::parse(x) {
             Ok(v) => Some(v.as_str().to_string()),
             Err(err) => {
@@ -125,7 +137,12 @@ fn check_new(tx: &mut dyn Tx, n: &NewOrder) -> Result<(Category, Caller, Locatio
         },
         None => None,
     };
-    let email = n.caller.email.as_deref().map(str::trim).filter(|x| !x.is_empty());
+    let email = n
+        .caller
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty());
     if email.is_some_and(|m| !m.contains('@') || m.len() > 100) {
         e.add("caller.email", "电子邮箱格式不正确");
     }
@@ -144,7 +161,10 @@ fn check_new(tx: &mut dyn Tx, n: &NewOrder) -> Result<(Category, Caller, Locatio
     if n.location.lat.is_some_and(|v| !(-90.0..=90.0).contains(&v)) {
         e.add("location.lat", "纬度须在 -90 到 90 之间");
     }
-    if n.location.long.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
+    if n.location
+        .long
+        .is_some_and(|v| !(-180.0..=180.0).contains(&v))
+    {
         e.add("location.long", "经度须在 -180 到 180 之间");
     }
     if n.attachments.len() > 10 {
@@ -186,8 +206,13 @@ pub fn register(
     by: &str,
 ) -> Result<WorkOrder> {
     match (actor, source) {
-        (Some(a), Source::Phone | Source::Mail | Source::Web | Source::MiniProgram) if is_centre(a) => {}
-        (Some(_), _) => return Err(Error::forbidden("工单由 12345 话务员登记，或由群众自行提交")),
+        (Some(a), Source::Phone | Source::Mail | Source::Web | Source::MiniProgram)
+            if is_centre(a) => {}
+        (Some(_), _) => {
+            return Err(Error::forbidden(
+                "工单由 12345 话务员登记，或由群众自行提交",
+            ));
+        }
         (None, Source::Web | Source::MiniProgram | Source::Open311) => {}
         (None, _) => return Err(Error::Unauthenticated),
     }
@@ -195,13 +220,21 @@ pub fn register(
     let s = settings(tx)?;
     let region = match &location.region {
         Some(r) => r.clone(),
-        None => match category.unit.map(|u| tx.department(u)).transpose()?.flatten() {
+        None => match category
+            .unit
+            .map(|u| tx.department(u))
+            .transpose()?
+            .flatten()
+        {
             Some(d) => d.region.as_str().to_string(),
             None => s.region.clone(),
         },
     };
     if let Some(a) = actor
-        && !a.region.as_ref().is_some_and(|r| region.starts_with(r.prefix()))
+        && !a
+            .region
+            .as_ref()
+            .is_some_and(|r| region.starts_with(r.prefix()))
     {
         return Err(Error::field("location.region", "超出本热线的服务区划"));
     }
@@ -281,11 +314,19 @@ pub fn act(
     }
     // Units named must exist and be in operation.
     let units: Vec<(String, i64)> = match action {
-        OrderAction::Dispatch { lead, assisting, .. } | OrderAction::Redispatch { lead, assisting, .. } => {
-            std::iter::once(("lead".to_string(), *lead))
-                .chain(assisting.iter().enumerate().map(|(i, u)| (format!("assisting[{i}]"), *u)))
-                .collect()
+        OrderAction::Dispatch {
+            lead, assisting, ..
         }
+        | OrderAction::Redispatch {
+            lead, assisting, ..
+        } => std::iter::once(("lead".to_string(), *lead))
+            .chain(
+                assisting
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (format!("assisting[{i}]"), *u)),
+            )
+            .collect(),
         _ => vec![],
     };
     let mut e = FieldErrors::new();
@@ -352,11 +393,21 @@ pub fn list_orders(tx: &mut dyn Tx, actor: &Actor, q: &OrderQuery) -> Result<Vec
         limit,
         ..OrderListFilter::default()
     };
-    for part in q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         if part == "open" {
             f.open_only = true;
         } else {
-            f.states.push(OrderState::parse(part).ok_or_else(|| Error::field("state", format!("未知状态“{part}”")))?);
+            f.states.push(
+                OrderState::parse(part)
+                    .ok_or_else(|| Error::field("state", format!("未知状态“{part}”")))?,
+            );
         }
     }
     match actor.role {
@@ -370,7 +421,11 @@ pub fn list_orders(tx: &mut dyn Tx, actor: &Actor, q: &OrderQuery) -> Result<Vec
             );
         }
         Role::HandlingUnit => {
-            f.unit = Some(actor.department_id.ok_or(Error::forbidden("账号未归属单位"))?);
+            f.unit = Some(
+                actor
+                    .department_id
+                    .ok_or(Error::forbidden("账号未归属单位"))?,
+            );
         }
         _ => return Err(Error::forbidden("无权查看工单")),
     }
@@ -406,8 +461,11 @@ pub fn track(tx: &mut dyn Tx, number: &str, phone: &str) -> Result<Tracked> {
             let p = phone.trim();
             p.len() >= 4 && o.caller.phone.ends_with(p)
         })
-        .ok_or(Error::NotFound { entity: "工单（请核对编号和电话）" })?;
-    let answered = matches!(o.state, OrderState::Reviewed | OrderState::Closed) && !o.answer.is_empty();
+        .ok_or(Error::NotFound {
+            entity: "工单（请核对编号和电话）",
+        })?;
+    let answered =
+        matches!(o.state, OrderState::Reviewed | OrderState::Closed) && !o.answer.is_empty();
     Ok(Tracked {
         number: o.number.clone(),
         category: o.category.clone(),
@@ -455,7 +513,13 @@ fn yes() -> bool {
 
 fn check_category(tx: &mut dyn Tx, c: &CategoryInput) -> Result<()> {
     let mut e = FieldErrors::new();
-    if c.code.is_empty() || c.code.len() > 40 || !c.code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if c.code.is_empty()
+        || c.code.len() > 40
+        || !c
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         e.add("code", "编码须为 1–40 位字母、数字、- 或 _");
     }
     if c.name.trim().is_empty() || c.name.chars().count() > 50 {
@@ -471,9 +535,16 @@ fn check_category(tx: &mut dyn Tx, c: &CategoryInput) -> Result<()> {
         if a.code.is_empty() || !codes.insert(a.code.as_str()) {
             e.add(format!("attributes[{i}].code"), "属性编码不能为空或重复");
         }
-        let list = matches!(a.datatype, crate::hotline::kb::Datatype::Singlevaluelist | crate::hotline::kb::Datatype::Multivaluelist);
+        let list = matches!(
+            a.datatype,
+            crate::hotline::kb::Datatype::Singlevaluelist
+                | crate::hotline::kb::Datatype::Multivaluelist
+        );
         if list == a.values.is_empty() {
-            e.add(format!("attributes[{i}].values"), "列表类属性须给出取值，其他属性不设取值");
+            e.add(
+                format!("attributes[{i}].values"),
+                "列表类属性须给出取值，其他属性不设取值",
+            );
         }
     }
     e.into_result()
@@ -500,9 +571,16 @@ pub fn create_category(tx: &mut dyn Tx, actor: &Actor, c: &CategoryInput) -> Res
 }
 
 /// Change a category.
-pub fn update_category(tx: &mut dyn Tx, actor: &Actor, id: i64, c: &CategoryInput) -> Result<Category> {
+pub fn update_category(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    id: i64,
+    c: &CategoryInput,
+) -> Result<Category> {
     actor.require(&[Role::HotlineOperator, Role::SysAdmin])?;
-    tx.category(id)?.ok_or(Error::NotFound { entity: "诉求分类" })?;
+    tx.category(id)?.ok_or(Error::NotFound {
+        entity: "诉求分类"
+    })?;
     check_category(tx, c)?;
     if let Some(other) = tx.category_by_code(&c.code)?
         && other.id != id
@@ -526,7 +604,14 @@ pub fn update_category(tx: &mut dyn Tx, actor: &Actor, id: i64, c: &CategoryInpu
 }
 
 /// Write an article (new: `id` none; else a new version of it) — the centre.
-pub fn save_article(tx: &mut dyn Tx, actor: &Actor, env: &Env, id: Option<i64>, a: &ArticleInput, from_order: Option<i64>) -> Result<Article> {
+pub fn save_article(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    id: Option<i64>,
+    a: &ArticleInput,
+    from_order: Option<i64>,
+) -> Result<Article> {
     actor.require(&[Role::HotlineOperator])?;
     a.validate()?;
     if let Some(c) = a.category_id
@@ -566,8 +651,15 @@ pub fn save_article(tx: &mut dyn Tx, actor: &Actor, env: &Env, id: Option<i64>, 
         Some(id) => {
             let mut art = tx
                 .article(id)?
-                .filter(|x| actor.region.as_ref().is_some_and(|r| x.region.starts_with(r.prefix())))
-                .ok_or(Error::NotFound { entity: "知识条目" })?;
+                .filter(|x| {
+                    actor
+                        .region
+                        .as_ref()
+                        .is_some_and(|r| x.region.starts_with(r.prefix()))
+                })
+                .ok_or(Error::NotFound {
+                    entity: "知识条目"
+                })?;
             let v = art.versions.last().map(|v| v.version).unwrap_or(0) + 1;
             art.versions.push(ArticleVersion {
                 version: v,
@@ -587,8 +679,15 @@ pub fn withdraw_article(tx: &mut dyn Tx, actor: &Actor, env: &Env, id: i64) -> R
     actor.require(&[Role::HotlineOperator])?;
     let mut art = tx
         .article(id)?
-        .filter(|x| actor.region.as_ref().is_some_and(|r| x.region.starts_with(r.prefix())))
-        .ok_or(Error::NotFound { entity: "知识条目" })?;
+        .filter(|x| {
+            actor
+                .region
+                .as_ref()
+                .is_some_and(|r| x.region.starts_with(r.prefix()))
+        })
+        .ok_or(Error::NotFound {
+            entity: "知识条目"
+        })?;
     art.withdrawn = true;
     art.updated_at = env.now;
     tx.update_article(&art)?;
@@ -596,7 +695,13 @@ pub fn withdraw_article(tx: &mut dyn Tx, actor: &Actor, env: &Env, id: i64) -> R
 }
 
 /// A closed order turned into an article (its answer as the body).
-pub fn article_from_order(tx: &mut dyn Tx, actor: &Actor, env: &Env, order_id: i64, title: &str) -> Result<Article> {
+pub fn article_from_order(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    order_id: i64,
+    title: &str,
+) -> Result<Article> {
     let o = get_order(tx, actor, order_id)?;
     if o.state != OrderState::Closed || o.answer.trim().is_empty() {
         return Err(Error::InvalidTransition {
@@ -606,7 +711,15 @@ pub fn article_from_order(tx: &mut dyn Tx, actor: &Actor, env: &Env, order_id: i
         });
     }
     let input = ArticleInput {
-        title: if title.trim().is_empty() { format!("{}：{}", o.category, o.content.chars().take(30).collect::<String>()) } else { title.to_string() },
+        title: if title.trim().is_empty() {
+            format!(
+                "{}：{}",
+                o.category,
+                o.content.chars().take(30).collect::<String>()
+            )
+        } else {
+            title.to_string()
+        },
         keywords: vec![],
         body: o.answer.clone(),
         category_id: Some(o.category_id),
@@ -731,26 +844,56 @@ pub fn analysis(
         .map(|r| r.prefix().to_string())
         .ok_or(Error::forbidden("账号未设置区划范围"))?;
     let orders = tx.orders_in_months(&prefix, from, to)?;
-    let units: BTreeMap<i64, String> = tx.departments(None)?.into_iter().map(|d| (d.id, d.name)).collect();
+    let units: BTreeMap<i64, String> = tx
+        .departments(None)?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
     let regions: BTreeMap<String, String> = tx
         .regions(None)?
         .into_iter()
         .map(|r| (r.code.as_str().to_string(), r.name))
         .collect();
     type Groups = BTreeMap<(String, String), Acc>;
-    let (mut total, mut cat, mut reg, mut unit, mut month, mut typ): (Groups, Groups, Groups, Groups, Groups, Groups) =
-        Default::default();
+    let (mut total, mut cat, mut reg, mut unit, mut month, mut typ): (
+        Groups,
+        Groups,
+        Groups,
+        Groups,
+        Groups,
+        Groups,
+    ) = Default::default();
     for o in orders.iter().filter(|o| o.state != OrderState::Merged) {
         add(&mut total, ("all".into(), "合计".into()), o);
         add(&mut cat, (o.category_id.to_string(), o.category.clone()), o);
         let r6: String = o.region.chars().take(6).collect();
-        add(&mut reg, (r6.clone(), regions.get(&r6).cloned().unwrap_or_default()), o);
+        add(
+            &mut reg,
+            (r6.clone(), regions.get(&r6).cloned().unwrap_or_default()),
+            o,
+        );
         if let Some(u) = o.lead {
-            add(&mut unit, (u.to_string(), units.get(&u).cloned().unwrap_or_default()), o);
+            add(
+                &mut unit,
+                (u.to_string(), units.get(&u).cloned().unwrap_or_default()),
+                o,
+            );
         }
-        let m = crate::time::china_date(o.created_at).format("%Y-%m").to_string();
+        let m = crate::time::china_date(o.created_at)
+            .format("%Y-%m")
+            .to_string();
         add(&mut month, (m.clone(), m), o);
-        add(&mut typ, (serde_json::to_value(o.order_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), o.order_type.label().into()), o);
+        add(
+            &mut typ,
+            (
+                serde_json::to_value(o.order_type)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                o.order_type.label().into(),
+            ),
+            o,
+        );
     }
     // Hot topics: the words of the last fortnight's orders, this week against last.
     let recent = tx.orders_since(&prefix, env.now - Duration::days(14), 20_000)?;
@@ -772,7 +915,11 @@ pub fn analysis(
     let mut hot: Vec<HotTopic> = counts
         .into_iter()
         .filter(|(_, (a, _))| *a > 0)
-        .map(|(term, (a, b))| HotTopic { term, this_week: a, last_week: b })
+        .map(|(term, (a, b))| HotTopic {
+            term,
+            this_week: a,
+            last_week: b,
+        })
         .collect();
     hot.sort_by(|x, y| {
         (y.this_week - y.last_week)
@@ -793,11 +940,20 @@ pub fn analysis(
 }
 
 /// Words too common to be a topic.
-const STOP: &[&str] = &["我们", "你们", "他们", "这个", "那个", "一个", "没有", "什么", "现在", "已经", "希望", "反映", "请问", "可以", "问题", "情况", "进行", "相关", "部门", "市民", "来电"];
+const STOP: &[&str] = &[
+    "我们", "你们", "他们", "这个", "那个", "一个", "没有", "什么", "现在", "已经", "希望", "反映",
+    "请问", "可以", "问题", "情况", "进行", "相关", "部门", "市民", "来电",
+];
 
 /// Register an Open311 client's key (system administrators): the caller makes the
 /// random key, only its hash is kept.
-pub fn add_open311_key(tx: &mut dyn Tx, actor: &Actor, env: &Env, name: &str, key_hash: &str) -> Result<()> {
+pub fn add_open311_key(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    name: &str,
+    key_hash: &str,
+) -> Result<()> {
     actor.require(&[Role::SysAdmin])?;
     if name.trim().is_empty() || name.chars().count() > 100 {
         return Err(Error::field("name", "请填写接入方名称"));

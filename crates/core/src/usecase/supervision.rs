@@ -205,6 +205,36 @@ pub fn sweep_tasks(
     Ok((r, last.filter(|_| tasks.len() == limit as usize)))
 }
 
+/// Mark the open work orders' sign and reply clocks and open 督办 orders for the red
+/// ones; a page of orders before `before_id` (newest first). Returns what it did and
+/// the last id looked at when there may be more.
+pub fn sweep_work_orders(
+    tx: &mut dyn Tx,
+    env: &Env,
+    yellow_days: u32,
+    before_id: Option<i64>,
+    limit: u32,
+) -> Result<(WarningSweep, Option<i64>)> {
+    use crate::hotline::OrderState as S;
+    let open_orders = settings(tx)?.open_orders;
+    let sign_minutes = super::hotline::settings(tx)?.deadlines.sign_minutes;
+    let orders = tx.orders(&crate::store::OrderListFilter {
+        states: vec![S::Dispatched, S::Returned, S::Handling],
+        open_only: true,
+        before_id,
+        limit,
+        ..Default::default()
+    })?;
+    let mut r = WarningSweep::default();
+    for o in &orders {
+        r.looked_at += 1;
+        let marks = crate::supervision::order_marks(o, env.cal, env.now, yellow_days, sign_minutes);
+        record(tx, env, marks, open_orders, &mut r)?;
+    }
+    let last = orders.last().map(|o| o.id);
+    Ok((r, last.filter(|_| orders.len() == limit as usize)))
+}
+
 /// A list query for orders.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

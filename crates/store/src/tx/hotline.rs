@@ -13,13 +13,17 @@ use crate::conn::{ConnExt, Val, from_json, to_json};
 type R<T> = Result<T, Error>;
 
 fn month(t: DateTime<Utc>) -> String {
-    tongban_core::time::china_date(t).format("%Y-%m").to_string()
+    tongban_core::time::china_date(t)
+        .format("%Y-%m")
+        .to_string()
 }
 
 impl SqlTx<'_> {
     fn order_units(&mut self, o: &WorkOrder) -> R<()> {
-        self.c
-            .execute("DELETE FROM work_order_units WHERE order_id = ?", &[o.id.into()])?;
+        self.c.execute(
+            "DELETE FROM work_order_units WHERE order_id = ?",
+            &[o.id.into()],
+        )?;
         let mut units: Vec<i64> = o.assisting.clone();
         units.extend(o.lead);
         units.sort_unstable();
@@ -73,8 +77,11 @@ impl HotlineStore for SqlTx<'_> {
     }
 
     fn order(&mut self, id: i64) -> R<Option<WorkOrder>> {
-        self.c
-            .opt("SELECT data FROM work_orders WHERE id = ?", &[id.into()], |r| from_json(&r.text(0)?))
+        self.c.opt(
+            "SELECT data FROM work_orders WHERE id = ?",
+            &[id.into()],
+            |r| from_json(&r.text(0)?),
+        )
     }
 
     fn order_by_number(&mut self, number: &str) -> R<Option<WorkOrder>> {
@@ -106,7 +113,11 @@ impl HotlineStore for SqlTx<'_> {
     }
 
     fn orders(&mut self, f: &OrderListFilter) -> R<Vec<WorkOrder>> {
-        let end = f.region_prefix.as_deref().map(prefix_end).unwrap_or_default();
+        let end = f
+            .region_prefix
+            .as_deref()
+            .map(prefix_end)
+            .unwrap_or_default();
         let mut sql = String::from("SELECT data FROM work_orders o WHERE o.id < ?");
         let mut params: Vec<Val> = vec![f.before_id.unwrap_or(i64::MAX).into()];
         if let Some(p) = f.region_prefix.as_deref().filter(|p| !p.is_empty()) {
@@ -123,7 +134,10 @@ impl HotlineStore for SqlTx<'_> {
         }
         let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
         if !states.is_empty() {
-            sql.push_str(&format!(" AND o.state IN ({})", vec!["?"; states.len()].join(", ")));
+            sql.push_str(&format!(
+                " AND o.state IN ({})",
+                vec!["?"; states.len()].join(", ")
+            ));
             params.extend(states.iter().map(|s| Val::from(*s)));
         }
         sql.push_str(" ORDER BY o.id DESC LIMIT ?");
@@ -144,7 +158,12 @@ impl HotlineStore for SqlTx<'_> {
         )
     }
 
-    fn orders_since(&mut self, region_prefix: &str, since: DateTime<Utc>, limit: u32) -> R<Vec<WorkOrder>> {
+    fn orders_since(
+        &mut self,
+        region_prefix: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> R<Vec<WorkOrder>> {
         let (a, b) = if region_prefix.is_empty() {
             (String::new(), "\u{7f}".to_string())
         } else {
@@ -172,7 +191,12 @@ impl HotlineStore for SqlTx<'_> {
     fn update_category(&mut self, c: &Category) -> R<()> {
         self.c.execute_exact(
             "UPDATE hotline_categories SET code = ?, active = ?, data = ? WHERE id = ?",
-            &[c.code.as_str().into(), c.active.into(), to_json(c)?.as_str().into(), c.id.into()],
+            &[
+                c.code.as_str().into(),
+                c.active.into(),
+                to_json(c)?.as_str().into(),
+                c.id.into(),
+            ],
             1,
             "派单目录不存在",
         )
@@ -195,8 +219,11 @@ impl HotlineStore for SqlTx<'_> {
     }
 
     fn categories(&mut self) -> R<Vec<Category>> {
-        self.c
-            .all("SELECT data FROM hotline_categories ORDER BY id", &[], |r| from_json(&r.text(0)?))
+        self.c.all(
+            "SELECT data FROM hotline_categories ORDER BY id",
+            &[],
+            |r| from_json(&r.text(0)?),
+        )
     }
 
     fn insert_article(&mut self, a: &Article) -> R<i64> {
@@ -212,17 +239,26 @@ impl HotlineStore for SqlTx<'_> {
     }
 
     fn update_article(&mut self, a: &Article) -> R<()> {
+        super::search::bump(self.c, "kb")?;
         self.c.execute_exact(
             "UPDATE kb_articles SET withdrawn = ?, updated_at = ?, data = ? WHERE id = ?",
-            &[a.withdrawn.into(), ms(a.updated_at).into(), to_json(a)?.as_str().into(), a.id.into()],
+            &[
+                a.withdrawn.into(),
+                ms(a.updated_at).into(),
+                to_json(a)?.as_str().into(),
+                a.id.into(),
+            ],
             1,
             "知识条目不存在",
         )
     }
 
     fn article(&mut self, id: i64) -> R<Option<Article>> {
-        self.c
-            .opt("SELECT data FROM kb_articles WHERE id = ?", &[id.into()], |r| from_json(&r.text(0)?))
+        self.c.opt(
+            "SELECT data FROM kb_articles WHERE id = ?",
+            &[id.into()],
+            |r| from_json(&r.text(0)?),
+        )
     }
 
     fn articles(&mut self, prefix: Option<&str>) -> R<Vec<Article>> {
@@ -237,7 +273,13 @@ impl HotlineStore for SqlTx<'_> {
         )
     }
 
-    fn insert_open311_key(&mut self, key_hash: &str, name: &str, by: i64, at: DateTime<Utc>) -> R<()> {
+    fn insert_open311_key(
+        &mut self,
+        key_hash: &str,
+        name: &str,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> R<()> {
         self.c.execute(
             "INSERT INTO open311_keys (key_hash, name, created_by, created_at) VALUES (?, ?, ?, ?)",
             &[key_hash.into(), name.into(), by.into(), ms(at).into()],

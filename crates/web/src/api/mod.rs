@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_io;
+pub mod hotline;
 pub mod kpi;
 pub mod org;
 pub mod ratings;
@@ -37,6 +38,7 @@ use crate::state::AppState;
         (name = "cases", description = "Cases under 一窗受理 (办件)"),
         (name = "bundles", description = "一件事一次办: bundles, scenario guide, bundle cases"),
         (name = "stats", description = "Statistics (rollups)"),
+        (name = "hotline", description = "12345: work orders, dispatch catalogue, knowledge base"),
         (name = "ratings", description = "好差评: ratings, rating links, rectification"),
         (name = "supervision", description = "效能监察: warnings, 督办 orders, KPIs"),
         (name = "admin", description = "Operations"),
@@ -55,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(cases::routes())
         .merge(bundles::routes())
         .merge(ratings::routes())
+        .merge(hotline::routes())
         .merge(kpi::routes())
         .merge(supervision::routes())
         .merge(search::routes())

@@ -555,6 +555,9 @@ pub async fn orders_page(State(s): State<AppState>, SignedIn(v): SignedIn) -> Pa
                     tongban_core::supervision::Subject::Rectification => {
                         format!("/rectifications/{}", o.subject_id)
                     }
+                    tongban_core::supervision::Subject::WorkOrder => {
+                        format!("/hotline/orders/{}", o.subject_id)
+                    }
                 },
             })
             .collect(),
