@@ -437,7 +437,18 @@ impl SearchIndex {
                 }
             })
             .collect();
-        let (words_query, _) = parser.parse_query_lenient(&cleaned.to_lowercase());
+        // A sentence ("我想问一下暂住证怎么办") is cut into its words first, each searched on
+        // its own: given whole, the parser would look for the sentence as a phrase. Words
+        // of one character are left out when there are longer ones (我, 想 match
+        // everything).
+        let lower = cleaned.to_lowercase();
+        let mut terms = words(&lower);
+        if terms.iter().any(|w| w.chars().count() > 1) {
+            terms.retain(|w| w.chars().count() > 1 || w.is_ascii());
+        }
+        terms.sort();
+        terms.dedup();
+        let (words_query, _) = parser.parse_query_lenient(&terms.join(" "));
         // While a clerk is still typing ("食", "品经"), no word is whole yet: an item
         // whose name holds every character typed matches too, ranked below words.
         let mut chars: Vec<char> = cleaned
@@ -673,6 +684,20 @@ mod tests {
         let h = ix.search("gtgsh", &Filters::default(), 10).unwrap();
         assert_eq!(ids(&h), [2]);
         assert_eq!(h[0].snippet_html, "个体工商户设立登记");
+    }
+
+    #[test]
+    fn a_whole_sentence_finds_the_words_in_it() {
+        let ix = SearchIndex::new().unwrap();
+        ix.replace_all(&docs()).unwrap();
+        let h = ix
+            .search("我想问一下个体户营业执照怎么办", &Filters::default(), 10)
+            .unwrap();
+        assert!(ids(&h).contains(&1) && ids(&h).contains(&3), "{h:?}");
+        let h = ix
+            .search("公共场所卫生许可需要什么", &Filters::default(), 10)
+            .unwrap();
+        assert_eq!(ids(&h)[0], 3);
     }
 
     #[test]

@@ -309,23 +309,17 @@ async fn get_resource(
                         .collect()
                 })
                 .unwrap_or_default();
-            let parse = |k: &str| -> Result<Option<DateTime<Utc>>, Response> {
+            let parse = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
                 match p(k).filter(|v| !v.is_empty()) {
                     Some(v) => DateTime::parse_from_rfc3339(&v)
                         .map(|d| Some(d.with_timezone(&Utc)))
-                        .map_err(|_| {
-                            error(
-                                StatusCode::BAD_REQUEST,
-                                f,
-                                format!("{k}: 须为 ISO 8601 时间"),
-                            )
-                        }),
+                        .map_err(|_| format!("{k}: 须为 ISO 8601 时间")),
                     None => Ok(None),
                 }
             };
             let (start, end) = match (parse("start_date"), parse("end_date")) {
                 (Ok(a), Ok(b)) => (a, b),
-                (Err(r), _) | (_, Err(r)) => return r,
+                (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, f, m),
             };
             let status = p("status").filter(|v| !v.is_empty());
             if let Some(st) = &status

@@ -167,7 +167,13 @@ pub struct Category {
 
 impl Category {
     /// Check the attributes of a request against the category: `(code, value)` pairs.
-    pub fn check_attributes(&self, given: &[(String, String)]) -> Result<()> {
+    /// Required ones must be there when `enforce_required` (an Open311 client fills the
+    /// service definition in; an operator on the phone records what the caller knows).
+    pub fn check_attributes(
+        &self,
+        given: &[(String, String)],
+        enforce_required: bool,
+    ) -> Result<()> {
         let mut e = FieldErrors::new();
         for a in &self.attributes {
             let vals: Vec<&str> = given
@@ -177,7 +183,7 @@ impl Category {
                 .collect();
             let field = format!("attribute[{}]", a.code);
             if vals.is_empty() || vals.iter().all(|v| v.trim().is_empty()) {
-                if a.required {
+                if a.required && enforce_required {
                     e.add(field, format!("须填写：{}", a.description));
                 }
                 continue;

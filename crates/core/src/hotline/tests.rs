@@ -224,14 +224,17 @@ fn open311_attributes_are_checked_by_datatype() {
         active: true,
     };
     assert!(
-        c.check_attributes(&[("pole".into(), "MN-0231".into())])
+        c.check_attributes(&[("pole".into(), "MN-0231".into())], true)
             .is_ok()
     );
-    let Err(Error::Validation(fe)) = c.check_attributes(&[
-        ("count".into(), "many".into()),
-        ("kind".into(), "dark".into()),
-        ("x".into(), "1".into()),
-    ]) else {
+    let Err(Error::Validation(fe)) = c.check_attributes(
+        &[
+            ("count".into(), "many".into()),
+            ("kind".into(), "dark".into()),
+            ("x".into(), "1".into()),
+        ],
+        true,
+    ) else {
         panic!()
     };
     let keys: Vec<_> = fe.fields().keys().cloned().collect();

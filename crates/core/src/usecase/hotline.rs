@@ -104,7 +104,7 @@ pub struct NewOrder {
     pub attributes: Vec<(String, String)>,
 }
 
-fn check_new(tx: &mut dyn Tx, n: &NewOrder) -> Result<(Category, Caller, Location)> {
+fn check_new(tx: &mut dyn Tx, n: &NewOrder, open311: bool) -> Result<(Category, Caller, Location)> {
     let mut e = FieldErrors::new();
     let category = tx.category(n.category_id)?.filter(|c| c.active);
     if category.is_none() {
@@ -171,7 +171,7 @@ fn check_new(tx: &mut dyn Tx, n: &NewOrder) -> Result<(Category, Caller, Locatio
         e.add("attachments", "附件最多 10 个");
     }
     if let Some(cat) = &category
-        && let Err(Error::Validation(fe)) = cat.check_attributes(&n.attributes)
+        && let Err(Error::Validation(fe)) = cat.check_attributes(&n.attributes, open311)
     {
         for (k, v) in fe.fields() {
             e.add(k.clone(), v.clone());
@@ -216,7 +216,7 @@ pub fn register(
         (None, Source::Web | Source::MiniProgram | Source::Open311) => {}
         (None, _) => return Err(Error::Unauthenticated),
     }
-    let (category, caller, location) = check_new(tx, n)?;
+    let (category, caller, location) = check_new(tx, n, source == Source::Open311)?;
     let s = settings(tx)?;
     let region = match &location.region {
         Some(r) => r.clone(),
@@ -896,12 +896,25 @@ pub fn analysis(
         );
     }
     // Hot topics: the words of the last fortnight's orders, this week against last.
+    // The words are jieba's, and the catalogue's own vocabulary (its categories' names
+    // and keywords) wherever a caller used it, which jieba may cut otherwise
+    // (路灯不亮 → 路 / 灯不亮).
     let recent = tx.orders_since(&prefix, env.now - Duration::days(14), 20_000)?;
+    let vocabulary: Vec<String> = tx
+        .categories()?
+        .into_iter()
+        .flat_map(|c| std::iter::once(c.name).chain(c.keywords))
+        .filter(|w| w.chars().count() >= 2)
+        .collect();
     let week = env.now - Duration::days(7);
     let mut counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for o in &recent {
         let mut seen = std::collections::BTreeSet::new();
-        for w in words(&o.content) {
+        let known = vocabulary
+            .iter()
+            .filter(|v| o.content.contains(v.as_str()))
+            .cloned();
+        for w in words(&o.content).into_iter().chain(known) {
             if w.chars().count() >= 2 && !STOP.contains(&w.as_str()) && seen.insert(w.clone()) {
                 let c = counts.entry(w).or_default();
                 if o.created_at >= week {

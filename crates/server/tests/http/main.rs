@@ -7,6 +7,7 @@ mod calendar;
 mod catalog;
 mod catalog_io;
 mod flows;
+mod hotline;
 mod input;
 mod kpi;
 mod nodes;
