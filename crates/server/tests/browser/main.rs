@@ -1564,3 +1564,228 @@ async fn finished_cases_are_rated_on_the_tablet_and_online_and_the_dashboard_sho
         p.c.close().await.unwrap();
     }
 }
+
+/// Submit the order page's form `act-{name}` after filling `fields`.
+async fn order_form(p: &Person<'_>, order: i64, name: &str, fields: &[(&str, &str)]) {
+    p.go(&format!("/hotline/orders/{order}")).await;
+    let form = format!("#act-{name}");
+    for (field, value) in fields {
+        let el =
+            p.c.find(Locator::Css(&format!("{form} [name='{field}']")))
+                .await
+                .unwrap_or_else(|_| panic!("{}: no {field} in {name}", p.name));
+        match el.attr("type").await.unwrap().as_deref() {
+            Some("checkbox") => el.click().await.unwrap(),
+            _ if el.tag_name().await.unwrap() == "select" => {
+                el.select_by_value(value).await.unwrap()
+            }
+            _ => el.send_keys(value).await.unwrap(),
+        }
+    }
+    p.c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap_or_else(|_| panic!("{} may not {name}", p.name))
+        .click()
+        .await
+        .unwrap();
+    // Back on the order page after the redirect, the form of that step gone.
+    for _ in 0..200 {
+        if p.c.find(Locator::Css(&form)).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{}: {name} did not go through: {}", p.name, p.text().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_s_order_is_dispatched_signed_replied_and_closed_by_the_call_back() {
+    let Some(d) = driver().await else { return };
+    let hall = hall().await;
+
+    // A citizen writes in on the web, without signing in.
+    let citizen = Person::open(&d, &hall, "citizen").await;
+    citizen.go("/hotline/new").await;
+    let c = &citizen.c;
+    let medical = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#submit select[name=category_id] option')).find(o => o.textContent.includes('医疗卫生')).value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    c.find(Locator::Css("#submit select[name=category_id]"))
+        .await
+        .unwrap()
+        .select_by_value(medical.as_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("#submit input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("陈女士")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#submit input[name=phone]"))
+        .await
+        .unwrap()
+        .send_keys("13902681234")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#submit textarea[name=content]"))
+        .await
+        .unwrap()
+        .send_keys("社区卫生服务站周末不开门，老人看病不方便")
+        .await
+        .unwrap();
+    citizen.shot("hotline-new").await;
+    c.find(Locator::Css("#submit button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let number = c
+        .wait()
+        .for_element(Locator::Css("#submitted strong"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(number.starts_with("12345-"), "{number}");
+
+    // The dispatcher finds it in the queue and sends it to the health bureau.
+    let op = Person::open(&d, &hall, "operator").await;
+    op.sign_in("operator").await;
+    op.go("/hotline").await;
+    op.shot("hotline-desk").await;
+    op.c.find(Locator::LinkText(&number))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let path = op
+        .arrive("the order", |p| p.starts_with("/hotline/orders/"))
+        .await;
+    let order: i64 = path.trim_start_matches("/hotline/orders/").parse().unwrap();
+    // The category's unit is chosen already.
+    order_form(&op, order, "dispatch", &[("text", "请于时限内签收办理")]).await;
+    assert!(op.text().await.contains("已派单"));
+
+    // The unit signs and replies.
+    let unit = Person::open(&d, &hall, "unit").await;
+    unit.sign_in("unit").await;
+    unit.go("/hotline").await;
+    assert!(unit.text().await.contains(&number), "{}", unit.text().await);
+    order_form(&unit, order, "sign", &[]).await;
+    order_form(
+        &unit,
+        order,
+        "reply",
+        &[("text", "已协调服务站周六上午开诊，张贴告示")],
+    )
+    .await;
+    unit.shot("hotline-replied").await;
+
+    // The dispatcher accepts the reply; the operator calls back: satisfied, closed.
+    order_form(&op, order, "accept_reply", &[]).await;
+    order_form(
+        &op,
+        order,
+        "call_back",
+        &[("reached", "1"), ("satisfied", "1"), ("text", "陈女士满意")],
+    )
+    .await;
+    let state =
+        op.c.find(Locator::Id("order-state"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert_eq!(state, "已办结");
+    op.shot("hotline-closed").await;
+
+    // The citizen tracks it and reads the answer.
+    citizen
+        .go(&format!("/hotline/new?number={number}&phone=1234"))
+        .await;
+    let t = citizen
+        .c
+        .find(Locator::Id("tracked"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(t.contains("已办结") && t.contains("周六上午开诊"), "{t}");
+    citizen.shot("hotline-tracked").await;
+
+    // A caller asks a question the knowledge base answers: suggested as the operator
+    // types, used, and the order is closed at once.
+    op.go("/hotline").await;
+    op.c.find(Locator::Css("#intake input[name=phone]"))
+        .await
+        .unwrap()
+        .send_keys("13600001111")
+        .await
+        .unwrap();
+    op.c.find(Locator::Css("#intake textarea[name=content]"))
+        .await
+        .unwrap()
+        .send_keys("我想问一下暂住证怎么办")
+        .await
+        .unwrap();
+    let mut found = String::new();
+    for _ in 0..100 {
+        found =
+            op.c.find(Locator::Id("kb"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+        if found.contains("居住证怎么办理") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(found.contains("居住证怎么办理"), "{found}");
+    op.shot("hotline-kb").await;
+    op.c.find(Locator::Css("#kb button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let answer =
+        op.c.find(Locator::Id("answer"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+    assert!(answer.contains("派出所"), "{answer}");
+    op.c.find(Locator::Css("#intake button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    op.arrive("the new order", |p| p.starts_with("/hotline/orders/"))
+        .await;
+    let state =
+        op.c.find(Locator::Id("order-state"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert_eq!(state, "已办结");
+    for p in [citizen, op, unit] {
+        p.c.close().await.unwrap();
+    }
+}

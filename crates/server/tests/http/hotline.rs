@@ -1143,3 +1143,98 @@ both!(
         assert_eq!(months, ["2026-11", "2026-12"]);
     }
 );
+
+both!(
+    the_hotline_pages_keep_to_their_users,
+    |app: TestApp| async move {
+        let op_token = app.login("operator").await;
+        let wjj = dept(&app, WJJ).await;
+        let n = id(&call(&app, &op_token, "medical", "诊所乱收费").await);
+        act(
+            &app,
+            &op_token,
+            n,
+            json!({"action": "dispatch", "lead": wjj}),
+        )
+        .await
+        .expect(200);
+        let op = app.sign_in("operator").await;
+        let desk = app.page(&op, "/hotline").await;
+        assert_eq!(desk.status, 200);
+        assert!(desk.text.contains("诊所乱收费") && desk.text.contains("登记来电"));
+        let unit = app.sign_in("unit").await;
+        let inbox = app.page(&unit, "/hotline").await;
+        assert!(inbox.text.contains("诊所乱收费") && !inbox.text.contains("登记来电"));
+        assert!(
+            app.page(&unit, &format!("/hotline/orders/{n}"))
+                .await
+                .text
+                .contains("act-sign")
+        );
+        let other = app.sign_in("unit-zjj").await;
+        assert!(
+            !app.page(&other, "/hotline")
+                .await
+                .text
+                .contains("诊所乱收费")
+        );
+        assert_eq!(
+            app.page(&other, &format!("/hotline/orders/{n}"))
+                .await
+                .status,
+            404
+        );
+        // The unit's sign from the page; the operator may not sign.
+        let r = app
+            .form(
+                &op,
+                &format!("/hotline/orders/{n}/act"),
+                &[("action", "sign")],
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        let r = app
+            .form(
+                &unit,
+                &format!("/hotline/orders/{n}/act"),
+                &[("action", "sign")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        for who in ["clerk", "reviewer", "catalog"] {
+            let b = app.sign_in(who).await;
+            assert_eq!(app.page(&b, "/hotline").await.status, 403, "{who}");
+            assert_eq!(app.page(&b, "/hotline/analysis").await.status, 403, "{who}");
+            assert_eq!(
+                app.page(&b, "/hotline/kb/suggest?content=x").await.status,
+                403,
+                "{who}"
+            );
+        }
+        let sup = app.sign_in("supervisor").await;
+        assert_eq!(app.page(&sup, "/hotline/analysis").await.status, 200);
+        // The citizen's page: a bad submission named, a good one numbered.
+        let fp = app.fingerprint();
+        let bad = app
+            .send(
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/hotline/new")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from("category_id=1&name=&phone=12&content="))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.text.contains("联系电话")
+                || bad.text.contains("caller.phone")
+                || bad.text.contains("电话"),
+            "{}",
+            bad.text
+        );
+        assert_eq!(app.fingerprint(), fp);
+        let page = app.req(Method::GET, "/hotline/new", None, None).await;
+        assert!(page.text.contains("提交诉求"));
+    }
+);

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod catalog_io;
 pub mod dashboard;
 pub mod form;
+pub mod hotline;
 pub mod notices;
 pub mod portal;
 pub mod ratings;
@@ -75,6 +76,17 @@ pub fn router() -> Router<AppState> {
             get(ratings::link_page).post(ratings::link_rate),
         )
         .route("/ratings", get(ratings::public_page))
+        .route("/hotline", get(hotline::desk))
+        .route("/hotline/intake", post(hotline::intake))
+        .route("/hotline/kb/suggest", get(hotline::suggest))
+        .route("/hotline/orders/{id}", get(hotline::order_page))
+        .route("/hotline/orders/{id}/act", post(hotline::order_act))
+        .route("/hotline/orders/{id}/to-article", post(hotline::to_article))
+        .route("/hotline/analysis", get(hotline::analysis_page))
+        .route(
+            "/hotline/new",
+            get(hotline::public_page).post(hotline::public_submit),
+        )
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/cases", get(dashboard::drill_cases))
         .route("/dashboard/ratings", get(dashboard::drill_ratings))
@@ -225,6 +237,7 @@ impl Chrome {
             ("/", "办事指南"),
             ("/bundles", "一件事一次办"),
             ("/ratings", "好差评"),
+            ("/hotline/new", "12345"),
         ];
         if let Some(v) = viewer {
             nav.extend(menu(v.actor.role));
@@ -266,11 +279,17 @@ pub fn menu(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/dashboard", "效能看板"),
             ("/supervision/orders", "督办单"),
             ("/rectifications", "差评整改"),
+            ("/hotline/analysis", "热线分析"),
         ],
         Role::CatalogAdmin => vec![("/admin", "事项与日历")],
         Role::SysAdmin => vec![("/admin", "机构与账号")],
-        Role::HotlineOperator => vec![("/rectifications", "差评回访")],
-        Role::HandlingUnit | Role::System => vec![],
+        Role::HotlineOperator => vec![
+            ("/hotline", "12345 工单"),
+            ("/hotline/analysis", "热线分析"),
+            ("/rectifications", "差评回访"),
+        ],
+        Role::HandlingUnit => vec![("/hotline", "承办工单")],
+        Role::System => vec![],
     }
 }
 
