@@ -478,6 +478,9 @@ pub async fn order_act(State(s): State<AppState>, Path(id): Path<i64>, f: PageFo
     Ok(Redirect::to(&format!("/hotline/orders/{id}")).into_response())
 }
 
+/// One line of the analysis: name, orders, closed, the three rates.
+type FigureRow = (String, i64, i64, String, String, String);
+
 #[derive(Template)]
 #[template(path = "hotline_analysis.html")]
 struct AnalysisPage {
@@ -485,10 +488,7 @@ struct AnalysisPage {
     from: String,
     to: String,
     total: (i64, i64, String, String, String),
-    groups: Vec<(
-        &'static str,
-        Vec<(String, i64, i64, String, String, String)>,
-    )>,
+    groups: Vec<(&'static str, Vec<FigureRow>)>,
     hot: Vec<(String, i64, i64)>,
 }
 
