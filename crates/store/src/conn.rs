@@ -100,6 +100,14 @@ pub trait Conn {
     /// Run several statements without parameters (DDL, transaction control).
     fn batch(&mut self, sql: &str) -> Result<(), Error>;
 
+    /// Run several statements, each with its own result (rows changed), in order. A
+    /// driver that can send them together (PostgreSQL: one pipeline, one round trip)
+    /// does; the others run them one after another. A failed statement leaves the
+    /// transaction as a failed `execute` would.
+    fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
+        stmts.iter().map(|(sql, p)| self.execute(sql, p)).collect()
+    }
+
     /// Run a statement that must change exactly `rows` rows; otherwise the
     /// transaction's view was out of date: `Conflict(why)`.
     fn execute_exact(
@@ -140,7 +148,7 @@ impl OwnedVal {
         }
     }
 
-    fn borrow(&self) -> Val<'_> {
+    pub(crate) fn borrow(&self) -> Val<'_> {
         match self {
             OwnedVal::Null => Val::Null,
             OwnedVal::Int(i) => Val::Int(*i),
@@ -153,9 +161,9 @@ impl OwnedVal {
 /// A write kept to run later, with the rows it must change (if it must).
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    sql: String,
-    params: Vec<OwnedVal>,
-    exact: Option<(u64, String)>,
+    pub(crate) sql: String,
+    pub(crate) params: Vec<OwnedVal>,
+    pub(crate) exact: Option<(u64, String)>,
 }
 
 /// Runs a use case against a read snapshot while keeping its writes to run later, in

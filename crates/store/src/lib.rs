@@ -197,12 +197,12 @@ impl Db {
                 }
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let job = conn_job(
-                move |c| conn::replay(c, &writes),
-                move |r| {
+            let job = WriteJob::Replay {
+                writes,
+                reply: Box::new(move |r| {
                     let _ = tx.send(r);
-                },
-            );
+                }),
+            };
             match &self.inner.kind {
                 Kind::Sqlite(db) => db.writer.submit(job)?,
                 Kind::Postgres { writer, .. } => writer.submit(job)?,
@@ -312,7 +312,7 @@ where
     F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
     R: Send + 'static,
 {
-    Box::new(move |conn| {
+    WriteJob::Run(Box::new(move |conn| {
         let r = f(&mut SqlTx::new(conn, &inner.specs));
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
@@ -322,26 +322,7 @@ where
             })
         });
         (ok, completion)
-    })
-}
-
-/// A job over the writer's connection itself.
-fn conn_job<R, F>(f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> WriteJob
-where
-    F: FnOnce(&mut dyn conn::Conn) -> Result<R> + Send + 'static,
-    R: Send + 'static,
-{
-    Box::new(move |conn| {
-        let r = f(conn);
-        let ok = r.is_ok();
-        let completion: Completion = Box::new(move |commit_err| {
-            reply(match (r, commit_err) {
-                (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
-                (r, _) => r,
-            })
-        });
-        (ok, completion)
-    })
+    }))
 }
 
 impl Inner {
