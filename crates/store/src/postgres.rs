@@ -13,8 +13,8 @@ use std::error::Error as StdError;
 use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::BytesMut;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Statement};
 use tongban_core::Error;
 
 use crate::conn::{Backend, Conn, Row, Val, unique_violation};
@@ -86,9 +86,9 @@ pub fn number_placeholders(sql: &str) -> String {
 }
 
 /// Map a PostgreSQL error: unique violations become conflicts, the rest store errors.
-pub(crate) fn map_err(e: postgres::Error) -> Error {
+pub(crate) fn map_err(e: tokio_postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
-        if *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION {
+        if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
             let table = db.table().unwrap_or("");
             let constraint = db.constraint().unwrap_or("");
             let key = match constraint.strip_suffix("_pkey") {
@@ -110,8 +110,8 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
             };
             return unique_violation(&key);
         }
-        if *db.code() == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
-            || *db.code() == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+        if *db.code() == tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            || *db.code() == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
         {
             // Two transactions (from other servers) wanted the same rows in opposite
             // orders; one was chosen to fail. Nothing was written: it may be retried.
@@ -122,7 +122,7 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
     Error::Store(format!("postgres: {e}"))
 }
 
-struct PgRow<'a>(&'a postgres::Row);
+struct PgRow<'a>(&'a tokio_postgres::Row);
 
 impl PgRow<'_> {
     fn ty(&self, i: usize) -> Result<&Type, Error> {
@@ -174,9 +174,17 @@ impl Row for PgRow<'_> {
 }
 
 /// A PostgreSQL client with its prepared statements.
+///
+/// The client is `tokio-postgres` driven by a runtime of its own on the calling thread
+/// (as the synchronous `postgres` crate does), so that several statements can be sent
+/// before their answers are read: [`Conn::execute_many`] is one round trip, and a
+/// transaction's `BEGIN` travels with its first statement.
 pub struct PgConn {
-    client: Client,
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
+    /// A `BEGIN …` not sent yet: it goes out with the first statement.
+    pending_begin: Option<&'static str>,
 }
 
 impl PgConn {
@@ -185,14 +193,47 @@ impl PgConn {
             return Ok(s.clone());
         }
         let st = self
-            .client
-            .prepare(&number_placeholders(sql))
+            .rt
+            .block_on(self.client.prepare(&number_placeholders(sql)))
             .map_err(map_err)?;
         if self.statements.len() > 512 {
             self.statements.clear();
         }
         self.statements.insert(sql.to_string(), st.clone());
         Ok(st)
+    }
+
+    /// Open a transaction with `begin` when the first statement is sent (in the same
+    /// round trip). If none is, there is no transaction to end: see [`PgConn::end`].
+    fn begin_lazily(&mut self, begin: &'static str) {
+        self.pending_begin = Some(begin);
+    }
+
+    /// End the transaction opened by [`PgConn::begin_lazily`], if it was opened.
+    fn end(&mut self, sql: &str) -> Result<(), Error> {
+        if self.pending_begin.take().is_some() {
+            return Ok(());
+        }
+        self.batch(sql)
+    }
+
+    /// Run `f` on the client, preceded in the same pipeline by a pending `BEGIN`.
+    fn run<T, F>(&mut self, f: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, tokio_postgres::Error>,
+    {
+        let client = &self.client;
+        match self.pending_begin.take() {
+            None => self.rt.block_on(f(client)).map_err(map_err),
+            Some(begin) => {
+                let (b, r) = self.rt.block_on(futures_util::future::join(
+                    client.batch_execute(begin),
+                    f(client),
+                ));
+                b.map_err(map_err)?;
+                r.map_err(map_err)
+            }
+        }
     }
 }
 
@@ -207,7 +248,8 @@ impl Conn for PgConn {
 
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
         let st = self.statement(sql)?;
-        self.client.execute(&st, &refs(params)).map_err(map_err)
+        let p = refs(params);
+        self.run(async |c| c.execute(&st, &p).await)
     }
 
     fn query(
@@ -217,14 +259,56 @@ impl Conn for PgConn {
         f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let st = self.statement(sql)?;
-        for r in self.client.query(&st, &refs(params)).map_err(map_err)? {
+        let p = refs(params);
+        for r in self.run(async |c| c.query(&st, &p).await)? {
             f(&PgRow(&r))?;
         }
         Ok(())
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        self.client.batch_execute(sql).map_err(map_err)
+        self.run(async |c| c.batch_execute(sql).await)
+    }
+
+    fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
+        let mut prepared = Vec::with_capacity(stmts.len());
+        for (sql, _) in stmts {
+            match self.statement(sql) {
+                Ok(st) => prepared.push(st),
+                Err(e) => {
+                    // Nothing was sent: every statement is reported as not run.
+                    let msg = e.to_string();
+                    return stmts
+                        .iter()
+                        .map(|_| Err(Error::Store(msg.clone())))
+                        .collect();
+                }
+            }
+        }
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = stmts.iter().map(|(_, p)| refs(p)).collect();
+        let client = &self.client;
+        // Every request is queued before any answer is awaited: one pipeline.
+        let all = futures_util::future::join_all(
+            prepared
+                .iter()
+                .zip(&params)
+                .map(|(st, p)| client.execute(st, p.as_slice())),
+        );
+        let begin = self.pending_begin.take();
+        let (b, rows) = self.rt.block_on(async {
+            match begin {
+                Some(sql) => futures_util::future::join(client.batch_execute(sql), all).await,
+                None => (Ok(()), all.await),
+            }
+        });
+        if let Err(e) = b {
+            let msg = map_err(e).to_string();
+            return stmts
+                .iter()
+                .map(|_| Err(Error::Store(msg.clone())))
+                .collect();
+        }
+        rows.into_iter().map(|r| r.map_err(map_err)).collect()
     }
 }
 
@@ -259,15 +343,28 @@ impl PgPool {
 
     /// A new connection outside the pool (for the writer threads).
     pub(crate) fn connect(&self) -> Result<PgConn, Error> {
-        let mut client = Client::connect(&self.url, NoTls).map_err(map_err)?;
-        // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
-        client
-            .batch_execute("SET client_min_messages TO WARNING")
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Store(format!("postgres client runtime: {e}")))?;
+        let (client, connection) = rt
+            .block_on(tokio_postgres::connect(&self.url, NoTls))
             .map_err(map_err)?;
-        Ok(PgConn {
+        // Driven whenever the client waits on this thread's runtime.
+        rt.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "postgres connection closed");
+            }
+        });
+        let mut c = PgConn {
+            rt,
             client,
             statements: HashMap::new(),
-        })
+            pending_begin: None,
+        };
+        // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
+        c.batch("SET client_min_messages TO WARNING")?;
+        Ok(c)
     }
 
     fn take(&self) -> Result<PgConn, Error> {
@@ -329,14 +426,11 @@ impl PgPool {
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut c = self.take()?;
-        if let Err(e) = c.batch(if read_only {
+        c.begin_lazily(if read_only {
             "BEGIN READ ONLY"
         } else {
             "BEGIN"
-        }) {
-            self.discard();
-            return Err(e);
-        }
+        });
         let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut c))) {
             Ok(r) => r,
             Err(panic) => {
@@ -347,8 +441,8 @@ impl PgPool {
             }
         };
         let end = match &r {
-            Ok(_) => c.batch("COMMIT"),
-            Err(_) => c.batch("ROLLBACK"),
+            Ok(_) => c.end("COMMIT"),
+            Err(_) => c.end("ROLLBACK"),
         };
         match end {
             Ok(()) => self.put(c),
