@@ -9,6 +9,7 @@
 pub mod conn;
 pub mod migrate;
 pub mod postgres;
+mod readers;
 pub mod sqlite;
 pub mod tx;
 pub mod writer;
@@ -87,6 +88,8 @@ enum Kind {
     Sqlite(SqliteDb),
     Postgres {
         pool: Arc<postgres::PgPool>,
+        /// One thread per pooled connection, for the synchronous use cases.
+        readers: readers::Readers,
         writer: writer::Writer,
     },
 }
@@ -122,7 +125,12 @@ impl Db {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let writer = writer::Writer::start(conns, "BEGIN", "tb-pg-write")?;
-                Ok::<_, Error>(Kind::Postgres { pool, writer })
+                let readers = readers::Readers::start(o.pool_size, "tb-pg-read")?;
+                Ok::<_, Error>(Kind::Postgres {
+                    pool,
+                    readers,
+                    writer,
+                })
             })?,
         };
         Ok(Db {
@@ -190,10 +198,9 @@ impl Db {
             let (inner, g) = (self.inner.clone(), f.clone());
             let (r, writes) = match &inner.kind {
                 Kind::Sqlite(_) => inner.record(|tx| g(tx))?,
-                Kind::Postgres { .. } => {
-                    tokio::task::spawn_blocking(move || inner.record(|tx| g(tx)))
-                        .await
-                        .map_err(|e| Error::Store(format!("read task: {e}")))??
+                Kind::Postgres { readers, .. } => {
+                    let on = inner.clone();
+                    readers.run(move || on.record(|tx| g(tx))).await??
                 }
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -229,9 +236,10 @@ impl Db {
             // SQLite reads take microseconds: run them here rather than pay for a hop to
             // a blocking thread and back.
             Kind::Sqlite(_) => inner.read_blocking(f),
-            Kind::Postgres { .. } => tokio::task::spawn_blocking(move || inner.read_blocking(f))
-                .await
-                .map_err(|e| Error::Store(format!("read task: {e}")))?,
+            Kind::Postgres { readers, .. } => {
+                let on = inner.clone();
+                readers.run(move || on.read_blocking(f)).await?
+            }
         }
     }
 
@@ -281,7 +289,12 @@ impl Db {
     pub fn close(&self) {
         match &self.inner.kind {
             Kind::Sqlite(db) => db.close(),
-            Kind::Postgres { writer, .. } => off_runtime(|| writer.close()),
+            Kind::Postgres {
+                readers, writer, ..
+            } => {
+                readers.close();
+                off_runtime(|| writer.close())
+            }
         }
     }
 }
