@@ -100,6 +100,13 @@ pub trait Conn {
     /// Run several statements without parameters (DDL, transaction control).
     fn batch(&mut self, sql: &str) -> Result<(), Error>;
 
+    /// Run transaction control that needs no answer now (`SAVEPOINT`, `RELEASE` …). A
+    /// driver may hold it back and send it with the next statement, in the same round
+    /// trip (PostgreSQL); an error then surfaces on that statement, or on the `COMMIT`.
+    fn batch_deferred(&mut self, sql: &'static str) -> Result<(), Error> {
+        self.batch(sql)
+    }
+
     /// Run several statements, each with its own result (rows changed), in order. A
     /// driver that can send them together (PostgreSQL: one pipeline, one round trip)
     /// does; the others run them one after another. A failed statement leaves the

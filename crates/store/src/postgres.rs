@@ -183,8 +183,10 @@ pub struct PgConn {
     rt: tokio::runtime::Runtime,
     client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
-    /// A `BEGIN …` not sent yet: it goes out with the first statement.
-    pending_begin: Option<&'static str>,
+    /// Transaction control not sent yet: it goes out with the next statement.
+    pending: Vec<&'static str>,
+    /// A lazily opened transaction whose `BEGIN` is still pending.
+    unopened: bool,
 }
 
 impl PgConn {
@@ -192,10 +194,10 @@ impl PgConn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let st = self
-            .rt
-            .block_on(self.client.prepare(&number_placeholders(sql)))
-            .map_err(map_err)?;
+        // What is held back goes first: after a failed statement the transaction
+        // accepts nothing (not even a prepare) until a pending `ROLLBACK TO`.
+        let numbered = number_placeholders(sql);
+        let st = self.run(async |c| c.prepare(&numbered).await)?;
         if self.statements.len() > 512 {
             self.statements.clear();
         }
@@ -206,28 +208,43 @@ impl PgConn {
     /// Open a transaction with `begin` when the first statement is sent (in the same
     /// round trip). If none is, there is no transaction to end: see [`PgConn::end`].
     fn begin_lazily(&mut self, begin: &'static str) {
-        self.pending_begin = Some(begin);
+        self.pending.push(begin);
+        self.unopened = true;
     }
 
     /// End the transaction opened by [`PgConn::begin_lazily`], if it was opened.
     fn end(&mut self, sql: &str) -> Result<(), Error> {
-        if self.pending_begin.take().is_some() {
+        if self.unopened {
+            self.unopened = false;
+            self.pending.clear();
             return Ok(());
         }
         self.batch(sql)
     }
 
-    /// Run `f` on the client, preceded in the same pipeline by a pending `BEGIN`.
+    /// The statements held back, as one simple query.
+    fn take_pending(&mut self) -> Option<String> {
+        self.unopened = false;
+        if self.pending.is_empty() {
+            return None;
+        }
+        let sql = self.pending.join("; ");
+        self.pending.clear();
+        Some(sql)
+    }
+
+    /// Run `f` on the client, preceded in the same pipeline by what is pending.
     fn run<T, F>(&mut self, f: F) -> Result<T, Error>
     where
         F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, tokio_postgres::Error>,
     {
+        let pending = self.take_pending();
         let client = &self.client;
-        match self.pending_begin.take() {
+        match pending {
             None => self.rt.block_on(f(client)).map_err(map_err),
-            Some(begin) => {
+            Some(first) => {
                 let (b, r) = self.rt.block_on(futures_util::future::join(
-                    client.batch_execute(begin),
+                    client.batch_execute(&first),
                     f(client),
                 ));
                 b.map_err(map_err)?;
@@ -270,6 +287,11 @@ impl Conn for PgConn {
         self.run(async |c| c.batch_execute(sql).await)
     }
 
+    fn batch_deferred(&mut self, sql: &'static str) -> Result<(), Error> {
+        self.pending.push(sql);
+        Ok(())
+    }
+
     fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
         let mut prepared = Vec::with_capacity(stmts.len());
         for (sql, _) in stmts {
@@ -286,6 +308,7 @@ impl Conn for PgConn {
             }
         }
         let params: Vec<Vec<&(dyn ToSql + Sync)>> = stmts.iter().map(|(_, p)| refs(p)).collect();
+        let begin = self.take_pending();
         let client = &self.client;
         // Every request is queued before any answer is awaited: one pipeline.
         let all = futures_util::future::join_all(
@@ -294,9 +317,8 @@ impl Conn for PgConn {
                 .zip(&params)
                 .map(|(st, p)| client.execute(st, p.as_slice())),
         );
-        let begin = self.pending_begin.take();
         let (b, rows) = self.rt.block_on(async {
-            match begin {
+            match begin.as_deref() {
                 Some(sql) => futures_util::future::join(client.batch_execute(sql), all).await,
                 None => (Ok(()), all.await),
             }
@@ -343,6 +365,18 @@ impl PgPool {
 
     /// A new connection outside the pool (for the writer threads).
     pub(crate) fn connect(&self) -> Result<PgConn, Error> {
+        self.connect_with("SET client_min_messages TO WARNING")
+    }
+
+    /// A pooled connection: read-only unless a transaction says otherwise.
+    fn connect_reader(&self) -> Result<PgConn, Error> {
+        self.connect_with(
+            "SET client_min_messages TO WARNING; \
+             SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        )
+    }
+
+    fn connect_with(&self, setup: &str) -> Result<PgConn, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -360,10 +394,11 @@ impl PgPool {
             rt,
             client,
             statements: HashMap::new(),
-            pending_begin: None,
+            pending: Vec::new(),
+            unopened: false,
         };
         // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
-        c.batch("SET client_min_messages TO WARNING")?;
+        c.batch(setup)?;
         Ok(c)
     }
 
@@ -391,7 +426,7 @@ impl PgPool {
             if *open < self.max {
                 *open += 1;
                 drop(open);
-                return self.connect().inspect_err(|_| {
+                return self.connect_reader().inspect_err(|_| {
                     if let Ok(mut o) = self.open.lock() {
                         *o -= 1;
                     }
@@ -419,18 +454,22 @@ impl PgPool {
         self.freed.notify_one();
     }
 
-    /// Run `f` in a transaction (read-only when `read_only`), committing when it succeeds.
+    /// Run `f` read-only, or (not `read_only`) in a read-write transaction committed
+    /// when it succeeds.
+    ///
+    /// A read runs its statements without `BEGIN … COMMIT`, each on its own: under
+    /// `READ COMMITTED` every statement takes its own snapshot either way, so the
+    /// transaction would only cost two more statements per read. The session is
+    /// read-only, so a read that tries to write still fails.
     pub fn run<R>(
         &self,
         read_only: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut c = self.take()?;
-        c.begin_lazily(if read_only {
-            "BEGIN READ ONLY"
-        } else {
-            "BEGIN"
-        });
+        if !read_only {
+            c.begin_lazily("BEGIN READ WRITE");
+        }
         let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut c))) {
             Ok(r) => r,
             Err(panic) => {
@@ -440,9 +479,10 @@ impl PgPool {
                 std::panic::resume_unwind(panic);
             }
         };
-        let end = match &r {
-            Ok(_) => c.end("COMMIT"),
-            Err(_) => c.end("ROLLBACK"),
+        let end = match (&r, read_only) {
+            (_, true) => Ok(()),
+            (Ok(_), false) => c.end("COMMIT"),
+            (Err(_), false) => c.end("ROLLBACK"),
         };
         match end {
             Ok(()) => self.put(c),

@@ -187,7 +187,7 @@ fn in_savepoint(
     single: bool,
     run: impl FnOnce(&mut dyn Conn) -> bool,
 ) -> Result<bool, ()> {
-    if !single && conn.batch("SAVEPOINT job").is_err() {
+    if !single && conn.batch_deferred("SAVEPOINT job").is_err() {
         return Err(());
     }
     let ok = run(conn);
@@ -197,7 +197,7 @@ fn in_savepoint(
             return Ok(false);
         }
     } else {
-        let _ = conn.batch(if ok {
+        let _ = conn.batch_deferred(if ok {
             "RELEASE job"
         } else {
             "ROLLBACK TO job; RELEASE job"
@@ -227,12 +227,12 @@ fn replied(reply: ReplyFn, r: Result<(), Error>) -> Completion {
     })
 }
 
-fn run_batch(conn: &mut dyn Conn, begin: &str, batch: Vec<WriteJob>, stats: &Counters) {
+fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, stats: &Counters) {
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     stats.batches.fetch_add(1, Relaxed);
     stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-    if let Err(e) = conn.batch(begin) {
+    if let Err(e) = conn.batch_deferred(begin) {
         // The jobs are dropped unrun; each caller sees that its job was not done.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         return;

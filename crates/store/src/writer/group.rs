@@ -138,11 +138,11 @@ fn alone(conn: &mut dyn Conn, single: bool, writes: &[Recorded]) -> Outcome {
             }
         };
     }
-    if let Err(e) = conn.batch("SAVEPOINT job") {
+    if let Err(e) = conn.batch_deferred("SAVEPOINT job") {
         return Outcome::Done(Err(e));
     }
     let r = replay(conn, writes);
-    let end = conn.batch(if r.is_ok() {
+    let end = conn.batch_deferred(if r.is_ok() {
         "RELEASE job"
     } else {
         "ROLLBACK TO job; RELEASE job"
@@ -162,11 +162,11 @@ fn together(
     plans: &[&Plan],
 ) -> Result<Vec<Result<(), Error>>, Error> {
     if !single {
-        conn.batch("SAVEPOINT grp")?;
+        conn.batch_deferred("SAVEPOINT grp")?;
     }
     let r = guards_and_appends(conn, plans);
     if !single {
-        let end = conn.batch(match r {
+        let end = conn.batch_deferred(match r {
             Ok(_) => "RELEASE grp",
             Err(_) => "ROLLBACK TO grp; RELEASE grp",
         });
