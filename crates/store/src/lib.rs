@@ -27,7 +27,7 @@ pub use conn::Backend;
 pub use tx::SqlTx;
 
 use sqlite::SqliteDb;
-use tx::SpecCache;
+use tx::{CaseCache, SpecCache};
 use writer::{Completion, WriteJob};
 
 /// Where the data lives.
@@ -98,6 +98,8 @@ struct Inner {
     kind: Kind,
     /// Published item versions never change: their content is kept once read.
     specs: SpecCache,
+    /// Cases as last saved here, decoded.
+    cases: CaseCache,
 }
 
 /// The database: cheap to clone, shared by every request.
@@ -137,6 +139,7 @@ impl Db {
             inner: Arc::new(Inner {
                 kind,
                 specs: SpecCache::default(),
+                cases: CaseCache::default(),
             }),
         })
     }
@@ -196,7 +199,7 @@ impl Db {
         let mut attempt = 0;
         loop {
             let (inner, g) = (self.inner.clone(), f.clone());
-            let (r, writes) = match &inner.kind {
+            let (r, writes, saved) = match &inner.kind {
                 Kind::Sqlite(_) => inner.record(|tx| g(tx))?,
                 Kind::Postgres { readers, .. } => {
                     let on = inner.clone();
@@ -218,7 +221,10 @@ impl Db {
                 .await
                 .map_err(|_| Error::Store("the write was not carried out".into()))?
             {
-                Ok(()) => return Ok(r),
+                Ok(()) => {
+                    self.inner.cases.put(saved);
+                    return Ok(r);
+                }
                 Err(Error::Conflict(_)) if attempt < 2 => attempt += 1,
                 Err(e) => return Err(e),
             }
@@ -326,9 +332,14 @@ where
     R: Send + 'static,
 {
     WriteJob::Run(Box::new(move |conn| {
-        let r = f(&mut SqlTx::new(conn, &inner.specs));
+        let mut tx = SqlTx::with_cases(conn, &inner.specs, &inner.cases);
+        let r = f(&mut tx);
+        let saved = std::mem::take(&mut tx.saved);
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
+            if ok && commit_err.is_none() {
+                inner.cases.put(saved);
+            }
             reply(match (r, commit_err) {
                 (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
                 (r, _) => r,
@@ -343,11 +354,13 @@ impl Inner {
     fn record<R>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<R>,
-    ) -> Result<(R, Vec<conn::Recorded>)> {
+    ) -> Result<(R, Vec<conn::Recorded>, Vec<tx::Saved>)> {
         let run = |c: &mut dyn conn::Conn| {
             let mut rec = conn::RecordingConn::new(c);
-            let r = f(&mut SqlTx::new(&mut rec, &self.specs))?;
-            Ok((r, rec.writes))
+            let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases);
+            let r = f(&mut tx)?;
+            let saved = std::mem::take(&mut tx.saved);
+            Ok((r, rec.writes, saved))
         };
         match &self.kind {
             Kind::Sqlite(db) => db.with_reader(run),
@@ -357,8 +370,12 @@ impl Inner {
 
     fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
         match &self.kind {
-            Kind::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c, &self.specs))),
-            Kind::Postgres { pool, .. } => pool.run(true, |c| f(&mut SqlTx::new(c, &self.specs))),
+            Kind::Sqlite(db) => {
+                db.with_reader(|c| f(&mut SqlTx::with_cases(c, &self.specs, &self.cases)))
+            }
+            Kind::Postgres { pool, .. } => pool.run(true, |c| {
+                f(&mut SqlTx::with_cases(c, &self.specs, &self.cases))
+            }),
         }
     }
 }

@@ -45,6 +45,7 @@ on_both_backends!(
     case_serials_count_per_region_and_day,
     sessions_expire_and_failures_are_counted,
     calendar_years_round_trip,
+    a_case_saved_by_another_server_is_read_as_saved,
 );
 
 fn now() -> chrono::DateTime<Utc> {
@@ -721,4 +722,35 @@ async fn optimistic_writes(b: Backend) {
     assert_eq!(events.1, expected);
     // The broken save left nothing.
     assert_eq!((broken_case, broken_events), (Some(1), 1));
+}
+
+/// A server keeps the cases it saved decoded; a save by another server (another handle
+/// on the same database) is still what the first one reads next.
+fn a_case_saved_by_another_server_is_read_as_saved(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let id = receive(&t.db, &w, 0);
+    let other = t.another_handle();
+    let save = |db: &Db, name: &'static str| {
+        db.write_blocking(move |tx| {
+            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+            let read = c.version;
+            c.version += 1;
+            c.item_name = name.into();
+            tx.update_case(&c, read)?;
+            Ok(c)
+        })
+        .unwrap()
+    };
+    let mine = save(&t.db, "本服务器保存");
+    assert_eq!(
+        t.db.read_blocking(move |tx| tx.case(id)).unwrap().as_ref(),
+        Some(&mine)
+    );
+    let theirs = save(&other.db, "另一服务器保存");
+    assert_eq!(theirs.version, mine.version + 1);
+    assert_eq!(
+        t.db.read_blocking(move |tx| tx.case(id)).unwrap(),
+        Some(theirs)
+    );
 }

@@ -148,9 +148,27 @@ impl CaseStore for SqlTx<'_> {
             ],
             |r| r.int(0),
         )
+        .inspect(|id| {
+            if self.cases.is_some() {
+                let mut saved = c.clone();
+                saved.id = *id;
+                self.saved.push((*id, c.version, std::sync::Arc::new(saved)));
+            }
+        })
     }
 
     fn case(&mut self, id: i64) -> R<Option<Case>> {
+        if let Some((version, case)) = self.cases.and_then(|c| c.get(id)) {
+            match self.c.opt(
+                "SELECT version FROM cases WHERE id = ?",
+                &[id.into()],
+                |r| r.int(0),
+            )? {
+                None => return Ok(None),
+                Some(v) if v == version => return Ok(Some((*case).clone())),
+                Some(_) => {}
+            }
+        }
         self.c.opt(
             "SELECT id, data FROM cases WHERE id = ?",
             &[id.into()],
@@ -189,7 +207,13 @@ impl CaseStore for SqlTx<'_> {
             ],
             1,
             "办件已被他人同时处理，请刷新后重试",
-        )
+        )?;
+        // Only a save that raised the version may stand for that version.
+        if self.cases.is_some() && c.version > expected_version {
+            self.saved
+                .push((c.id, c.version, std::sync::Arc::new(c.clone())));
+        }
+        Ok(())
     }
 
     fn append_event(&mut self, case_id: i64, e: &Event) -> R<u32> {
