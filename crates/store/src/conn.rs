@@ -27,6 +27,8 @@ pub enum Val<'a> {
     Real(f64),
     /// Text.
     Text(&'a str),
+    /// Bytes.
+    Bytes(&'a [u8]),
 }
 
 impl From<i64> for Val<'_> {
@@ -82,6 +84,8 @@ pub trait Row {
     fn opt_text(&self, i: usize) -> Result<Option<String>, Error>;
     /// A float column.
     fn real(&self, i: usize) -> Result<f64, Error>;
+    /// A bytes column.
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, Error>;
 }
 
 /// A connection, inside the transaction its owner opened.
@@ -143,6 +147,8 @@ pub enum OwnedVal {
     Real(f64),
     /// Text.
     Text(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
 }
 
 impl OwnedVal {
@@ -152,6 +158,7 @@ impl OwnedVal {
             Val::Int(i) => OwnedVal::Int(*i),
             Val::Real(f) => OwnedVal::Real(*f),
             Val::Text(t) => OwnedVal::Text((*t).to_string()),
+            Val::Bytes(b) => OwnedVal::Bytes(b.to_vec()),
         }
     }
 
@@ -161,6 +168,7 @@ impl OwnedVal {
             OwnedVal::Int(i) => Val::Int(*i),
             OwnedVal::Real(f) => Val::Real(*f),
             OwnedVal::Text(t) => Val::Text(t),
+            OwnedVal::Bytes(b) => Val::Bytes(b),
         }
     }
 }
@@ -324,6 +332,19 @@ pub fn unique_violation(key: &str) -> Error {
         _ => "数据重复",
     };
     Error::Conflict(msg.to_string())
+}
+
+/// A value into a compressed JSON column (LZ4 block with its length in front).
+pub fn to_packed_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
+    let json = serde_json::to_vec(v).map_err(|e| Error::Store(format!("JSON: {e}")))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+/// A compressed JSON column into a value.
+pub fn from_packed_json<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Error> {
+    let json = lz4_flex::decompress_size_prepended(b)
+        .map_err(|e| Error::Store(format!("bad stored data: {e}")))?;
+    serde_json::from_slice(&json).map_err(|e| Error::Store(format!("bad stored JSON: {e}")))
 }
 
 /// A JSON column into a value.

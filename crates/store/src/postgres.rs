@@ -49,6 +49,10 @@ impl ToSql for Val<'_> {
                 }
                 _ => Err(format!("cannot send text as {ty}").into()),
             },
+            Val::Bytes(b) => match *ty {
+                Type::BYTEA => b.to_sql(ty, out),
+                _ => Err(format!("cannot send bytes as {ty}").into()),
+            },
         }
     }
 
@@ -164,6 +168,9 @@ impl Row for PgRow<'_> {
     }
     fn opt_text(&self, i: usize) -> Result<Option<String>, Error> {
         self.0.try_get::<_, Option<String>>(i).map_err(map_err)
+    }
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, Error> {
+        self.0.try_get::<_, Vec<u8>>(i).map_err(map_err)
     }
     fn real(&self, i: usize) -> Result<f64, Error> {
         match *self.ty(i)? {

@@ -6,7 +6,7 @@ use tongban_core::case::{Case, Event};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
-use crate::conn::{ConnExt, Row, Val, from_json, to_json};
+use crate::conn::{ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json};
 
 type R<T> = Result<T, Error>;
 
@@ -24,7 +24,7 @@ struct Cols {
     due_provisional: bool,
     due_sort: String,
     rongque_due: Option<String>,
-    data: String,
+    data: Vec<u8>,
 }
 
 fn cols(c: &Case) -> R<Cols> {
@@ -44,7 +44,7 @@ fn cols(c: &Case) -> R<Cols> {
             .map(|d| d.to_string())
             .unwrap_or_else(|| NO_DUE.to_string()),
         rongque_due: c.rongque_due().map(|d| d.to_string()),
-        data: to_json(c)?,
+        data: to_packed_json(c)?,
     })
 }
 
@@ -83,7 +83,7 @@ fn summary_row(r: &dyn Row, order: CaseOrder) -> R<CaseSummary> {
 /// The JSON holds everything but the id, which the row gives (it is not known when a
 /// new case's JSON is written).
 fn case_row(r: &dyn Row) -> R<Case> {
-    let mut c: Case = from_json(&r.text(1)?)?;
+    let mut c: Case = from_packed_json(&r.bytes(1)?)?;
     c.id = r.int(0)?;
     Ok(c)
 }
@@ -144,7 +144,7 @@ impl CaseStore for SqlTx<'_> {
                 ms(c.created_at).into(),
                 ms(c.updated_at).into(),
                 c.version.into(),
-                k.data.as_str().into(),
+                Val::Bytes(&k.data),
             ],
             |r| r.int(0),
         )
@@ -201,7 +201,7 @@ impl CaseStore for SqlTx<'_> {
                 k.rongque_due.as_ref().into(),
                 ms(c.updated_at).into(),
                 c.version.into(),
-                k.data.as_str().into(),
+                Val::Bytes(&k.data),
                 c.id.into(),
                 expected_version.into(),
             ],
