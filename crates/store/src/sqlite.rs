@@ -3,7 +3,7 @@
 //! disk.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -136,37 +136,6 @@ pub struct SqliteDb {
     path: PathBuf,
     pub(crate) writer: Writer,
     readers: Arc<Mutex<Vec<SqliteConn>>>,
-    /// Dropped to stop the checkpointer.
-    checkpoints: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
-}
-
-/// How often the checkpointer copies the log into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Copy committed pages from the log into the database file, on a connection of its
-/// own, so that the writer never stops to do it (SQLite's automatic checkpoint runs in
-/// the committing connection, fsyncs included). `PASSIVE`: it waits for no one.
-fn checkpointer(path: &Path) -> Result<(mpsc::Sender<()>, std::thread::JoinHandle<()>), Error> {
-    let conn = open_conn(path, false)?;
-    let (tx, rx) = mpsc::channel::<()>();
-    let t = std::thread::Builder::new()
-        .name("tb-sqlite-checkpoint".into())
-        .spawn(move || {
-            loop {
-                let last = matches!(
-                    rx.recv_timeout(CHECKPOINT_EVERY),
-                    Err(mpsc::RecvTimeoutError::Disconnected)
-                );
-                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-                    tracing::warn!(error = %e, "checkpoint failed");
-                }
-                if last {
-                    return;
-                }
-            }
-        })
-        .map_err(|e| Error::Store(format!("checkpoint thread: {e}")))?;
-    Ok((tx, t))
 }
 
 impl SqliteDb {
@@ -180,18 +149,12 @@ impl SqliteDb {
         }
         let mut conn = SqliteConn(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
-        // Checkpoints are the checkpointer's (below), not the writer's.
-        conn.0
-            .execute_batch("PRAGMA wal_autocheckpoint=0")
-            .map_err(map_err)?;
-        let checkpoints = checkpointer(path)?;
 
         let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
-            checkpoints: Mutex::new(Some(checkpoints)),
         })
     }
 
@@ -223,14 +186,8 @@ impl SqliteDb {
         Ok(r)
     }
 
-    /// Stop the writer after the jobs already queued, then the checkpointer (after a
-    /// last checkpoint).
+    /// Stop the writer after the jobs already queued.
     pub fn close(&self) {
         self.writer.close();
-        let c = self.checkpoints.lock().ok().and_then(|mut c| c.take());
-        if let Some((stop, thread)) = c {
-            drop(stop);
-            let _ = thread.join();
-        }
     }
 }
