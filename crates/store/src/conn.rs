@@ -27,6 +27,8 @@ pub enum Val<'a> {
     Real(f64),
     /// Text.
     Text(&'a str),
+    /// Bytes.
+    Bytes(&'a [u8]),
 }
 
 impl From<i64> for Val<'_> {
@@ -82,6 +84,8 @@ pub trait Row {
     fn opt_text(&self, i: usize) -> Result<Option<String>, Error>;
     /// A float column.
     fn real(&self, i: usize) -> Result<f64, Error>;
+    /// A bytes column.
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, Error>;
 }
 
 /// A connection, inside the transaction its owner opened.
@@ -99,6 +103,21 @@ pub trait Conn {
     ) -> Result<(), Error>;
     /// Run several statements without parameters (DDL, transaction control).
     fn batch(&mut self, sql: &str) -> Result<(), Error>;
+
+    /// Run transaction control that needs no answer now (`SAVEPOINT`, `RELEASE` …). A
+    /// driver may hold it back and send it with the next statement, in the same round
+    /// trip (PostgreSQL); an error then surfaces on that statement, or on the `COMMIT`.
+    fn batch_deferred(&mut self, sql: &'static str) -> Result<(), Error> {
+        self.batch(sql)
+    }
+
+    /// Run several statements, each with its own result (rows changed), in order. A
+    /// driver that can send them together (PostgreSQL: one pipeline, one round trip)
+    /// does; the others run them one after another. A failed statement leaves the
+    /// transaction as a failed `execute` would.
+    fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
+        stmts.iter().map(|(sql, p)| self.execute(sql, p)).collect()
+    }
 
     /// Run a statement that must change exactly `rows` rows; otherwise the
     /// transaction's view was out of date: `Conflict(why)`.
@@ -128,6 +147,8 @@ pub enum OwnedVal {
     Real(f64),
     /// Text.
     Text(String),
+    /// Bytes.
+    Bytes(Vec<u8>),
 }
 
 impl OwnedVal {
@@ -137,15 +158,17 @@ impl OwnedVal {
             Val::Int(i) => OwnedVal::Int(*i),
             Val::Real(f) => OwnedVal::Real(*f),
             Val::Text(t) => OwnedVal::Text((*t).to_string()),
+            Val::Bytes(b) => OwnedVal::Bytes(b.to_vec()),
         }
     }
 
-    fn borrow(&self) -> Val<'_> {
+    pub(crate) fn borrow(&self) -> Val<'_> {
         match self {
             OwnedVal::Null => Val::Null,
             OwnedVal::Int(i) => Val::Int(*i),
             OwnedVal::Real(f) => Val::Real(*f),
             OwnedVal::Text(t) => Val::Text(t),
+            OwnedVal::Bytes(b) => Val::Bytes(b),
         }
     }
 }
@@ -153,9 +176,9 @@ impl OwnedVal {
 /// A write kept to run later, with the rows it must change (if it must).
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    sql: String,
-    params: Vec<OwnedVal>,
-    exact: Option<(u64, String)>,
+    pub(crate) sql: String,
+    pub(crate) params: Vec<OwnedVal>,
+    pub(crate) exact: Option<(u64, String)>,
 }
 
 /// Runs a use case against a read snapshot while keeping its writes to run later, in
@@ -313,6 +336,19 @@ pub fn unique_violation(key: &str) -> Error {
         _ => "数据重复",
     };
     Error::Conflict(msg.to_string())
+}
+
+/// A value into a compressed JSON column (LZ4 block with its length in front).
+pub fn to_packed_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
+    let json = serde_json::to_vec(v).map_err(|e| Error::Store(format!("JSON: {e}")))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+/// A compressed JSON column into a value.
+pub fn from_packed_json<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Error> {
+    let json = lz4_flex::decompress_size_prepended(b)
+        .map_err(|e| Error::Store(format!("bad stored data: {e}")))?;
+    serde_json::from_slice(&json).map_err(|e| Error::Store(format!("bad stored JSON: {e}")))
 }
 
 /// A JSON column into a value.

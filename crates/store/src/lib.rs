@@ -9,6 +9,7 @@
 pub mod conn;
 pub mod migrate;
 pub mod postgres;
+mod readers;
 pub mod sqlite;
 pub mod tx;
 pub mod writer;
@@ -26,7 +27,7 @@ pub use conn::Backend;
 pub use tx::SqlTx;
 
 use sqlite::SqliteDb;
-use tx::SpecCache;
+use tx::{CaseCache, SpecCache};
 use writer::{Completion, WriteJob};
 
 /// Where the data lives.
@@ -87,6 +88,8 @@ enum Kind {
     Sqlite(SqliteDb),
     Postgres {
         pool: Arc<postgres::PgPool>,
+        /// One thread per pooled connection, for the synchronous use cases.
+        readers: readers::Readers,
         writer: writer::Writer,
     },
 }
@@ -95,6 +98,8 @@ struct Inner {
     kind: Kind,
     /// Published item versions never change: their content is kept once read.
     specs: SpecCache,
+    /// Cases as last saved here, decoded.
+    cases: CaseCache,
 }
 
 /// The database: cheap to clone, shared by every request.
@@ -122,13 +127,19 @@ impl Db {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let writer = writer::Writer::start(conns, "BEGIN", "tb-pg-write")?;
-                Ok::<_, Error>(Kind::Postgres { pool, writer })
+                let readers = readers::Readers::start(o.pool_size, "tb-pg-read")?;
+                Ok::<_, Error>(Kind::Postgres {
+                    pool,
+                    readers,
+                    writer,
+                })
             })?,
         };
         Ok(Db {
             inner: Arc::new(Inner {
                 kind,
                 specs: SpecCache::default(),
+                cases: CaseCache::default(),
             }),
         })
     }
@@ -188,21 +199,20 @@ impl Db {
         let mut attempt = 0;
         loop {
             let (inner, g) = (self.inner.clone(), f.clone());
-            let (r, writes) = match &inner.kind {
+            let (r, writes, saved) = match &inner.kind {
                 Kind::Sqlite(_) => inner.record(|tx| g(tx))?,
-                Kind::Postgres { .. } => {
-                    tokio::task::spawn_blocking(move || inner.record(|tx| g(tx)))
-                        .await
-                        .map_err(|e| Error::Store(format!("read task: {e}")))??
+                Kind::Postgres { readers, .. } => {
+                    let on = inner.clone();
+                    readers.run(move || on.record(|tx| g(tx))).await??
                 }
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
-            let job = conn_job(
-                move |c| conn::replay(c, &writes),
-                move |r| {
+            let job = WriteJob::Replay {
+                writes,
+                reply: Box::new(move |r| {
                     let _ = tx.send(r);
-                },
-            );
+                }),
+            };
             match &self.inner.kind {
                 Kind::Sqlite(db) => db.writer.submit(job)?,
                 Kind::Postgres { writer, .. } => writer.submit(job)?,
@@ -211,7 +221,10 @@ impl Db {
                 .await
                 .map_err(|_| Error::Store("the write was not carried out".into()))?
             {
-                Ok(()) => return Ok(r),
+                Ok(()) => {
+                    self.inner.cases.put(saved);
+                    return Ok(r);
+                }
                 Err(Error::Conflict(_)) if attempt < 2 => attempt += 1,
                 Err(e) => return Err(e),
             }
@@ -229,9 +242,10 @@ impl Db {
             // SQLite reads take microseconds: run them here rather than pay for a hop to
             // a blocking thread and back.
             Kind::Sqlite(_) => inner.read_blocking(f),
-            Kind::Postgres { .. } => tokio::task::spawn_blocking(move || inner.read_blocking(f))
-                .await
-                .map_err(|e| Error::Store(format!("read task: {e}")))?,
+            Kind::Postgres { readers, .. } => {
+                let on = inner.clone();
+                readers.run(move || on.read_blocking(f)).await?
+            }
         }
     }
 
@@ -281,7 +295,12 @@ impl Db {
     pub fn close(&self) {
         match &self.inner.kind {
             Kind::Sqlite(db) => db.close(),
-            Kind::Postgres { writer, .. } => off_runtime(|| writer.close()),
+            Kind::Postgres {
+                readers, writer, ..
+            } => {
+                readers.close();
+                off_runtime(|| writer.close())
+            }
         }
     }
 }
@@ -312,36 +331,22 @@ where
     F: FnOnce(&mut dyn Tx) -> Result<R> + Send + 'static,
     R: Send + 'static,
 {
-    Box::new(move |conn| {
-        let r = f(&mut SqlTx::new(conn, &inner.specs));
+    WriteJob::Run(Box::new(move |conn| {
+        let mut tx = SqlTx::with_cases(conn, &inner.specs, &inner.cases);
+        let r = f(&mut tx);
+        let saved = std::mem::take(&mut tx.saved);
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
+            if ok && commit_err.is_none() {
+                inner.cases.put(saved);
+            }
             reply(match (r, commit_err) {
                 (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
                 (r, _) => r,
             })
         });
         (ok, completion)
-    })
-}
-
-/// A job over the writer's connection itself.
-fn conn_job<R, F>(f: F, reply: impl FnOnce(Result<R>) + Send + 'static) -> WriteJob
-where
-    F: FnOnce(&mut dyn conn::Conn) -> Result<R> + Send + 'static,
-    R: Send + 'static,
-{
-    Box::new(move |conn| {
-        let r = f(conn);
-        let ok = r.is_ok();
-        let completion: Completion = Box::new(move |commit_err| {
-            reply(match (r, commit_err) {
-                (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
-                (r, _) => r,
-            })
-        });
-        (ok, completion)
-    })
+    }))
 }
 
 impl Inner {
@@ -349,11 +354,13 @@ impl Inner {
     fn record<R>(
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<R>,
-    ) -> Result<(R, Vec<conn::Recorded>)> {
+    ) -> Result<(R, Vec<conn::Recorded>, Vec<tx::Saved>)> {
         let run = |c: &mut dyn conn::Conn| {
             let mut rec = conn::RecordingConn::new(c);
-            let r = f(&mut SqlTx::new(&mut rec, &self.specs))?;
-            Ok((r, rec.writes))
+            let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases);
+            let r = f(&mut tx)?;
+            let saved = std::mem::take(&mut tx.saved);
+            Ok((r, rec.writes, saved))
         };
         match &self.kind {
             Kind::Sqlite(db) => db.with_reader(run),
@@ -363,8 +370,12 @@ impl Inner {
 
     fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
         match &self.kind {
-            Kind::Sqlite(db) => db.with_reader(|c| f(&mut SqlTx::new(c, &self.specs))),
-            Kind::Postgres { pool, .. } => pool.run(true, |c| f(&mut SqlTx::new(c, &self.specs))),
+            Kind::Sqlite(db) => {
+                db.with_reader(|c| f(&mut SqlTx::with_cases(c, &self.specs, &self.cases)))
+            }
+            Kind::Postgres { pool, .. } => pool.run(true, |c| {
+                f(&mut SqlTx::with_cases(c, &self.specs, &self.cases))
+            }),
         }
     }
 }

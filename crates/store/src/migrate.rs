@@ -31,13 +31,14 @@ pub fn ddl(backend: Backend, portable: bool, sql: &str) -> String {
             "TEXT COLLATE \"C\"",
         ),
     };
-    let clustered = match backend {
-        Backend::Sqlite => " WITHOUT ROWID",
-        Backend::Postgres => "",
+    let (clustered, blob) = match backend {
+        Backend::Sqlite => (" WITHOUT ROWID", "BLOB"),
+        Backend::Postgres => ("", "BYTEA"),
     };
     sql.replace("{{ID}}", id)
         .replace("{{CODE}}", code)
         .replace("{{CLUSTERED}}", clustered)
+        .replace("{{BLOB}}", blob)
 }
 
 /// Apply every migration not yet applied, each in its own transaction. Returns the

@@ -13,8 +13,8 @@ use std::error::Error as StdError;
 use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::BytesMut;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Statement};
 use tongban_core::Error;
 
 use crate::conn::{Backend, Conn, Row, Val, unique_violation};
@@ -48,6 +48,10 @@ impl ToSql for Val<'_> {
                     s.to_sql(ty, out)
                 }
                 _ => Err(format!("cannot send text as {ty}").into()),
+            },
+            Val::Bytes(b) => match *ty {
+                Type::BYTEA => b.to_sql(ty, out),
+                _ => Err(format!("cannot send bytes as {ty}").into()),
             },
         }
     }
@@ -86,9 +90,9 @@ pub fn number_placeholders(sql: &str) -> String {
 }
 
 /// Map a PostgreSQL error: unique violations become conflicts, the rest store errors.
-pub(crate) fn map_err(e: postgres::Error) -> Error {
+pub(crate) fn map_err(e: tokio_postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
-        if *db.code() == postgres::error::SqlState::UNIQUE_VIOLATION {
+        if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
             let table = db.table().unwrap_or("");
             let constraint = db.constraint().unwrap_or("");
             let key = match constraint.strip_suffix("_pkey") {
@@ -110,8 +114,8 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
             };
             return unique_violation(&key);
         }
-        if *db.code() == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
-            || *db.code() == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+        if *db.code() == tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            || *db.code() == tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
         {
             // Two transactions (from other servers) wanted the same rows in opposite
             // orders; one was chosen to fail. Nothing was written: it may be retried.
@@ -122,7 +126,7 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
     Error::Store(format!("postgres: {e}"))
 }
 
-struct PgRow<'a>(&'a postgres::Row);
+struct PgRow<'a>(&'a tokio_postgres::Row);
 
 impl PgRow<'_> {
     fn ty(&self, i: usize) -> Result<&Type, Error> {
@@ -165,6 +169,9 @@ impl Row for PgRow<'_> {
     fn opt_text(&self, i: usize) -> Result<Option<String>, Error> {
         self.0.try_get::<_, Option<String>>(i).map_err(map_err)
     }
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, Error> {
+        self.0.try_get::<_, Vec<u8>>(i).map_err(map_err)
+    }
     fn real(&self, i: usize) -> Result<f64, Error> {
         match *self.ty(i)? {
             Type::FLOAT4 => self.0.try_get::<_, f32>(i).map(f64::from).map_err(map_err),
@@ -174,9 +181,19 @@ impl Row for PgRow<'_> {
 }
 
 /// A PostgreSQL client with its prepared statements.
+///
+/// The client is `tokio-postgres` driven by a runtime of its own on the calling thread
+/// (as the synchronous `postgres` crate does), so that several statements can be sent
+/// before their answers are read: [`Conn::execute_many`] is one round trip, and a
+/// transaction's `BEGIN` travels with its first statement.
 pub struct PgConn {
-    client: Client,
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
+    /// Transaction control not sent yet: it goes out with the next statement.
+    pending: Vec<&'static str>,
+    /// A lazily opened transaction whose `BEGIN` is still pending.
+    unopened: bool,
 }
 
 impl PgConn {
@@ -184,15 +201,63 @@ impl PgConn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let st = self
-            .client
-            .prepare(&number_placeholders(sql))
-            .map_err(map_err)?;
+        // What is held back goes first: after a failed statement the transaction
+        // accepts nothing (not even a prepare) until a pending `ROLLBACK TO`.
+        let numbered = number_placeholders(sql);
+        let st = self.run(async |c| c.prepare(&numbered).await)?;
         if self.statements.len() > 512 {
             self.statements.clear();
         }
         self.statements.insert(sql.to_string(), st.clone());
         Ok(st)
+    }
+
+    /// Open a transaction with `begin` when the first statement is sent (in the same
+    /// round trip). If none is, there is no transaction to end: see [`PgConn::end`].
+    fn begin_lazily(&mut self, begin: &'static str) {
+        self.pending.push(begin);
+        self.unopened = true;
+    }
+
+    /// End the transaction opened by [`PgConn::begin_lazily`], if it was opened.
+    fn end(&mut self, sql: &str) -> Result<(), Error> {
+        if self.unopened {
+            self.unopened = false;
+            self.pending.clear();
+            return Ok(());
+        }
+        self.batch(sql)
+    }
+
+    /// The statements held back, as one simple query.
+    fn take_pending(&mut self) -> Option<String> {
+        self.unopened = false;
+        if self.pending.is_empty() {
+            return None;
+        }
+        let sql = self.pending.join("; ");
+        self.pending.clear();
+        Some(sql)
+    }
+
+    /// Run `f` on the client, preceded in the same pipeline by what is pending.
+    fn run<T, F>(&mut self, f: F) -> Result<T, Error>
+    where
+        F: AsyncFnOnce(&tokio_postgres::Client) -> Result<T, tokio_postgres::Error>,
+    {
+        let pending = self.take_pending();
+        let client = &self.client;
+        match pending {
+            None => self.rt.block_on(f(client)).map_err(map_err),
+            Some(first) => {
+                let (b, r) = self.rt.block_on(futures_util::future::join(
+                    client.batch_execute(&first),
+                    f(client),
+                ));
+                b.map_err(map_err)?;
+                r.map_err(map_err)
+            }
+        }
     }
 }
 
@@ -207,7 +272,8 @@ impl Conn for PgConn {
 
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
         let st = self.statement(sql)?;
-        self.client.execute(&st, &refs(params)).map_err(map_err)
+        let p = refs(params);
+        self.run(async |c| c.execute(&st, &p).await)
     }
 
     fn query(
@@ -217,14 +283,61 @@ impl Conn for PgConn {
         f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let st = self.statement(sql)?;
-        for r in self.client.query(&st, &refs(params)).map_err(map_err)? {
+        let p = refs(params);
+        for r in self.run(async |c| c.query(&st, &p).await)? {
             f(&PgRow(&r))?;
         }
         Ok(())
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        self.client.batch_execute(sql).map_err(map_err)
+        self.run(async |c| c.batch_execute(sql).await)
+    }
+
+    fn batch_deferred(&mut self, sql: &'static str) -> Result<(), Error> {
+        self.pending.push(sql);
+        Ok(())
+    }
+
+    fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
+        let mut prepared = Vec::with_capacity(stmts.len());
+        for (sql, _) in stmts {
+            match self.statement(sql) {
+                Ok(st) => prepared.push(st),
+                Err(e) => {
+                    // Nothing was sent: every statement is reported as not run.
+                    let msg = e.to_string();
+                    return stmts
+                        .iter()
+                        .map(|_| Err(Error::Store(msg.clone())))
+                        .collect();
+                }
+            }
+        }
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = stmts.iter().map(|(_, p)| refs(p)).collect();
+        let begin = self.take_pending();
+        let client = &self.client;
+        // Every request is queued before any answer is awaited: one pipeline.
+        let all = futures_util::future::join_all(
+            prepared
+                .iter()
+                .zip(&params)
+                .map(|(st, p)| client.execute(st, p.as_slice())),
+        );
+        let (b, rows) = self.rt.block_on(async {
+            match begin.as_deref() {
+                Some(sql) => futures_util::future::join(client.batch_execute(sql), all).await,
+                None => (Ok(()), all.await),
+            }
+        });
+        if let Err(e) = b {
+            let msg = map_err(e).to_string();
+            return stmts
+                .iter()
+                .map(|_| Err(Error::Store(msg.clone())))
+                .collect();
+        }
+        rows.into_iter().map(|r| r.map_err(map_err)).collect()
     }
 }
 
@@ -259,15 +372,41 @@ impl PgPool {
 
     /// A new connection outside the pool (for the writer threads).
     pub(crate) fn connect(&self) -> Result<PgConn, Error> {
-        let mut client = Client::connect(&self.url, NoTls).map_err(map_err)?;
-        // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
-        client
-            .batch_execute("SET client_min_messages TO WARNING")
+        self.connect_with("SET client_min_messages TO WARNING")
+    }
+
+    /// A pooled connection: read-only unless a transaction says otherwise.
+    fn connect_reader(&self) -> Result<PgConn, Error> {
+        self.connect_with(
+            "SET client_min_messages TO WARNING; \
+             SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        )
+    }
+
+    fn connect_with(&self, setup: &str) -> Result<PgConn, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Store(format!("postgres client runtime: {e}")))?;
+        let (client, connection) = rt
+            .block_on(tokio_postgres::connect(&self.url, NoTls))
             .map_err(map_err)?;
-        Ok(PgConn {
+        // Driven whenever the client waits on this thread's runtime.
+        rt.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "postgres connection closed");
+            }
+        });
+        let mut c = PgConn {
+            rt,
             client,
             statements: HashMap::new(),
-        })
+            pending: Vec::new(),
+            unopened: false,
+        };
+        // NOTICEs (e.g. "already exists, skipping") are not worth a log line.
+        c.batch(setup)?;
+        Ok(c)
     }
 
     fn take(&self) -> Result<PgConn, Error> {
@@ -294,7 +433,7 @@ impl PgPool {
             if *open < self.max {
                 *open += 1;
                 drop(open);
-                return self.connect().inspect_err(|_| {
+                return self.connect_reader().inspect_err(|_| {
                     if let Ok(mut o) = self.open.lock() {
                         *o -= 1;
                     }
@@ -322,20 +461,21 @@ impl PgPool {
         self.freed.notify_one();
     }
 
-    /// Run `f` in a transaction (read-only when `read_only`), committing when it succeeds.
+    /// Run `f` read-only, or (not `read_only`) in a read-write transaction committed
+    /// when it succeeds.
+    ///
+    /// A read runs its statements without `BEGIN … COMMIT`, each on its own: under
+    /// `READ COMMITTED` every statement takes its own snapshot either way, so the
+    /// transaction would only cost two more statements per read. The session is
+    /// read-only, so a read that tries to write still fails.
     pub fn run<R>(
         &self,
         read_only: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut c = self.take()?;
-        if let Err(e) = c.batch(if read_only {
-            "BEGIN READ ONLY"
-        } else {
-            "BEGIN"
-        }) {
-            self.discard();
-            return Err(e);
+        if !read_only {
+            c.begin_lazily("BEGIN READ WRITE");
         }
         let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut c))) {
             Ok(r) => r,
@@ -346,9 +486,10 @@ impl PgPool {
                 std::panic::resume_unwind(panic);
             }
         };
-        let end = match &r {
-            Ok(_) => c.batch("COMMIT"),
-            Err(_) => c.batch("ROLLBACK"),
+        let end = match (&r, read_only) {
+            (_, true) => Ok(()),
+            (Ok(_), false) => c.end("COMMIT"),
+            (Err(_), false) => c.end("ROLLBACK"),
         };
         match end {
             Ok(()) => self.put(c),

@@ -19,6 +19,7 @@ impl rusqlite::ToSql for Val<'_> {
             Val::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
             Val::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
             Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Val::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
     }
 }
@@ -52,6 +53,9 @@ impl Row for SqliteRow<'_, '_> {
         self.0.get(i).map_err(map_err)
     }
     fn real(&self, i: usize) -> Result<f64, Error> {
+        self.0.get(i).map_err(map_err)
+    }
+    fn bytes(&self, i: usize) -> Result<Vec<u8>, Error> {
         self.0.get(i).map_err(map_err)
     }
 }

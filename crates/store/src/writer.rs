@@ -1,30 +1,57 @@
 //! Group commit: writer threads that gather concurrent use cases into one transaction.
 //!
 //! Each writer thread owns one connection. It takes every job waiting (up to
-//! [`MAX_BATCH`]), runs each inside its own `SAVEPOINT` — a failing job rolls back alone
-//! — commits once, and only then answers each job: a success answered is a success on
-//! disk. One commit (one fsync) is shared by the whole batch, which is where the write
-//! rate comes from.
+//! [`MAX_BATCH`]), runs them in one transaction, commits once, and only then answers
+//! each job: a success answered is a success on disk. One commit (one fsync) is shared
+//! by the whole batch, which is where the write rate comes from. A failing job rolls
+//! back alone; the others still commit.
 //!
-//! SQLite has one writer thread (SQLite allows one writer anyway); PostgreSQL has a few,
-//! so that one's round trips overlap another's commit. Jobs on the same case in two
-//! PostgreSQL batches are ordered by the row lock and the case's version check.
+//! Two kinds of job:
+//! - a use case run here ([`WriteJob::Run`]), inside its own `SAVEPOINT`;
+//! - writes decided elsewhere on a snapshot and replayed here ([`WriteJob::Replay`],
+//!   see [`crate::Db::write_optimistic`]). Because they are data, the replays of a batch
+//!   are run together ([`group`]): every job's version guard first (pipelined on
+//!   PostgreSQL), then the appends of the jobs whose guard held as one multi-row
+//!   `INSERT` per table, all under one savepoint. Should anything but a guard fail, the
+//!   group is rolled back and its jobs are replayed again one by one, each in its own
+//!   savepoint, so the failing one fails alone.
+//!
+//! SQLite has one writer thread (SQLite allows one writer anyway); PostgreSQL has one
+//! per server by default. Jobs on the same case in two PostgreSQL batches are ordered
+//! by the row lock and the case's version check.
+
+mod group;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
 use tongban_core::Error;
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Recorded};
 
 /// Jobs gathered into one transaction at most.
 pub const MAX_BATCH: usize = 256;
 
-/// What a writer runs: the job's body inside its savepoint; it returns whether it
-/// succeeded and how to answer once the commit's outcome is known.
-pub(crate) type WriteJob = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
+/// A use case run inside the writer's transaction: it returns whether it succeeded and
+/// how to answer once the commit's outcome is known.
+pub(crate) type RunJob = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
 /// Answers a job: called with the commit error, if the commit failed.
 pub(crate) type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
+/// Answers a replayed job with its outcome, once the commit's outcome is known.
+pub(crate) type ReplyFn = Box<dyn FnOnce(Result<(), Error>) + Send>;
+
+/// What a writer runs.
+pub(crate) enum WriteJob {
+    /// A use case, run in the writer.
+    Run(RunJob),
+    /// Writes recorded on a snapshot, to be replayed here.
+    Replay {
+        /// The writes, in the order the use case made them.
+        writes: Vec<Recorded>,
+        /// Told the outcome after the commit.
+        reply: ReplyFn,
+    },
+}
 
 /// Writer threads and the queue that feeds them.
 pub struct Writer {
@@ -153,43 +180,94 @@ fn next_batch(rx: &Mutex<mpsc::Receiver<WriteJob>>) -> Option<Vec<WriteJob>> {
     Some(batch)
 }
 
-fn run_batch(conn: &mut dyn Conn, begin: &str, batch: Vec<WriteJob>, stats: &Counters) {
+/// Run one job in its own savepoint (or, alone in its transaction, without one: then a
+/// failure rolls back the transaction). Returns false when the transaction is over.
+fn in_savepoint(
+    conn: &mut dyn Conn,
+    single: bool,
+    run: impl FnOnce(&mut dyn Conn) -> bool,
+) -> Result<bool, ()> {
+    if !single && conn.batch_deferred("SAVEPOINT job").is_err() {
+        return Err(());
+    }
+    let ok = run(conn);
+    if single {
+        if !ok {
+            let _ = conn.batch("ROLLBACK");
+            return Ok(false);
+        }
+    } else {
+        let _ = conn.batch_deferred(if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        });
+    }
+    Ok(true)
+}
+
+/// Run a use case, catching a panic (it rolls back alone).
+fn run_one(conn: &mut dyn Conn, job: RunJob) -> (bool, Completion) {
+    match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!("a write job panicked; it is rolled back alone");
+            (false, Box::new(|_: Option<&Error>| {}) as Completion)
+        }
+    }
+}
+
+/// A replayed job's answer, once the commit's outcome is known.
+fn replied(reply: ReplyFn, r: Result<(), Error>) -> Completion {
+    Box::new(move |commit_err| {
+        reply(match (r, commit_err) {
+            (Ok(()), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
+            (r, _) => r,
+        })
+    })
+}
+
+fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, stats: &Counters) {
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     stats.batches.fetch_add(1, Relaxed);
     stats.jobs.fetch_add(batch.len() as u64, Relaxed);
-    if let Err(e) = conn.batch(begin) {
+    if let Err(e) = conn.batch_deferred(begin) {
         // The jobs are dropped unrun; each caller sees that its job was not done.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         return;
     }
     let single = batch.len() == 1;
     let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
+    let mut replays: Vec<(Vec<Recorded>, ReplyFn)> = Vec::new();
+    // Use cases first, each in its own savepoint; any order of the jobs of one batch is
+    // a valid order (they were all in flight at once).
     for job in batch {
-        if !single && conn.batch("SAVEPOINT job").is_err() {
-            continue;
-        }
-        let (ok, completion) = match catch_unwind(AssertUnwindSafe(|| job(conn))) {
-            Ok(r) => r,
-            Err(_) => {
-                tracing::error!("a write job panicked; it is rolled back alone");
-                (false, Box::new(|_: Option<&Error>| {}) as Completion)
+        match job {
+            WriteJob::Run(job) => {
+                let mut answer = None;
+                let r = in_savepoint(conn, single, |c| {
+                    let (ok, completion) = run_one(c, job);
+                    answer = Some(completion);
+                    ok
+                });
+                match (r, answer) {
+                    (Ok(true), Some(a)) => done.push(a),
+                    (Ok(false), Some(a)) => return a(None),
+                    _ => {}
+                }
             }
-        };
-        if single {
-            if !ok {
-                let _ = conn.batch("ROLLBACK");
-                completion(None);
-                return;
-            }
-        } else {
-            let _ = conn.batch(if ok {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            });
+            WriteJob::Replay { writes, reply } => replays.push((writes, reply)),
         }
-        done.push(completion);
+    }
+    if !replays.is_empty() {
+        let outcomes = group::run(conn, single, &replays);
+        for ((_, reply), r) in replays.into_iter().zip(outcomes) {
+            match r {
+                group::Outcome::Done(r) => done.push(replied(reply, r)),
+                group::Outcome::RolledBack(e) => return reply(Err(e)),
+            }
+        }
     }
     let ran = started.elapsed();
     let commit = conn.batch("COMMIT").err();

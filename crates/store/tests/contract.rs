@@ -45,6 +45,7 @@ on_both_backends!(
     case_serials_count_per_region_and_day,
     sessions_expire_and_failures_are_counted,
     calendar_years_round_trip,
+    a_case_saved_by_another_server_is_read_as_saved,
 );
 
 fn now() -> chrono::DateTime<Utc> {
@@ -623,4 +624,137 @@ fn the_portable_schema_works_on_postgres() {
         })
         .unwrap();
     assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn optimistic_writes_replay_together_and_a_failing_one_fails_alone_sqlite() {
+    optimistic_writes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn optimistic_writes_replay_together_and_a_failing_one_fails_alone_postgres() {
+    optimistic_writes(Backend::Postgres).await;
+}
+
+/// Many optimistic writes at once (the writer replays them as a group): saves of
+/// distinct cases all commit with their events; saves racing on one case commit once
+/// per version, the rest retried or refused with a conflict; a save whose event cannot
+/// be written (its sequence number is taken) fails alone.
+async fn optimistic_writes(b: Backend) {
+    use tongban_core::case::Event;
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let ids: Vec<i64> = (0..24).map(|_| receive(&t.db, &w, 0)).collect();
+    let contested = ids[0];
+    let broken = ids[1];
+    // A bare save of the case at the version read, with its event and no statistics.
+    let save = |db: Db, id: i64, seq_taken: bool| async move {
+        db.write_optimistic(move |tx| {
+            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+            let read = c.version;
+            c.version += 1;
+            tx.update_case(&c, read)?;
+            let e = Event {
+                seq: if seq_taken { 1 } else { c.version as u32 },
+                at: now(),
+                actor_id: 0,
+                actor_name: "系统".into(),
+                actor_role: Role::System,
+                action: "touch".into(),
+                from: Some(c.state),
+                to: c.state,
+                reason: None,
+                data: serde_json::json!({}),
+            };
+            tx.append_event(id, &e)?;
+            Ok(c.version)
+        })
+        .await
+    };
+    let mut tasks = Vec::new();
+    for &id in &ids[1..] {
+        tasks.push((id, tokio::spawn(save(t.db.clone(), id, id == broken))));
+    }
+    for _ in 0..12 {
+        tasks.push((
+            contested,
+            tokio::spawn(save(t.db.clone(), contested, false)),
+        ));
+    }
+    let (mut won, mut refused) = (0, 0);
+    for (id, task) in tasks {
+        match (id, task.await.unwrap()) {
+            // A taken key is reported as a duplicate.
+            (id, Err(Error::Conflict(m))) if id == broken && m == "数据重复" => {}
+            (id, r) if id == broken => panic!("the broken save: {r:?}"),
+            (id, Ok(v)) if id == contested => {
+                assert!(v >= 2);
+                won += 1;
+            }
+            (id, Err(Error::Conflict(_))) if id == contested => refused += 1,
+            (_, Ok(v)) => assert_eq!(v, 2),
+            (_, Err(e)) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won + refused, 12);
+    assert!(won >= 1);
+    let (after, events, broken_case, broken_events) = {
+        let ids = ids.clone();
+        t.db.read(move |tx| {
+            let mut v = Vec::new();
+            for id in &ids[2..] {
+                v.push((tx.case(*id)?.map(|c| c.version), tx.events(*id)?.len()));
+            }
+            let c = tx.case(contested)?.map(|c| c.version);
+            let e = tx
+                .events(contested)?
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>();
+            let bc = tx.case(broken)?.map(|c| c.version);
+            let be = tx.events(broken)?.len();
+            Ok((v, (c, e), bc, be))
+        })
+        .await
+        .unwrap()
+    };
+    // Every other case moved once, with its event.
+    assert!(after.iter().all(|r| *r == (Some(2), 2)), "{after:?}");
+    // The contested case moved once per save that won, each with its own event.
+    assert_eq!(events.0, Some(1 + won));
+    let expected: Vec<u32> = (1..=(1 + won) as u32).collect();
+    assert_eq!(events.1, expected);
+    // The broken save left nothing.
+    assert_eq!((broken_case, broken_events), (Some(1), 1));
+}
+
+/// A server keeps the cases it saved decoded; a save by another server (another handle
+/// on the same database) is still what the first one reads next.
+fn a_case_saved_by_another_server_is_read_as_saved(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let id = receive(&t.db, &w, 0);
+    let other = t.another_handle();
+    let save = |db: &Db, name: &'static str| {
+        db.write_blocking(move |tx| {
+            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+            let read = c.version;
+            c.version += 1;
+            c.item_name = name.into();
+            tx.update_case(&c, read)?;
+            Ok(c)
+        })
+        .unwrap()
+    };
+    let mine = save(&t.db, "本服务器保存");
+    assert_eq!(
+        t.db.read_blocking(move |tx| tx.case(id)).unwrap().as_ref(),
+        Some(&mine)
+    );
+    let theirs = save(&other.db, "另一服务器保存");
+    assert_eq!(theirs.version, mine.version + 1);
+    assert_eq!(
+        t.db.read_blocking(move |tx| tx.case(id)).unwrap(),
+        Some(theirs)
+    );
 }

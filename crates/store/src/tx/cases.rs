@@ -6,7 +6,7 @@ use tongban_core::case::{Case, Event};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
-use crate::conn::{ConnExt, Row, Val, from_json, to_json};
+use crate::conn::{ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json};
 
 type R<T> = Result<T, Error>;
 
@@ -24,7 +24,7 @@ struct Cols {
     due_provisional: bool,
     due_sort: String,
     rongque_due: Option<String>,
-    data: String,
+    data: Vec<u8>,
 }
 
 fn cols(c: &Case) -> R<Cols> {
@@ -44,7 +44,7 @@ fn cols(c: &Case) -> R<Cols> {
             .map(|d| d.to_string())
             .unwrap_or_else(|| NO_DUE.to_string()),
         rongque_due: c.rongque_due().map(|d| d.to_string()),
-        data: to_json(c)?,
+        data: to_packed_json(c)?,
     })
 }
 
@@ -83,7 +83,7 @@ fn summary_row(r: &dyn Row, order: CaseOrder) -> R<CaseSummary> {
 /// The JSON holds everything but the id, which the row gives (it is not known when a
 /// new case's JSON is written).
 fn case_row(r: &dyn Row) -> R<Case> {
-    let mut c: Case = from_json(&r.text(1)?)?;
+    let mut c: Case = from_packed_json(&r.bytes(1)?)?;
     c.id = r.int(0)?;
     Ok(c)
 }
@@ -144,13 +144,31 @@ impl CaseStore for SqlTx<'_> {
                 ms(c.created_at).into(),
                 ms(c.updated_at).into(),
                 c.version.into(),
-                k.data.as_str().into(),
+                Val::Bytes(&k.data),
             ],
             |r| r.int(0),
         )
+        .inspect(|id| {
+            if self.cases.is_some() {
+                let mut saved = c.clone();
+                saved.id = *id;
+                self.saved.push((*id, c.version, std::sync::Arc::new(saved)));
+            }
+        })
     }
 
     fn case(&mut self, id: i64) -> R<Option<Case>> {
+        if let Some((version, case)) = self.cases.and_then(|c| c.get(id)) {
+            match self.c.opt(
+                "SELECT version FROM cases WHERE id = ?",
+                &[id.into()],
+                |r| r.int(0),
+            )? {
+                None => return Ok(None),
+                Some(v) if v == version => return Ok(Some((*case).clone())),
+                Some(_) => {}
+            }
+        }
         self.c.opt(
             "SELECT id, data FROM cases WHERE id = ?",
             &[id.into()],
@@ -183,13 +201,19 @@ impl CaseStore for SqlTx<'_> {
                 k.rongque_due.as_ref().into(),
                 ms(c.updated_at).into(),
                 c.version.into(),
-                k.data.as_str().into(),
+                Val::Bytes(&k.data),
                 c.id.into(),
                 expected_version.into(),
             ],
             1,
             "办件已被他人同时处理，请刷新后重试",
-        )
+        )?;
+        // Only a save that raised the version may stand for that version.
+        if self.cases.is_some() && c.version > expected_version {
+            self.saved
+                .push((c.id, c.version, std::sync::Arc::new(c.clone())));
+        }
+        Ok(())
     }
 
     fn append_event(&mut self, case_id: i64, e: &Event) -> R<u32> {

@@ -15,7 +15,10 @@ mod stats;
 mod supervision;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
 use tongban_core::Error;
+
+use tongban_core::case::Case;
 use tongban_core::catalog::ItemSpec;
 
 use crate::conn::Conn;
@@ -39,16 +42,75 @@ impl SpecCache {
     }
 }
 
+/// Cases as last saved by this process, decoded, by id, with their version: reading a
+/// case whose stored version is still that one costs a lookup of the version instead of
+/// decoding the whole aggregate. Sound because every save raises the version (a save is
+/// guarded by the version it replaces) and only committed saves are kept; a case changed
+/// by another server simply has another version. At most [`CaseCache::MAX`] cases.
+#[derive(Default)]
+pub struct CaseCache(std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Case>)>>);
+
+impl CaseCache {
+    /// Cases kept at most (the cache starts over when full).
+    pub const MAX: usize = 4096;
+
+    fn get(&self, id: i64) -> Option<(i64, Arc<Case>)> {
+        self.0.lock().ok()?.get(&id).cloned()
+    }
+
+    /// Keep committed saves (a later version wins over an earlier one).
+    pub(crate) fn put(&self, saved: Vec<Saved>) {
+        let Ok(mut m) = self.0.lock() else { return };
+        for (id, version, case) in saved {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            match m.get(&id) {
+                Some((v, _)) if *v > version => {}
+                _ => {
+                    m.insert(id, (version, case));
+                }
+            }
+        }
+    }
+}
+
+/// A case saved in a transaction: id, version, content.
+pub(crate) type Saved = (i64, i64, Arc<Case>);
+
 /// A transaction as the use cases see it.
 pub struct SqlTx<'a> {
     pub(crate) c: &'a mut dyn Conn,
     pub(crate) specs: &'a SpecCache,
+    pub(crate) cases: Option<&'a CaseCache>,
+    /// Cases saved here, for the cache once committed.
+    pub(crate) saved: Vec<Saved>,
 }
 
 impl<'a> SqlTx<'a> {
     /// Wrap a connection that is inside a transaction.
     pub fn new(c: &'a mut dyn Conn, specs: &'a SpecCache) -> Self {
-        SqlTx { c, specs }
+        SqlTx {
+            c,
+            specs,
+            cases: None,
+            saved: Vec::new(),
+        }
+    }
+
+    /// The same, reading cases through `cases` (the caller keeps [`SqlTx::saved`] in
+    /// it once the transaction has committed).
+    pub(crate) fn with_cases(
+        c: &'a mut dyn Conn,
+        specs: &'a SpecCache,
+        cases: &'a CaseCache,
+    ) -> Self {
+        SqlTx {
+            c,
+            specs,
+            cases: Some(cases),
+            saved: Vec::new(),
+        }
     }
 }
 

@@ -1,0 +1,323 @@
+//! The replays of one batch, run together.
+//!
+//! A replay whose writes are one version guard (a write that must change exactly one
+//! row: the case saved at the version it was decided on) and appends (plain
+//! `INSERT INTO t (…) VALUES (?, …)`: the event, the statistics changes) is run in a
+//! group with the others like it:
+//!
+//! 1. every job's guard, in job order, sent together ([`Conn::execute_many`]: one round
+//!    trip on PostgreSQL). A guard that changes no row means the case moved since the
+//!    job was decided: that job fails with a conflict and has written nothing;
+//! 2. the appends of the jobs whose guard held, as one multi-row `INSERT` per table (in
+//!    chunks of a power of two rows, so that few statements are prepared).
+//!
+//! Appends touch no row another job reads or guards, so running them after every
+//! guard is the same as running each job's writes together. The group runs under one
+//! savepoint; if any statement fails other than by a guard changing no row, the group is
+//! rolled back and its jobs are replayed one by one in their own savepoints, so that the
+//! failing job fails alone. Other replays (several guards, updates without a guard) are
+//! replayed one by one from the start.
+
+use tongban_core::Error;
+
+use super::ReplyFn;
+use crate::conn::{Conn, Recorded, Val, replay};
+
+/// How a replayed job ended.
+pub(super) enum Outcome {
+    /// Its writes stand (to be committed), or it failed alone and wrote nothing.
+    Done(Result<(), Error>),
+    /// It was alone in the transaction and failed: the transaction is rolled back.
+    RolledBack(Error),
+}
+
+/// Most rows in one multi-row `INSERT`.
+const MAX_ROWS: usize = 256;
+
+/// A replay that can run in the group: its guard and its appends.
+struct Plan<'a> {
+    guard: &'a Recorded,
+    why: &'a str,
+    appends: Vec<(&'a str, &'a Recorded)>,
+}
+
+/// `INSERT INTO t (cols) VALUES (?, …, ?)` with as many `?` as parameters: the text
+/// up to and including `VALUES `, which names the table and columns.
+fn append_head(w: &Recorded) -> Option<&str> {
+    if w.exact.is_some() {
+        return None;
+    }
+    let s = w.sql.trim_end();
+    if !s.get(..12)?.eq_ignore_ascii_case("INSERT INTO ") {
+        return None;
+    }
+    let at = s.find(" VALUES (")? + " VALUES ".len();
+    let tuple = s[at..].strip_prefix('(')?.strip_suffix(')')?;
+    if !tuple.chars().all(|c| matches!(c, '?' | ',' | ' ')) {
+        return None;
+    }
+    (tuple.matches('?').count() == w.params.len() && !w.params.is_empty()).then(|| &s[..at])
+}
+
+fn plan(writes: &[Recorded]) -> Option<Plan<'_>> {
+    let mut guard = None;
+    let mut appends = Vec::new();
+    for w in writes {
+        match &w.exact {
+            Some((1, why)) if guard.is_none() => guard = Some((w, why.as_str())),
+            Some(_) => return None,
+            None => appends.push((append_head(w)?, w)),
+        }
+    }
+    let (guard, why) = guard?;
+    Some(Plan {
+        guard,
+        why,
+        appends,
+    })
+}
+
+/// Run the replays of a batch; one outcome per job, in order. `single`: the batch is
+/// this one job (no savepoints; a failure rolls the transaction back).
+pub(super) fn run(
+    conn: &mut dyn Conn,
+    single: bool,
+    jobs: &[(Vec<Recorded>, ReplyFn)],
+) -> Vec<Outcome> {
+    let plans: Vec<Option<Plan>> = jobs.iter().map(|(w, _)| plan(w)).collect();
+    let mut out: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
+    for (i, (w, _)) in jobs.iter().enumerate() {
+        if plans[i].is_none() {
+            out[i] = Some(alone(conn, single, w));
+        }
+    }
+    let grouped: Vec<(usize, &Plan)> = plans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.as_ref().map(|p| (i, p)))
+        .collect();
+    if !grouped.is_empty() {
+        let ps: Vec<&Plan> = grouped.iter().map(|(_, p)| *p).collect();
+        match together(conn, single, &ps) {
+            Ok(results) => {
+                for ((i, _), r) in grouped.iter().zip(results) {
+                    out[*i] = Some(match r {
+                        Err(e) if single => {
+                            let _ = conn.batch("ROLLBACK");
+                            Outcome::RolledBack(e)
+                        }
+                        r => Outcome::Done(r),
+                    });
+                }
+            }
+            Err(e) if single => {
+                let _ = conn.batch("ROLLBACK");
+                out[grouped[0].0] = Some(Outcome::RolledBack(e));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = grouped.len(), "group replay failed; replaying its jobs one by one");
+                for (i, _) in &grouped {
+                    out[*i] = Some(alone(conn, false, &jobs[*i].0));
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|o| o.unwrap_or_else(|| Outcome::Done(Err(Error::Store("replay not run".into())))))
+        .collect()
+}
+
+/// Replay one job by itself, in its own savepoint unless it is alone.
+fn alone(conn: &mut dyn Conn, single: bool, writes: &[Recorded]) -> Outcome {
+    if single {
+        return match replay(conn, writes) {
+            Ok(()) => Outcome::Done(Ok(())),
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                Outcome::RolledBack(e)
+            }
+        };
+    }
+    if let Err(e) = conn.batch_deferred("SAVEPOINT job") {
+        return Outcome::Done(Err(e));
+    }
+    let r = replay(conn, writes);
+    let end = conn.batch_deferred(if r.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    });
+    Outcome::Done(r.and(end))
+}
+
+fn params(w: &Recorded) -> Vec<Val<'_>> {
+    w.params.iter().map(|p| p.borrow()).collect()
+}
+
+/// The group: guards, then appends, under one savepoint. `Ok` holds each job's result
+/// (a conflict for a guard that changed no row); `Err` means the group was rolled back.
+fn together(
+    conn: &mut dyn Conn,
+    single: bool,
+    plans: &[&Plan],
+) -> Result<Vec<Result<(), Error>>, Error> {
+    if !single {
+        conn.batch_deferred("SAVEPOINT grp")?;
+    }
+    let r = guards_and_appends(conn, plans);
+    if !single {
+        let end = conn.batch_deferred(match r {
+            Ok(_) => "RELEASE grp",
+            Err(_) => "ROLLBACK TO grp; RELEASE grp",
+        });
+        if let (Ok(_), Err(e)) = (&r, end) {
+            return Err(e);
+        }
+    }
+    r
+}
+
+fn guards_and_appends(
+    conn: &mut dyn Conn,
+    plans: &[&Plan],
+) -> Result<Vec<Result<(), Error>>, Error> {
+    let guard_params: Vec<Vec<Val>> = plans.iter().map(|p| params(p.guard)).collect();
+    let guards: Vec<(&str, &[Val])> = plans
+        .iter()
+        .zip(&guard_params)
+        .map(|(p, v)| (p.guard.sql.as_str(), v.as_slice()))
+        .collect();
+    let mut results = Vec::with_capacity(plans.len());
+    let mut held: Vec<&Plan> = Vec::with_capacity(plans.len());
+    for (p, r) in plans.iter().zip(conn.execute_many(&guards)) {
+        match r? {
+            1 => {
+                results.push(Ok(()));
+                held.push(p);
+            }
+            0 => results.push(Err(Error::Conflict(p.why.to_string()))),
+            n => return Err(Error::Store(format!("a version guard changed {n} rows"))),
+        }
+    }
+    // The appends of the jobs that held, by statement, in order of first appearance.
+    let mut by_head: Vec<(&str, Vec<&Recorded>)> = Vec::new();
+    for p in &held {
+        for (head, w) in &p.appends {
+            match by_head.iter_mut().find(|(h, _)| h == head) {
+                Some((_, rows)) => rows.push(w),
+                None => by_head.push((head, vec![w])),
+            }
+        }
+    }
+    let mut sqls: Vec<(String, Vec<Val>)> = Vec::new();
+    for (head, rows) in &by_head {
+        let mut rest: &[&Recorded] = rows;
+        while !rest.is_empty() {
+            let n = chunk(rest.len());
+            let (now, later) = rest.split_at(n);
+            sqls.push(multi_row(head, now));
+            rest = later;
+        }
+    }
+    let stmts: Vec<(&str, &[Val])> = sqls
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_slice()))
+        .collect();
+    for r in conn.execute_many(&stmts) {
+        r?;
+    }
+    Ok(results)
+}
+
+/// Rows in the next chunk: all of them up to [`MAX_ROWS`], else the largest power of
+/// two (so that at most a few statement texts per table are ever prepared).
+fn chunk(left: usize) -> usize {
+    if left >= MAX_ROWS {
+        MAX_ROWS
+    } else {
+        1 << (usize::BITS - 1 - left.leading_zeros())
+    }
+}
+
+/// One `INSERT … VALUES (…), (…), …` for rows of the same statement.
+fn multi_row<'a>(head: &str, rows: &[&'a Recorded]) -> (String, Vec<Val<'a>>) {
+    let width = rows[0].params.len();
+    let tuple = format!("({})", vec!["?"; width].join(", "));
+    let mut sql = String::with_capacity(head.len() + rows.len() * (tuple.len() + 2));
+    sql.push_str(head);
+    let mut vals = Vec::with_capacity(rows.len() * width);
+    for (k, w) in rows.iter().enumerate() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&tuple);
+        vals.extend(w.params.iter().map(|p| p.borrow()));
+    }
+    (sql, vals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::OwnedVal;
+
+    fn rec(sql: &str, n: usize, exact: Option<u64>) -> Recorded {
+        Recorded {
+            sql: sql.into(),
+            params: (0..n).map(|i| OwnedVal::Int(i as i64)).collect(),
+            exact: exact.map(|r| (r, "moved".into())),
+        }
+    }
+
+    #[test]
+    fn only_plain_inserts_are_appends() {
+        assert_eq!(
+            append_head(&rec("INSERT INTO t (a, b) VALUES (?, ?)", 2, None)),
+            Some("INSERT INTO t (a, b) VALUES ")
+        );
+        for sql in [
+            "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO NOTHING",
+            "INSERT INTO t (a, b) VALUES (?, 1)",
+            "INSERT INTO t (a, b) SELECT ?, ?",
+            "UPDATE t SET a = ?, b = ?",
+        ] {
+            assert_eq!(append_head(&rec(sql, 2, None)), None, "{sql}");
+        }
+        assert_eq!(
+            append_head(&rec("INSERT INTO t (a, b) VALUES (?, ?)", 3, None)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_group_needs_exactly_one_single_row_guard_and_appends_only() {
+        let guard = rec("UPDATE c SET v = ? WHERE id = ? AND v = ?", 3, Some(1));
+        let app = rec("INSERT INTO e (a) VALUES (?)", 1, None);
+        assert!(plan(&[guard.clone(), app.clone(), app.clone()]).is_some());
+        assert!(plan(std::slice::from_ref(&app)).is_none());
+        assert!(plan(&[guard.clone(), guard.clone()]).is_none());
+        assert!(plan(&[rec("UPDATE a SET x = ?", 1, None), guard.clone()]).is_none());
+        assert!(plan(&[rec("UPDATE c SET v = ?", 1, Some(2))]).is_none());
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_cap() {
+        let mut left = 300;
+        let mut sizes = Vec::new();
+        while left > 0 {
+            let n = chunk(left);
+            sizes.push(n);
+            left -= n;
+        }
+        assert_eq!(sizes, vec![256, 32, 8, 4]);
+        assert_eq!(chunk(1), 1);
+    }
+
+    #[test]
+    fn multi_row_inserts_carry_every_row() {
+        let a = rec("INSERT INTO e (a, b) VALUES (?, ?)", 2, None);
+        let (sql, vals) = multi_row("INSERT INTO e (a, b) VALUES ", &[&a, &a, &a]);
+        assert_eq!(sql, "INSERT INTO e (a, b) VALUES (?, ?), (?, ?), (?, ?)");
+        assert_eq!(vals.len(), 6);
+    }
+}
