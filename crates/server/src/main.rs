@@ -171,6 +171,12 @@ struct BenchArgs {
     /// Dataset seed.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Dataset sizes for PostgreSQL (default: --sizes).
+    #[arg(long, value_delimiter = ',')]
+    postgres_sizes: Option<Vec<String>>,
+    /// Items in the catalog-search workload (0 skips it).
+    #[arg(long, default_value_t = 100_000)]
+    search_docs: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,6 +264,19 @@ fn main() -> anyhow::Result<()> {
                 data_dir: b.data_dir,
                 doc: Some(b.doc),
                 seed: b.seed,
+                postgres_sizes: b
+                    .postgres_sizes
+                    .map(|v| {
+                        v.iter()
+                            .filter(|s| s.as_str() != "none")
+                            .map(|s| {
+                                tongban::bench::Size::parse(s)
+                                    .ok_or_else(|| anyhow::anyhow!("unknown size {s} (s, m, l)"))
+                            })
+                            .collect::<anyhow::Result<Vec<_>>>()
+                    })
+                    .transpose()?,
+                search_docs: b.search_docs,
             })?;
             Ok(())
         }

@@ -94,6 +94,11 @@ pub struct Options {
     pub doc: Option<PathBuf>,
     /// Seed of the datasets.
     pub seed: u64,
+    /// Sizes for PostgreSQL (default: `sizes`): generating 10 M cases on PostgreSQL
+    /// takes hours and more disk than SQLite.
+    pub postgres_sizes: Option<Vec<Size>>,
+    /// Items in the catalog-search workload (0 skips it).
+    pub search_docs: usize,
 }
 
 /// Everything measured.
@@ -113,6 +118,8 @@ pub struct Report {
     pub reads: Vec<ReadSet>,
     /// Cold start and idle memory of `tongban serve`.
     pub startup: Option<report::Startup>,
+    /// Catalog search at scale.
+    pub search: Option<search::SearchBench>,
 }
 
 /// The reads and statistics on one dataset.
@@ -138,6 +145,13 @@ pub struct ReadSet {
     pub stats_ms_max: f64,
     /// Rows the statistics query returned.
     pub stats_rows: usize,
+    /// The KPI report by department (every figure and target, `GET /kpi`) over the
+    /// whole dataset, as a city supervisor asks for it, ms (median of 20).
+    pub kpi_ms_p50: f64,
+    /// The slowest of those 20, ms.
+    pub kpi_ms_max: f64,
+    /// The same by receiving window, median ms.
+    pub kpi_window_ms_p50: f64,
 }
 
 fn bar(len: u64, msg: &str) -> ProgressBar {
@@ -402,7 +416,11 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
 
     let mut reads = Vec::new();
     for (backend, make) in &backends {
-        for &size in &o.sizes {
+        let sizes = match (backend.as_str(), &o.postgres_sizes) {
+            ("postgres", Some(p)) => p.clone(),
+            _ => o.sizes.clone(),
+        };
+        for &size in &sizes {
             println!(
                 "\n== 查询与统计 reads and statistics ({backend}, {} cases)",
                 size.cases()
@@ -418,6 +436,24 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             )?);
         }
     }
+
+    let search = if o.search_docs > 0 {
+        println!("\n== 事项搜索 catalog search ({} items)", o.search_docs);
+        let docs = search::documents(&search::demo_documents()?, o.search_docs, o.seed);
+        let b = search::run(docs, o.seconds)?;
+        println!(
+            "index built in {:.1} s ({:.0} items/s); {:.0} searches/s; p50 {:.2} ms, p99 {:.2} ms; floor p99 {:.3} ms",
+            b.build_seconds,
+            b.docs_per_second,
+            b.queries_per_second,
+            b.p50_ms,
+            b.p99_ms,
+            b.floor_p99_ms
+        );
+        Some(b)
+    } else {
+        None
+    };
 
     let startup = match &startup_db {
         Some(DbUrl::Sqlite(p)) => Some(report::startup(p)?),
@@ -437,6 +473,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         lifecycle,
         reads,
         startup,
+        search,
     };
     std::fs::write(
         o.data_dir.join("bench.json"),
@@ -579,6 +616,42 @@ fn read_set(
         times[10], times[19]
     );
 
+    // The KPIs (效能指标) a supervisor's dashboard asks for, through the use case.
+    let supervisor = db
+        .read_blocking(|tx| tx.account_by_username("supervisor"))
+        .map_err(e)?
+        .ok_or_else(|| anyhow::anyhow!("no supervisor in the dataset"))?
+        .actor();
+    let kpi_times = |by: tongban_core::kpi::GroupBy| -> anyhow::Result<Vec<f64>> {
+        let mut t = Vec::new();
+        for _ in 0..20 {
+            let a = supervisor.clone();
+            let start = Instant::now();
+            db.read_blocking(move |tx| {
+                tongban_core::usecase::kpi::kpis(
+                    tx,
+                    &a,
+                    &tongban_core::usecase::kpi::KpiQuery {
+                        from: "2024-01".into(),
+                        to: "2026-12".into(),
+                        by: Some(by),
+                    },
+                )
+                .map(|r| r.rows.len())
+            })
+            .map_err(e)?;
+            t.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        t.sort_by(|a, b| a.total_cmp(b));
+        Ok(t)
+    };
+    let kpi = kpi_times(tongban_core::kpi::GroupBy::Department)?;
+    let kpi_window = kpi_times(tongban_core::kpi::GroupBy::Window)?;
+    println!(
+        "KPIs by department: p50 {:.2} ms, max {:.2} ms; by window p50 {:.2} ms",
+        kpi[10], kpi[19], kpi_window[10]
+    );
+
     let departments: Vec<i64> = db
         .read_blocking(|tx| Ok(tx.departments(None)?.into_iter().map(|d| d.id).collect()))
         .map_err(e)?;
@@ -688,5 +761,8 @@ fn read_set(
         stats_ms_p50: times[10],
         stats_ms_max: times[19],
         stats_rows: rows,
+        kpi_ms_p50: kpi[10],
+        kpi_ms_max: kpi[19],
+        kpi_window_ms_p50: kpi_window[10],
     })
 }
