@@ -12,6 +12,7 @@ use anyhow::Context;
 /// makes, and it does not stall in consolidation.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use tongban::demo;
@@ -207,7 +208,21 @@ fn open(url: &str, options: &Options) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// No transparent huge pages for this process. mimalloc asks for them on the arenas it
+/// reserves, and an idle server then holds 2 MiB pages of which it uses a few KiB:
+/// 125 MB resident instead of 89 MB after a cold start on a 10 k-case database, the same
+/// throughput. The kernel checks the flag at each page fault, so setting it here also
+/// covers the arena mimalloc reserved before `main`.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    no_transparent_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
