@@ -527,6 +527,45 @@ impl ActionKind {
 }
 
 impl OrderAction {
+    /// An action of kind `k` with empty data (a call-back reached and satisfied): enough
+    /// for [`next`] to tell whether that kind may be taken in a state — pages offer the
+    /// forms of those that may.
+    pub fn blank(k: ActionKind) -> OrderAction {
+        let t = String::new();
+        match k {
+            ActionKind::AnswerDirectly => OrderAction::AnswerDirectly {
+                answer: t,
+                article_id: None,
+            },
+            ActionKind::Dispatch => OrderAction::Dispatch {
+                lead: 0,
+                assisting: vec![],
+                note: t,
+            },
+            ActionKind::Sign => OrderAction::Sign,
+            ActionKind::Return => OrderAction::Return { reason: t },
+            ActionKind::Redispatch => OrderAction::Redispatch {
+                lead: 0,
+                assisting: vec![],
+                note: t,
+            },
+            ActionKind::Rule => OrderAction::Rule { reason: t },
+            ActionKind::AssistNote => OrderAction::AssistNote { text: t },
+            ActionKind::RequestExtension => OrderAction::RequestExtension { days: 1, reason: t },
+            ActionKind::ApproveExtension => OrderAction::ApproveExtension,
+            ActionKind::DenyExtension => OrderAction::DenyExtension { reason: t },
+            ActionKind::Reply => OrderAction::Reply { text: t },
+            ActionKind::AcceptReply => OrderAction::AcceptReply,
+            ActionKind::SendBack => OrderAction::SendBack { reason: t },
+            ActionKind::CallBack => OrderAction::CallBack {
+                reached: true,
+                satisfied: true,
+                note: t,
+            },
+            ActionKind::MergeInto => OrderAction::MergeInto { into: 0 },
+        }
+    }
+
     /// Its kind.
     pub fn kind(&self) -> ActionKind {
         match self {

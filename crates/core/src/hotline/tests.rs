@@ -61,42 +61,6 @@ fn the_sign_clock_counts_thirty_minutes_of_working_hours() {
     assert!(WorkingHours { periods: vec![] }.validate().is_err());
 }
 
-fn sample(k: ActionKind, satisfied: bool) -> OrderAction {
-    let t = "说明".to_string();
-    match k {
-        ActionKind::AnswerDirectly => OrderAction::AnswerDirectly {
-            answer: t,
-            article_id: None,
-        },
-        ActionKind::Dispatch => OrderAction::Dispatch {
-            lead: 1,
-            assisting: vec![],
-            note: t,
-        },
-        ActionKind::Sign => OrderAction::Sign,
-        ActionKind::Return => OrderAction::Return { reason: t },
-        ActionKind::Redispatch => OrderAction::Redispatch {
-            lead: 2,
-            assisting: vec![],
-            note: t,
-        },
-        ActionKind::Rule => OrderAction::Rule { reason: t },
-        ActionKind::AssistNote => OrderAction::AssistNote { text: t },
-        ActionKind::RequestExtension => OrderAction::RequestExtension { days: 2, reason: t },
-        ActionKind::ApproveExtension => OrderAction::ApproveExtension,
-        ActionKind::DenyExtension => OrderAction::DenyExtension { reason: t },
-        ActionKind::Reply => OrderAction::Reply { text: t },
-        ActionKind::AcceptReply => OrderAction::AcceptReply,
-        ActionKind::SendBack => OrderAction::SendBack { reason: t },
-        ActionKind::CallBack => OrderAction::CallBack {
-            reached: true,
-            satisfied,
-            note: t,
-        },
-        ActionKind::MergeInto => OrderAction::MergeInto { into: 99 },
-    }
-}
-
 /// DOMAIN §8's loop, by hand (no extension pending; call-backs reached and satisfied).
 fn expected(s: OrderState, k: ActionKind) -> Option<OrderState> {
     use ActionKind as A;
@@ -122,7 +86,7 @@ fn expected(s: OrderState, k: ActionKind) -> Option<OrderState> {
 fn every_order_state_and_action_is_decided_as_the_loop_says() {
     for s in OrderState::ALL {
         for k in ActionKind::ALL {
-            let got = next(s, &sample(k, true), false, 0).ok();
+            let got = next(s, &OrderAction::blank(k), false, 0).ok();
             assert_eq!(got, expected(s, k), "{s:?} × {k:?}");
         }
     }
@@ -130,7 +94,7 @@ fn every_order_state_and_action_is_decided_as_the_loop_says() {
     assert_eq!(
         next(
             OrderState::Handling,
-            &sample(ActionKind::ApproveExtension, true),
+            &OrderAction::blank(ActionKind::ApproveExtension),
             true,
             0
         )
@@ -140,7 +104,7 @@ fn every_order_state_and_action_is_decided_as_the_loop_says() {
     assert!(
         next(
             OrderState::Handling,
-            &sample(ActionKind::RequestExtension, true),
+            &OrderAction::blank(ActionKind::RequestExtension),
             true,
             0
         )
@@ -150,7 +114,11 @@ fn every_order_state_and_action_is_decided_as_the_loop_says() {
     assert_eq!(
         next(
             OrderState::Reviewed,
-            &sample(ActionKind::CallBack, false),
+            &OrderAction::CallBack {
+                reached: true,
+                satisfied: false,
+                note: "说明".into(),
+            },
             false,
             0
         )

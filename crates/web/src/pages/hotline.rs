@@ -295,42 +295,6 @@ struct OrderPage {
     centre: bool,
 }
 
-fn sample(k: ActionKind) -> OrderAction {
-    let t = String::new();
-    match k {
-        ActionKind::AnswerDirectly => OrderAction::AnswerDirectly {
-            answer: t,
-            article_id: None,
-        },
-        ActionKind::Dispatch => OrderAction::Dispatch {
-            lead: 0,
-            assisting: vec![],
-            note: t,
-        },
-        ActionKind::Sign => OrderAction::Sign,
-        ActionKind::Return => OrderAction::Return { reason: t },
-        ActionKind::Redispatch => OrderAction::Redispatch {
-            lead: 0,
-            assisting: vec![],
-            note: t,
-        },
-        ActionKind::Rule => OrderAction::Rule { reason: t },
-        ActionKind::AssistNote => OrderAction::AssistNote { text: t },
-        ActionKind::RequestExtension => OrderAction::RequestExtension { days: 1, reason: t },
-        ActionKind::ApproveExtension => OrderAction::ApproveExtension,
-        ActionKind::DenyExtension => OrderAction::DenyExtension { reason: t },
-        ActionKind::Reply => OrderAction::Reply { text: t },
-        ActionKind::AcceptReply => OrderAction::AcceptReply,
-        ActionKind::SendBack => OrderAction::SendBack { reason: t },
-        ActionKind::CallBack => OrderAction::CallBack {
-            reached: true,
-            satisfied: true,
-            note: t,
-        },
-        ActionKind::MergeInto => OrderAction::MergeInto { into: 0 },
-    }
-}
-
 /// One order with its steps and the forms of what the viewer may do.
 pub async fn order_page(
     State(s): State<AppState>,
@@ -354,7 +318,13 @@ pub async fn order_page(
         .into_iter()
         .filter(|k| {
             authorize(&v.actor, &o, *k).is_ok()
-                && next(o.state, &sample(*k), o.pending_extension(), unreached).is_ok()
+                && next(
+                    o.state,
+                    &OrderAction::blank(*k),
+                    o.pending_extension(),
+                    unreached,
+                )
+                .is_ok()
         })
         .map(|k| (k.as_str(), k.label()))
         .collect();
