@@ -245,3 +245,10 @@ fn articles_are_in_force_within_their_period() {
     assert!(a.valid_on(day(20)));
     assert!(!a.valid_on(day(21)));
 }
+
+#[test]
+fn a_blank_action_is_of_its_kind() {
+    for k in ActionKind::ALL {
+        assert_eq!(OrderAction::blank(k).kind(), k);
+    }
+}

@@ -223,6 +223,21 @@ impl TaskActionKind {
         }
     }
 
+    /// Its name in the API (`action` in `POST /rectifications/{id}/actions`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskActionKind::Start => "start",
+            TaskActionKind::ReportRectified => "report_rectified",
+            TaskActionKind::ReportUnrectifiable => "report_unrectifiable",
+            TaskActionKind::Appeal => "appeal",
+            TaskActionKind::Approve => "approve",
+            TaskActionKind::Reject => "reject",
+            TaskActionKind::UpholdAppeal => "uphold_appeal",
+            TaskActionKind::RejectAppeal => "reject_appeal",
+            TaskActionKind::CallBack => "call_back",
+        }
+    }
+
     /// The department acts (else a supervisor).
     pub fn by_department(self) -> bool {
         matches!(
@@ -236,6 +251,28 @@ impl TaskActionKind {
 }
 
 impl TaskAction {
+    /// An action of kind `k` with empty texts (a call-back reached and satisfied):
+    /// enough for [`next`] to tell whether that kind may be taken in a state — pages
+    /// offer the forms of those that may.
+    pub fn blank(k: TaskActionKind) -> TaskAction {
+        let t = String::new();
+        match k {
+            TaskActionKind::Start => TaskAction::Start { note: t },
+            TaskActionKind::ReportRectified => TaskAction::ReportRectified { measures: t },
+            TaskActionKind::ReportUnrectifiable => TaskAction::ReportUnrectifiable { reason: t },
+            TaskActionKind::Appeal => TaskAction::Appeal { reason: t },
+            TaskActionKind::Approve => TaskAction::Approve { note: t },
+            TaskActionKind::Reject => TaskAction::Reject { reason: t },
+            TaskActionKind::UpholdAppeal => TaskAction::UpholdAppeal { reason: t },
+            TaskActionKind::RejectAppeal => TaskAction::RejectAppeal { reason: t },
+            TaskActionKind::CallBack => TaskAction::CallBack {
+                reached: true,
+                satisfied: true,
+                note: t,
+            },
+        }
+    }
+
     /// Its kind.
     pub fn kind(&self) -> TaskActionKind {
         match self {

@@ -248,3 +248,11 @@ fn a_task_not_reported_by_its_due_date_is_marked_overdue_once() {
     reported.state = TaskState::ReviewRectified;
     assert!(mark_overdue(&reported, after).is_none());
 }
+
+#[test]
+fn action_names_are_the_api_s() {
+    for k in TaskActionKind::ALL {
+        assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        assert_eq!(TaskAction::blank(k).kind(), k);
+    }
+}

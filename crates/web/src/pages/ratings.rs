@@ -376,10 +376,10 @@ pub async fn task_page(
     // The actions this viewer may take now: (name, label, needs text).
     let mut actions = Vec::new();
     for k in K::ALL {
-        let probe = sample_action(k);
+        let probe = TaskAction::blank(k);
         if authorize(&v.actor, &t, k).is_ok() && next(t.state, t.before_appeal, &probe, 0).is_ok() {
             actions.push((
-                kind_name(k),
+                k.as_str(),
                 k.label(),
                 !matches!(k, K::Start | K::Approve | K::CallBack),
             ));
@@ -431,43 +431,6 @@ pub async fn task_page(
             .collect(),
         actions,
     }))
-}
-
-/// An action of kind `k` with its texts filled, to ask the state table whether it
-/// is allowed.
-fn sample_action(k: tongban_core::rating::rectification::TaskActionKind) -> TaskAction {
-    use tongban_core::rating::rectification::TaskActionKind as K;
-    let t = String::new();
-    match k {
-        K::Start => TaskAction::Start { note: t },
-        K::ReportRectified => TaskAction::ReportRectified { measures: t },
-        K::ReportUnrectifiable => TaskAction::ReportUnrectifiable { reason: t },
-        K::Appeal => TaskAction::Appeal { reason: t },
-        K::Approve => TaskAction::Approve { note: t },
-        K::Reject => TaskAction::Reject { reason: t },
-        K::UpholdAppeal => TaskAction::UpholdAppeal { reason: t },
-        K::RejectAppeal => TaskAction::RejectAppeal { reason: t },
-        K::CallBack => TaskAction::CallBack {
-            reached: true,
-            satisfied: true,
-            note: t,
-        },
-    }
-}
-
-fn kind_name(k: tongban_core::rating::rectification::TaskActionKind) -> &'static str {
-    use tongban_core::rating::rectification::TaskActionKind as K;
-    match k {
-        K::Start => "start",
-        K::ReportRectified => "report_rectified",
-        K::ReportUnrectifiable => "report_unrectifiable",
-        K::Appeal => "appeal",
-        K::Approve => "approve",
-        K::Reject => "reject",
-        K::UpholdAppeal => "uphold_appeal",
-        K::RejectAppeal => "reject_appeal",
-        K::CallBack => "call_back",
-    }
 }
 
 /// Act on a task from its page.
