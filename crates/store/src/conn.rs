@@ -134,6 +134,11 @@ pub trait Conn {
             Err(Error::Conflict(why.to_string()))
         }
     }
+
+    /// Upkeep between two write transactions, run by the writer once a batch has been
+    /// committed and answered (so that it holds up no answer): on SQLite, letting the
+    /// WAL start over from its beginning.
+    fn after_batch(&mut self) {}
 }
 
 /// A parameter value that owns its text (for statements kept to run later).

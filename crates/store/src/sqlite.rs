@@ -1,6 +1,22 @@
 //! Embedded SQLite: one writer thread with group commit ([`crate::writer`]), a small
-//! pool of read-only connections. WAL with `synchronous=FULL`: a commit answered is on
-//! disk.
+//! pool of read-only connections, and a checkpointer thread. WAL with
+//! `synchronous=FULL`: a commit answered is on disk.
+//!
+//! Checkpoints (copying the WAL back into the database file, with an fsync of the
+//! file) run on their own thread and connection rather than inside the writer's
+//! `COMMIT`, where SQLite's automatic checkpoint would hold up every job of the batch
+//! that crossed the threshold. The writer's WAL hook tells the checkpointer each time
+//! another [`CHECKPOINT_PAGES`] pages have been appended; the checkpointer runs a
+//! `PASSIVE` checkpoint, which never blocks the writer or readers.
+//!
+//! The WAL starts over from its beginning only when a write transaction begins with
+//! every frame copied back and no reader on one, which under steady load never
+//! happens by itself (the writer commits again before the checkpointer is done). So
+//! once the WAL holds [`RESTART_PAGES`], the writer, between two batches, copies the
+//! few frames left and waits a moment for readers of older frames (`RESTART`, with a
+//! busy timeout of a few milliseconds); the next transaction then writes from the
+//! start of the file. Should readers stay on (a long export), it gives up and tries
+//! again [`CHECKPOINT_PAGES`] later: the WAL grows meanwhile, the writer never stalls.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -115,7 +131,7 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
             | OpenFlags::SQLITE_OPEN_URI
     };
     let c = Connection::open_with_flags(path, flags).map_err(map_err)?;
-    c.busy_timeout(std::time::Duration::from_secs(10))
+    c.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
     let pragmas = if read_only {
@@ -124,18 +140,149 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
         // WAL for concurrent readers; FULL so that every commit is on disk before it
         // is acknowledged.
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
-         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+         PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
     };
     c.execute_batch(pragmas).map_err(map_err)?;
     Ok(c)
 }
 
-/// The SQLite side of a [`crate::Db`]: one writer thread (group commit) and a pool of
-/// read-only connections.
+/// WAL pages appended between two checkpoints (SQLite's own default threshold).
+pub const CHECKPOINT_PAGES: i32 = 1000;
+/// WAL pages at which the writer restarts the WAL (32 MiB of 4 KiB pages).
+pub const RESTART_PAGES: i32 = 8000;
+/// How long the writer waits for readers of older frames when it restarts the WAL.
+const RESTART_WAIT_MS: u32 = 3;
+/// The busy timeout otherwise.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// The writer's connection: a [`SqliteConn`] that also restarts the WAL between
+/// batches (see the module's documentation).
+struct WriterConn {
+    conn: SqliteConn,
+    /// Frames in the WAL after the last commit (set by the WAL hook).
+    wal_pages: Arc<std::sync::atomic::AtomicI32>,
+    /// Frames at which to try to restart next.
+    restart_at: i32,
+}
+
+impl Conn for WriterConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+        self.conn.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.conn.query(sql, params, f)
+    }
+    fn batch(&mut self, sql: &str) -> Result<(), Error> {
+        self.conn.batch(sql)
+    }
+    fn after_batch(&mut self) {
+        let pages = self.wal_pages.load(std::sync::atomic::Ordering::Relaxed);
+        if pages < self.restart_at {
+            if pages < RESTART_PAGES {
+                self.restart_at = RESTART_PAGES;
+            }
+            return;
+        }
+        let c = &self.conn.0;
+        let busy = c
+            .busy_timeout(std::time::Duration::from_millis(u64::from(RESTART_WAIT_MS)))
+            .and_then(|()| {
+                c.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+            });
+        let _ = c.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)));
+        match busy {
+            // The next write transaction starts the WAL over.
+            Ok(0) => self.restart_at = RESTART_PAGES,
+            Ok(_) | Err(_) => {
+                tracing::debug!(
+                    pages,
+                    "WAL not restarted: readers still on it; trying later"
+                );
+                self.restart_at = pages + CHECKPOINT_PAGES;
+            }
+        }
+    }
+}
+
+/// The SQLite side of a [`crate::Db`]: one writer thread (group commit), a pool of
+/// read-only connections and a checkpointer.
 pub struct SqliteDb {
     path: PathBuf,
     pub(crate) writer: Writer,
     readers: Arc<Mutex<Vec<SqliteConn>>>,
+    checkpointer: Checkpointer,
+}
+
+/// The thread that checkpoints the WAL when the writer's hook asks it to.
+struct Checkpointer {
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    /// Hook the writer's connection and start the thread. The thread ends when the
+    /// writer's connection (and with it the hook's sender) is dropped.
+    fn start(
+        path: &Path,
+        writer: &mut Connection,
+        wal_pages: Arc<std::sync::atomic::AtomicI32>,
+    ) -> Result<Checkpointer, Error> {
+        let conn = open_conn(path, false)?;
+        // Never checkpoint inside this connection's own commits (it commits nothing).
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-1024;")
+            .map_err(map_err)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        // Ask for a checkpoint each time the WAL has grown by CHECKPOINT_PAGES since the
+        // last request; a WAL that was restarted from its beginning starts over. The
+        // hook replaces SQLite's automatic checkpoint on this connection.
+        let mut next_at = CHECKPOINT_PAGES;
+        writer
+            .wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
+                wal_pages.store(pages, std::sync::atomic::Ordering::Relaxed);
+                if pages < next_at - CHECKPOINT_PAGES {
+                    next_at = CHECKPOINT_PAGES;
+                }
+                if pages >= next_at {
+                    next_at = pages + CHECKPOINT_PAGES;
+                    // Full means a request is already waiting: one checkpoint serves both.
+                    let _ = tx.try_send(());
+                }
+                Ok(())
+            }))
+            .map_err(map_err)?;
+        let thread = std::thread::Builder::new()
+            .name("tb-sqlite-ckpt".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+                    }
+                }
+                // The writer is gone: leave an empty WAL, so that the next start need
+                // not read it back.
+                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+                    tracing::warn!(error = %e, "final WAL checkpoint failed");
+                }
+            })
+            .map_err(|e| Error::Store(format!("checkpointer thread: {e}")))?;
+        Ok(Checkpointer {
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Wait for the thread (after the writer's connection is gone).
+    fn join(&self) {
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
 }
 
 impl SqliteDb {
@@ -149,12 +296,19 @@ impl SqliteDb {
         }
         let mut conn = SqliteConn(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
-
+        let wal_pages = Arc::new(std::sync::atomic::AtomicI32::new(0));
+        let checkpointer = Checkpointer::start(path, &mut conn.0, wal_pages.clone())?;
+        let conn = WriterConn {
+            conn,
+            wal_pages,
+            restart_at: RESTART_PAGES,
+        };
         let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
+            checkpointer,
         })
     }
 
@@ -186,8 +340,130 @@ impl SqliteDb {
         Ok(r)
     }
 
-    /// Stop the writer after the jobs already queued.
+    /// Stop the writer after the jobs already queued, then the checkpointer.
     pub fn close(&self) {
         self.writer.close();
+        self.checkpointer.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::ConnExt;
+    use crate::writer::{Completion, WriteJob};
+
+    /// Run `sql` in the writer (as a use case would be) and wait for the commit.
+    fn write(db: &SqliteDb, sql: &'static str, rows: usize) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        db.writer
+            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                let blob = vec![7u8; 1000];
+                let ok = (0..rows).all(|_| c.execute(sql, &[Val::Bytes(&blob)]).is_ok());
+                let done: Completion = Box::new(move |e| {
+                    let _ = tx.send(e.is_none());
+                });
+                (ok, done)
+            })))
+            .unwrap();
+        assert!(rx.recv().unwrap(), "the write committed");
+    }
+
+    fn wal_bytes(path: &Path) -> u64 {
+        std::fs::metadata(format!("{}-wal", path.display()))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    fn count(db: &SqliteDb) -> i64 {
+        db.with_reader(|c| c.one("SELECT count(*) FROM blobs", &[], |r| r.int(0)))
+            .unwrap()
+    }
+
+    const INSERT: &str = "INSERT INTO blobs (b) VALUES (?)";
+    /// Pages one `write` appends, about (500 rows of 1 KB).
+    const PAGES_PER_WRITE: u64 = 130;
+
+    #[test]
+    fn the_wal_starts_over_under_load_and_waits_for_a_long_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = SqliteDb::open(&path).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        db.writer
+            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                let ok = c
+                    .batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
+                    .is_ok();
+                (
+                    ok,
+                    Box::new(move |e: Option<&Error>| tx.send(e.is_none()).unwrap()),
+                )
+            })))
+            .unwrap();
+        assert!(rx.recv().unwrap());
+
+        // Three times the restart threshold, with reads in between: the WAL never holds
+        // much more than the threshold.
+        let bound = (RESTART_PAGES as u64 + 2 * CHECKPOINT_PAGES as u64 + PAGES_PER_WRITE) * 4120;
+        let writes = 3 * RESTART_PAGES as u64 / PAGES_PER_WRITE;
+        let mut largest = 0;
+        for _ in 0..writes {
+            write(&db, INSERT, 500);
+            assert!(count(&db) > 0);
+            largest = largest.max(wal_bytes(&path));
+        }
+        assert!(
+            largest <= bound,
+            "WAL grew to {largest} bytes (bound {bound})"
+        );
+        assert!(
+            largest as f64 > 0.5 * RESTART_PAGES as f64 * 4096.0,
+            "the WAL did fill up to near the threshold: {largest}"
+        );
+
+        // A reader that stays on its snapshot: the writer goes on (the WAL grows past the
+        // threshold rather than the writer waiting), and the reader sees its snapshot.
+        let mut reader = SqliteConn(open_conn(&path, true).unwrap());
+        reader.batch("BEGIN").unwrap();
+        let before = reader
+            .one("SELECT count(*) FROM blobs", &[], |r| r.int(0))
+            .unwrap();
+        for _ in 0..writes {
+            write(&db, INSERT, 500);
+        }
+        assert!(wal_bytes(&path) > bound, "held by the reader, the WAL grew");
+        assert_eq!(
+            reader
+                .one("SELECT count(*) FROM blobs", &[], |r| r.int(0))
+                .unwrap(),
+            before
+        );
+        reader.batch("COMMIT").unwrap();
+        drop(reader);
+
+        // Once the reader is gone, the WAL starts over within CHECKPOINT_PAGES: new
+        // frames go to its beginning, and the file is cut back to its size limit.
+        let again = 2 * CHECKPOINT_PAGES as u64 / PAGES_PER_WRITE;
+        for _ in 0..again {
+            write(&db, INSERT, 500);
+        }
+        assert!(
+            wal_bytes(&path) <= 64 << 20,
+            "WAL cut back: {}",
+            wal_bytes(&path)
+        );
+        let total = count(&db);
+        assert_eq!(total, (2 * writes + again) as i64 * 500);
+        db.close();
+        drop(db);
+        assert_eq!(wal_bytes(&path), 0, "closing leaves an empty WAL");
+
+        // Everything acknowledged is in the database file.
+        let c = open_conn(&path, true).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, total);
     }
 }

@@ -282,4 +282,5 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
     for c in done {
         c(commit.as_ref());
     }
+    conn.after_batch();
 }
