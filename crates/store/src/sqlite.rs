@@ -76,8 +76,16 @@ impl Row for SqliteRow<'_, '_> {
     }
 }
 
-/// A SQLite connection as a [`Conn`].
-pub struct SqliteConn(pub Connection);
+/// A SQLite connection as a [`Conn`]; the writer's also restarts the WAL between
+/// batches (see the module's documentation).
+pub struct SqliteConn(pub Connection, Option<WalRestart>);
+
+impl SqliteConn {
+    /// A connection that does no WAL upkeep (readers, tests).
+    pub fn new(c: Connection) -> SqliteConn {
+        SqliteConn(c, None)
+    }
+}
 
 impl Conn for SqliteConn {
     fn backend(&self) -> Backend {
@@ -115,6 +123,12 @@ impl Conn for SqliteConn {
             return st.raw_execute().map(|_| ()).map_err(map_err);
         }
         self.0.execute_batch(sql).map_err(map_err)
+    }
+
+    fn after_batch(&mut self) {
+        if let Some(r) = &mut self.1 {
+            r.after_batch(&self.0);
+        }
     }
 }
 
@@ -155,35 +169,16 @@ const RESTART_WAIT_MS: u32 = 3;
 /// The busy timeout otherwise.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 
-/// The writer's connection: a [`SqliteConn`] that also restarts the WAL between
-/// batches (see the module's documentation).
-struct WriterConn {
-    conn: SqliteConn,
+/// When the writer restarts the WAL.
+struct WalRestart {
     /// Frames in the WAL after the last commit (set by the WAL hook).
     wal_pages: Arc<std::sync::atomic::AtomicI32>,
     /// Frames at which to try to restart next.
     restart_at: i32,
 }
 
-impl Conn for WriterConn {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
-        self.conn.execute(sql, params)
-    }
-    fn query(
-        &mut self,
-        sql: &str,
-        params: &[Val],
-        f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        self.conn.query(sql, params, f)
-    }
-    fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        self.conn.batch(sql)
-    }
-    fn after_batch(&mut self) {
+impl WalRestart {
+    fn after_batch(&mut self, c: &Connection) {
         let pages = self.wal_pages.load(std::sync::atomic::Ordering::Relaxed);
         if pages < self.restart_at {
             if pages < RESTART_PAGES {
@@ -191,7 +186,6 @@ impl Conn for WriterConn {
             }
             return;
         }
-        let c = &self.conn.0;
         let busy = c
             .busy_timeout(std::time::Duration::from_millis(u64::from(RESTART_WAIT_MS)))
             .and_then(|()| {
@@ -294,15 +288,14 @@ impl SqliteDb {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Store(format!("creating {}: {e}", dir.display())))?;
         }
-        let mut conn = SqliteConn(open_conn(path, false)?);
+        let mut conn = SqliteConn::new(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
         let wal_pages = Arc::new(std::sync::atomic::AtomicI32::new(0));
         let checkpointer = Checkpointer::start(path, &mut conn.0, wal_pages.clone())?;
-        let conn = WriterConn {
-            conn,
+        conn.1 = Some(WalRestart {
             wal_pages,
             restart_at: RESTART_PAGES,
-        };
+        });
         let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
         Ok(SqliteDb {
             path: path.to_path_buf(),
@@ -324,7 +317,7 @@ impl SqliteDb {
             .pop();
         let mut conn = match conn {
             Some(c) => c,
-            None => SqliteConn(open_conn(&self.path, true)?),
+            None => SqliteConn::new(open_conn(&self.path, true)?),
         };
         conn.batch("BEGIN")?;
         let r = f(&mut conn);
@@ -424,7 +417,7 @@ mod tests {
 
         // A reader that stays on its snapshot: the writer goes on (the WAL grows past the
         // threshold rather than the writer waiting), and the reader sees its snapshot.
-        let mut reader = SqliteConn(open_conn(&path, true).unwrap());
+        let mut reader = SqliteConn::new(open_conn(&path, true).unwrap());
         reader.batch("BEGIN").unwrap();
         let before = reader
             .one("SELECT count(*) FROM blobs", &[], |r| r.int(0))
