@@ -141,12 +141,12 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     );
     let _ = writeln!(
         s,
-        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (about an hour and ~40 GB of disk)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # the run below\n```\n"
+        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (about an hour and ~40 GB of disk)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # everything, PostgreSQL at size S\n```\n"
     );
     let _ = writeln!(
         s,
         "This run: sizes {:?} (PostgreSQL {:?}), lifecycle clients {:?}, {} s per measurement after a 2 s warm-up, seed {}. \
-         `--postgres-sizes` keeps PostgreSQL to the smaller datasets (generating 1 M cases there takes over ten minutes here; this run stopped one after eight).\n",
+         `--postgres-sizes` keeps PostgreSQL to the smaller datasets (generating 1 M cases there has taken over ten minutes on this machine).\n",
         o.sizes,
         o.postgres_sizes.as_ref().unwrap_or(&o.sizes),
         o.clients,
