@@ -363,7 +363,7 @@ impl Inner {
             Ok((r, rec.writes, saved))
         };
         match &self.kind {
-            Kind::Sqlite(db) => db.with_reader(run),
+            Kind::Sqlite(db) => db.with_decider(run),
             Kind::Postgres { pool, .. } => pool.run(true, run),
         }
     }

@@ -149,11 +149,7 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
     let pragmas = if read_only {
-        // No memory map: a reader's snapshot after a commit starts by unmapping the
-        // whole file (SQLite drops the map whenever the WAL has changed), and the
-        // munmap, with its TLB shootdowns on every core, cost a fifth of the lifecycle
-        // throughput. Pages come from the connection's cache and the OS page cache.
-        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA mmap_size=0;"
+        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;"
     } else {
         // WAL for concurrent readers; FULL so that every commit is on disk before it
         // is acknowledged.
@@ -216,6 +212,8 @@ pub struct SqliteDb {
     path: PathBuf,
     pub(crate) writer: Writer,
     readers: Arc<Mutex<Vec<SqliteConn>>>,
+    /// Readers without a memory map, for the snapshots use cases decide writes on.
+    deciders: Arc<Mutex<Vec<SqliteConn>>>,
     checkpointer: Checkpointer,
 }
 
@@ -305,6 +303,7 @@ impl SqliteDb {
             path: path.to_path_buf(),
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
+            deciders: Arc::new(Mutex::new(Vec::new())),
             checkpointer,
         })
     }
@@ -314,20 +313,48 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let conn = self
-            .readers
+        self.with_pooled(&self.readers, false, f)
+    }
+
+    /// Run `f` on a snapshot to decide writes on ([`crate::Db::write_optimistic`]), on a
+    /// reader without a memory map. Such snapshots follow one another as fast as the
+    /// writer commits, and SQLite drops a connection's map whenever the WAL changed
+    /// since its last snapshot: with a map, nearly every one began with a `munmap` of
+    /// the file and its TLB shootdowns on both cores, a fifth of the lifecycle
+    /// throughput. Plain reads keep the map, which serves large read-mostly work (lists,
+    /// statistics, exports over millions of cases) from the OS page cache without copies.
+    pub(crate) fn with_decider<R>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        self.with_pooled(&self.deciders, true, f)
+    }
+
+    fn with_pooled<R>(
+        &self,
+        pool: &Mutex<Vec<SqliteConn>>,
+        no_map: bool,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let conn = pool
             .lock()
             .map_err(|_| Error::Store("reader pool poisoned".into()))?
             .pop();
         let mut conn = match conn {
             Some(c) => c,
-            None => SqliteConn::new(open_conn(&self.path, true)?),
+            None => {
+                let c = open_conn(&self.path, true)?;
+                if no_map {
+                    c.execute_batch("PRAGMA mmap_size=0;").map_err(map_err)?;
+                }
+                SqliteConn::new(c)
+            }
         };
         conn.batch("BEGIN")?;
         let r = f(&mut conn);
         let end = conn.batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" });
         if end.is_ok()
-            && let Ok(mut pool) = self.readers.lock()
+            && let Ok(mut pool) = pool.lock()
             && pool.len() < 16
         {
             pool.push(conn);
@@ -375,6 +402,18 @@ mod tests {
     fn count(db: &SqliteDb) -> i64 {
         db.with_reader(|c| c.one("SELECT count(*) FROM blobs", &[], |r| r.int(0)))
             .unwrap()
+    }
+
+    #[test]
+    fn snapshots_that_decide_writes_are_not_memory_mapped_and_plain_reads_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(&dir.path().join("t.db")).unwrap();
+        let map = |c: &mut dyn Conn| c.one("PRAGMA mmap_size", &[], |r| r.int(0));
+        // Twice each: once on a new connection, once on the one the pool kept.
+        for _ in 0..2 {
+            assert_eq!(db.with_decider(map).unwrap(), 0);
+            assert!(db.with_reader(map).unwrap() > 0);
+        }
     }
 
     const INSERT: &str = "INSERT INTO blobs (b) VALUES (?)";
