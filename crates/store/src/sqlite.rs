@@ -149,7 +149,8 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
     let pragmas = if read_only {
-        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;"
+        // The memory map, if any, is the reader pool's to choose (`ReaderPool`).
+        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
     } else {
         // WAL for concurrent readers; FULL so that every commit is on disk before it
         // is acknowledged.
@@ -211,10 +212,29 @@ impl WalRestart {
 pub struct SqliteDb {
     path: PathBuf,
     pub(crate) writer: Writer,
-    readers: Arc<Mutex<Vec<SqliteConn>>>,
+    readers: ReaderPool,
     /// Readers without a memory map, for the snapshots use cases decide writes on.
-    deciders: Arc<Mutex<Vec<SqliteConn>>>,
+    deciders: ReaderPool,
     checkpointer: Checkpointer,
+}
+
+/// How much of the file plain readers memory-map.
+const READER_MMAP_BYTES: i64 = 256 << 20;
+
+/// Read-only connections kept for reuse (at most 16), all mapping as much of the file.
+struct ReaderPool {
+    conns: Mutex<Vec<SqliteConn>>,
+    /// `PRAGMA mmap_size` of its connections; 0 for none.
+    mmap_bytes: i64,
+}
+
+impl ReaderPool {
+    fn new(mmap_bytes: i64) -> ReaderPool {
+        ReaderPool {
+            conns: Mutex::new(Vec::new()),
+            mmap_bytes,
+        }
+    }
 }
 
 /// The thread that checkpoints the WAL when the writer's hook asks it to.
@@ -302,8 +322,8 @@ impl SqliteDb {
         Ok(SqliteDb {
             path: path.to_path_buf(),
             writer,
-            readers: Arc::new(Mutex::new(Vec::new())),
-            deciders: Arc::new(Mutex::new(Vec::new())),
+            readers: ReaderPool::new(READER_MMAP_BYTES),
+            deciders: ReaderPool::new(0),
             checkpointer,
         })
     }
@@ -313,7 +333,7 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        self.with_pooled(&self.readers, false, f)
+        self.with_pooled(&self.readers, f)
     }
 
     /// Run `f` on a snapshot to decide writes on ([`crate::Db::write_optimistic`]), on a
@@ -327,16 +347,16 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        self.with_pooled(&self.deciders, true, f)
+        self.with_pooled(&self.deciders, f)
     }
 
     fn with_pooled<R>(
         &self,
-        pool: &Mutex<Vec<SqliteConn>>,
-        no_map: bool,
+        pool: &ReaderPool,
         f: impl FnOnce(&mut dyn Conn) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let conn = pool
+            .conns
             .lock()
             .map_err(|_| Error::Store("reader pool poisoned".into()))?
             .pop();
@@ -344,8 +364,9 @@ impl SqliteDb {
             Some(c) => c,
             None => {
                 let c = open_conn(&self.path, true)?;
-                if no_map {
-                    c.execute_batch("PRAGMA mmap_size=0;").map_err(map_err)?;
+                if pool.mmap_bytes > 0 {
+                    c.execute_batch(&format!("PRAGMA mmap_size={};", pool.mmap_bytes))
+                        .map_err(map_err)?;
                 }
                 SqliteConn::new(c)
             }
@@ -354,7 +375,7 @@ impl SqliteDb {
         let r = f(&mut conn);
         let end = conn.batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" });
         if end.is_ok()
-            && let Ok(mut pool) = pool.lock()
+            && let Ok(mut pool) = pool.conns.lock()
             && pool.len() < 16
         {
             pool.push(conn);
