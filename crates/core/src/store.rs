@@ -5,6 +5,8 @@
 //! commits together or not at all. The `tongban-store` crate implements it for SQLite
 //! and PostgreSQL.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -333,14 +335,29 @@ pub trait CalendarStore {
 pub trait CaseStore {
     /// The next serial for case numbers in `region6` on `date` (1, 2, …).
     fn next_case_serial(&mut self, region6: &str, date: NaiveDate) -> Result<u32>;
+    /// Add a case; returns it with its id, shared (the store may keep it, decoded, for
+    /// the next read, without copying it).
+    fn insert_shared_case(&mut self, case: Case) -> Result<Arc<Case>>;
     /// Add a case; returns its id.
-    fn insert_case(&mut self, case: &Case) -> Result<i64>;
+    fn insert_case(&mut self, case: &Case) -> Result<i64> {
+        Ok(self.insert_shared_case(case.clone())?.id)
+    }
+    /// A case, shared: a store that keeps recently saved cases decoded hands out its
+    /// copy without cloning it.
+    fn shared_case(&mut self, id: i64) -> Result<Option<Arc<Case>>>;
     /// A case.
-    fn case(&mut self, id: i64) -> Result<Option<Case>>;
+    fn case(&mut self, id: i64) -> Result<Option<Case>> {
+        Ok(self.shared_case(id)?.map(Arc::unwrap_or_clone))
+    }
     /// A case by number.
     fn case_by_number(&mut self, number: &str) -> Result<Option<Case>>;
     /// Save a changed case if it is still at `expected_version`; `Conflict` otherwise.
-    fn update_case(&mut self, case: &Case, expected_version: i64) -> Result<()>;
+    /// The store may keep `case` as it is for later reads.
+    fn save_shared_case(&mut self, case: Arc<Case>, expected_version: i64) -> Result<()>;
+    /// Save a changed case if it is still at `expected_version`; `Conflict` otherwise.
+    fn update_case(&mut self, case: &Case, expected_version: i64) -> Result<()> {
+        self.save_shared_case(Arc::new(case.clone()), expected_version)
+    }
     /// Append an event to a case's log at `e.seq` — the case's version after the change
     /// the event records (each change bumps the version by one and records one event);
     /// returns the seq.

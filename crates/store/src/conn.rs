@@ -345,8 +345,24 @@ pub fn unique_violation(key: &str) -> Error {
 
 /// A value into a compressed JSON column (LZ4 block with its length in front).
 pub fn to_packed_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, Error> {
-    let json = serde_json::to_vec(v).map_err(|e| Error::Store(format!("JSON: {e}")))?;
-    Ok(lz4_flex::compress_prepend_size(&json))
+    thread_local! {
+        /// The JSON before compression: one buffer per thread, grown to the largest
+        /// value written, instead of a vector grown from empty for every case saved.
+        static JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    JSON.with(|buf| {
+        let mut buf = buf
+            .try_borrow_mut()
+            .map_err(|_| Error::Store("JSON buffer busy".into()))?;
+        buf.clear();
+        serde_json::to_writer(&mut *buf, v).map_err(|e| Error::Store(format!("JSON: {e}")))?;
+        let packed = lz4_flex::compress_prepend_size(&buf);
+        // A rare huge value does not stay resident in every thread.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        Ok(packed)
+    })
 }
 
 /// A compressed JSON column into a value.

@@ -758,7 +758,9 @@ pub fn answer_corrections(
         ) {
             return Err(Error::field("action", "只能提交补正"));
         }
-        out.push(super::cases::act(tx, actor, env, *case_id, action, None)?);
+        out.push(std::sync::Arc::unwrap_or_clone(super::cases::act(
+            tx, actor, env, *case_id, action, None,
+        )?));
     }
     Ok(out)
 }

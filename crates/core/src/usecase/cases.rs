@@ -1,5 +1,7 @@
 //! Case use cases: receive, act, read, list.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Env, text};
@@ -107,7 +109,12 @@ fn spec_of(tx: &mut dyn Tx, item_id: i64, version: u32) -> Result<std::sync::Arc
 }
 
 /// 收件 — create a case (at a window, by post, online or by an agent).
-pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application) -> Result<Case> {
+pub fn receive_case(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    app: &Application,
+) -> Result<Arc<Case>> {
     let item = tx
         .item(app.item_id)?
         .ok_or(Error::NotFound { entity: "事项" })?;
@@ -160,7 +167,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
     let serial = tx.next_case_serial(item.region.county_part(), ctx.today)?;
     let number = CaseNumber::new(&item.region, ctx.today, serial);
     let barred = applicant.rongque_bar.is_some();
-    let (mut case, event) = receive(
+    let (case, event) = receive(
         app,
         actor,
         &ctx,
@@ -170,7 +177,7 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
         barred,
         number,
     )?;
-    case.id = tx.insert_case(&case)?;
+    let case = tx.insert_shared_case(case)?;
     tx.append_event(case.id, &event)?;
     tx.add_stats(&crate::stats::deltas(None, &case, env.cal))?;
     Ok(case)
@@ -178,7 +185,12 @@ pub fn receive_case(tx: &mut dyn Tx, actor: &Actor, env: &Env, app: &Application
 
 /// Load a case the actor may see; otherwise it does not exist for them.
 pub fn visible_case(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Case> {
-    match tx.case(id)? {
+    visible_shared_case(tx, actor, id).map(Arc::unwrap_or_clone)
+}
+
+/// [`visible_case`], shared (not copied out of the store's cache).
+pub fn visible_shared_case(tx: &mut dyn Tx, actor: &Actor, id: i64) -> Result<Arc<Case>> {
+    match tx.shared_case(id)? {
         Some(c) if can_see(actor, &c) => Ok(c),
         _ => Err(Error::NotFound { entity: "办件" }),
     }
@@ -193,7 +205,7 @@ pub fn act(
     case_id: i64,
     action: &Action,
     expected_version: Option<i64>,
-) -> Result<Case> {
+) -> Result<Arc<Case>> {
     let c = act_alone(tx, actor, env, case_id, action, expected_version)?;
     if matches!(action, Action::ProduceResult { .. }) {
         super::bundles::after_bundle_action(tx, actor, env, case_id, action)?;
@@ -211,8 +223,8 @@ pub(crate) fn act_alone(
     case_id: i64,
     action: &Action,
     expected_version: Option<i64>,
-) -> Result<Case> {
-    let case = visible_case(tx, actor, case_id)?;
+) -> Result<Arc<Case>> {
+    let case = visible_shared_case(tx, actor, case_id)?;
     if let Some(v) = expected_version
         && v != case.version
     {
@@ -268,10 +280,11 @@ pub(crate) fn act_alone(
             }
         }
     }
-    tx.update_case(&t.case, case.version)?;
+    let saved = Arc::new(t.case);
+    tx.save_shared_case(saved.clone(), case.version)?;
     tx.append_event(case_id, &t.event)?;
-    tx.add_stats(&crate::stats::deltas(Some(&case), &t.case, env.cal))?;
-    Ok(t.case)
+    tx.add_stats(&crate::stats::deltas(Some(&case), &saved, env.cal))?;
+    Ok(saved)
 }
 
 /// A case with what the viewer may do next.
@@ -279,7 +292,7 @@ pub(crate) fn act_alone(
 pub struct CaseView {
     /// The case.
     #[serde(flatten)]
-    pub case: Case,
+    pub case: Arc<Case>,
     /// The deadline the case waits on now.
     pub due: Option<chrono::NaiveDate>,
     /// Which clock that is.
@@ -298,7 +311,7 @@ pub fn get_case(
     id: i64,
     yellow_days: u32,
 ) -> Result<CaseView> {
-    let case = visible_case(tx, actor, id)?;
+    let case = visible_shared_case(tx, actor, id)?;
     Ok(view(case, actor, env, yellow_days))
 }
 
@@ -318,7 +331,8 @@ pub fn get_case_by_number(
 }
 
 /// Wrap a case with its warning and available actions.
-pub fn view(case: Case, actor: &Actor, env: &Env, yellow_days: u32) -> CaseView {
+pub fn view(case: impl Into<Arc<Case>>, actor: &Actor, env: &Env, yellow_days: u32) -> CaseView {
+    let case: Arc<Case> = case.into();
     let warning = case.warning(env.cal, env.today(), yellow_days);
     let available_actions = available_actions(&case, actor);
     CaseView {

@@ -1,5 +1,7 @@
 //! Cases and their events.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use tongban_core::Error;
 use tongban_core::case::{Case, Event};
@@ -114,9 +116,10 @@ impl CaseStore for SqlTx<'_> {
         )
     }
 
-    fn insert_case(&mut self, c: &Case) -> R<i64> {
+    fn insert_shared_case(&mut self, mut case: Case) -> R<Arc<Case>> {
+        let c = &case;
         let k = cols(c)?;
-        self.c.one(
+        let id = self.c.one(
             "INSERT INTO cases (number, item_id, item_name, processing_type, department_id, region, applicant_id, \
              applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
              due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data) \
@@ -147,17 +150,16 @@ impl CaseStore for SqlTx<'_> {
                 Val::Bytes(&k.data),
             ],
             |r| r.int(0),
-        )
-        .inspect(|id| {
-            if self.cases.is_some() {
-                let mut saved = c.clone();
-                saved.id = *id;
-                self.saved.push((*id, c.version, std::sync::Arc::new(saved)));
-            }
-        })
+        )?;
+        case.id = id;
+        let case = Arc::new(case);
+        if self.cases.is_some() {
+            self.saved.push((id, case.version, case.clone()));
+        }
+        Ok(case)
     }
 
-    fn case(&mut self, id: i64) -> R<Option<Case>> {
+    fn shared_case(&mut self, id: i64) -> R<Option<Arc<Case>>> {
         if let Some((version, case)) = self.cases.and_then(|c| c.get(id)) {
             match self.c.opt(
                 "SELECT version FROM cases WHERE id = ?",
@@ -165,15 +167,18 @@ impl CaseStore for SqlTx<'_> {
                 |r| r.int(0),
             )? {
                 None => return Ok(None),
-                Some(v) if v == version => return Ok(Some((*case).clone())),
+                Some(v) if v == version => return Ok(Some(case)),
                 Some(_) => {}
             }
         }
-        self.c.opt(
-            "SELECT id, data FROM cases WHERE id = ?",
-            &[id.into()],
-            case_row,
-        )
+        Ok(self
+            .c
+            .opt(
+                "SELECT id, data FROM cases WHERE id = ?",
+                &[id.into()],
+                case_row,
+            )?
+            .map(Arc::new))
     }
 
     fn case_by_number(&mut self, number: &str) -> R<Option<Case>> {
@@ -184,7 +189,8 @@ impl CaseStore for SqlTx<'_> {
         )
     }
 
-    fn update_case(&mut self, c: &Case, expected_version: i64) -> R<()> {
+    fn save_shared_case(&mut self, case: Arc<Case>, expected_version: i64) -> R<()> {
+        let c = &*case;
         let k = cols(c)?;
         self.c.execute_exact(
             "UPDATE cases SET state = ?, is_open = ?, due_date = ?, due_clock = ?, due_provisional = ?, \
@@ -210,8 +216,7 @@ impl CaseStore for SqlTx<'_> {
         )?;
         // Only a save that raised the version may stand for that version.
         if self.cases.is_some() && c.version > expected_version {
-            self.saved
-                .push((c.id, c.version, std::sync::Arc::new(c.clone())));
+            self.saved.push((c.id, c.version, case.clone()));
         }
         Ok(())
     }

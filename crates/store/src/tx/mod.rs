@@ -47,31 +47,69 @@ impl SpecCache {
 /// decoding the whole aggregate. Sound because every save raises the version (a save is
 /// guarded by the version it replaces) and only committed saves are kept; a case changed
 /// by another server simply has another version. At most [`CaseCache::MAX`] cases.
+///
+/// Two generations of half that each: when the newer one is full it becomes the older,
+/// and the older is let go. So the cases saved last are always there (no emptying the
+/// whole cache at once), and what is let go is freed outside the lock.
 #[derive(Default)]
-pub struct CaseCache(std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<Case>)>>);
+pub struct CaseCache(std::sync::Mutex<Generations>);
+
+type CaseMap = std::collections::HashMap<i64, (i64, Arc<Case>)>;
+
+#[derive(Default)]
+struct Generations {
+    newer: CaseMap,
+    older: CaseMap,
+}
 
 impl CaseCache {
-    /// Cases kept at most (the cache starts over when full).
+    /// Cases kept at most.
     pub const MAX: usize = 4096;
 
     fn get(&self, id: i64) -> Option<(i64, Arc<Case>)> {
-        self.0.lock().ok()?.get(&id).cloned()
+        let g = self.0.lock().ok()?;
+        g.newer.get(&id).or_else(|| g.older.get(&id)).cloned()
     }
 
     /// Keep committed saves (a later version wins over an earlier one).
     pub(crate) fn put(&self, saved: Vec<Saved>) {
-        let Ok(mut m) = self.0.lock() else { return };
-        for (id, version, case) in saved {
-            if m.len() >= Self::MAX {
-                m.clear();
-            }
-            match m.get(&id) {
-                Some((v, _)) if *v > version => {}
-                _ => {
-                    m.insert(id, (version, case));
+        // Dropped after the lock is released: the replaced versions, a retired generation.
+        let mut replaced: Vec<Arc<Case>> = Vec::with_capacity(saved.len());
+        let mut retired: Vec<CaseMap> = Vec::new();
+        {
+            let Ok(mut g) = self.0.lock() else { return };
+            for (id, version, case) in saved {
+                let known = g
+                    .newer
+                    .get(&id)
+                    .or_else(|| g.older.get(&id))
+                    .map(|(v, _)| *v);
+                if known.is_some_and(|v| v > version) {
+                    continue;
+                }
+                if let Some((_, old)) = g.older.remove(&id) {
+                    replaced.push(old);
+                }
+                if !g.newer.contains_key(&id) && g.newer.len() >= Self::MAX / 2 {
+                    let full = std::mem::take(&mut g.newer);
+                    retired.push(std::mem::replace(&mut g.older, full));
+                }
+                if let Some((_, old)) = g.newer.insert(id, (version, case)) {
+                    replaced.push(old);
                 }
             }
         }
+        drop(replaced);
+        drop(retired);
+    }
+
+    /// Cases held now (tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .lock()
+            .map(|g| g.newer.len() + g.older.len())
+            .unwrap_or(0)
     }
 }
 
@@ -150,4 +188,62 @@ pub(crate) fn prefix_end(prefix: &str) -> String {
         *last += 1;
     }
     String::from_utf8(b).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use tongban_core::case::Channel;
+    use tongban_core::testing::{monday, new_case, promised_spec};
+
+    fn saved(id: i64, version: i64) -> Saved {
+        let mut c = new_case(&promised_spec(), Channel::Window, false, monday());
+        c.id = id;
+        c.version = version;
+        (id, version, Arc::new(c))
+    }
+
+    #[test]
+    fn the_case_cache_keeps_the_latest_saves_within_its_bound() {
+        let cache = CaseCache::default();
+        let n = CaseCache::MAX as i64 * 3;
+        for id in 1..=n {
+            cache.put(vec![saved(id, 1)]);
+        }
+        assert!(cache.len() <= CaseCache::MAX, "{} cases held", cache.len());
+        // The last half of the bound saved is always there; the first saves are gone.
+        for id in n - CaseCache::MAX as i64 / 2 + 1..=n {
+            assert_eq!(
+                cache.get(id).map(|(v, c)| (v, c.id)),
+                Some((1, id)),
+                "case {id}"
+            );
+        }
+        assert!(cache.get(1).is_none());
+    }
+
+    #[test]
+    fn a_later_version_wins_and_a_resave_of_an_older_generation_moves_it_forward() {
+        let cache = CaseCache::default();
+        cache.put(vec![saved(7, 3)]);
+        cache.put(vec![saved(7, 2)]);
+        assert_eq!(
+            cache.get(7).map(|(v, _)| v),
+            Some(3),
+            "an earlier version never replaces a later one"
+        );
+        // Push case 7 into the older generation, then save it again: it is held once,
+        // at the new version, and survives the next retirement.
+        for id in 100..100 + CaseCache::MAX as i64 / 2 {
+            cache.put(vec![saved(id, 1)]);
+        }
+        cache.put(vec![saved(7, 4)]);
+        assert_eq!(cache.get(7).map(|(v, c)| (v, c.version)), Some((4, 4)));
+        // Enough new cases to retire the generation case 7 is now in, once.
+        for id in 10_000..10_000 + CaseCache::MAX as i64 / 2 - 1 {
+            cache.put(vec![saved(id, 1)]);
+        }
+        assert_eq!(cache.get(7).map(|(v, _)| v), Some(4));
+        assert!(cache.len() <= CaseCache::MAX);
+    }
 }
