@@ -77,10 +77,10 @@ pub fn recompute_open_cases(
         let Some(&last) = ids.last() else { break };
         after = last;
         for id in ids {
-            let Some(mut case) = tx.case(id)? else {
+            let Some(before) = tx.shared_case(id)? else {
                 continue;
             };
-            let before = case.clone();
+            let mut case = (*before).clone();
             let moved = case
                 .clocks
                 .recompute(cal)
@@ -88,7 +88,8 @@ pub fn recompute_open_cases(
             if moved {
                 case.version += 1;
                 case.updated_at = env.now;
-                tx.update_case(&case, before.version)?;
+                let case = std::sync::Arc::new(case);
+                tx.save_shared_case(case.clone(), before.version)?;
                 tx.append_event(
                     id,
                     &Event {

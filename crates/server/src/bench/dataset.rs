@@ -231,7 +231,7 @@ pub fn generate(
                 let day = china_date(case.created_at);
                 let serial = tx.next_case_serial(case.region.county_part(), day)?;
                 case.number = CaseNumber::new(&case.region, day, serial);
-                let id = tx.insert_case(&case)?;
+                let id = tx.insert_shared_case(case)?.id;
                 if with_events {
                     for e in &g.events {
                         tx.append_event(id, e)?;
