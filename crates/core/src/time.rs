@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+pub mod iso;
+
 /// The calendar date in China at instant `t`.
 pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
     (t + Duration::hours(8)).date_naive()

@@ -18,16 +18,20 @@ pub struct Clock {
     /// The budget in working days, extensions included.
     pub budget: u32,
     /// The day the clock was first started.
+    #[serde(with = "crate::time::iso::date")]
     pub started: NaiveDate,
     /// The day counting last (re)started; `None` while paused or finished.
+    #[serde(default, with = "crate::time::iso::date_opt")]
     pub origin: Option<NaiveDate>,
     /// Working days left at `origin` (or now, while paused).
     pub remaining: u32,
     /// The current deadline; kept while paused and after finishing for the record.
+    #[serde(with = "crate::time::iso::date")]
     pub deadline: NaiveDate,
     /// The deadline depends on a year without a loaded notice.
     pub provisional: bool,
     /// The day the clock stopped for good.
+    #[serde(default, with = "crate::time::iso::date_opt")]
     pub finished: Option<NaiveDate>,
     /// Paused after its deadline had passed: resuming does not forgive lateness.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -124,10 +124,12 @@ pub struct CorrectionNotice {
     /// What to fix.
     pub items: Vec<CorrectionItem>,
     /// Issued.
+    #[serde(with = "crate::time::iso::instant")]
     pub issued_at: DateTime<Utc>,
     /// Issued by (account).
     pub issued_by: i64,
     /// When the applicant answered it.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub answered_at: Option<DateTime<Utc>>,
 }
 
@@ -154,12 +156,15 @@ pub struct Commitment {
     #[serde(default)]
     pub supplied: Vec<String>,
     /// Last day to supply.
+    #[serde(with = "crate::time::iso::date")]
     pub due: NaiveDate,
     /// Signed.
+    #[serde(with = "crate::time::iso::instant")]
     pub signed_at: DateTime<Utc>,
     /// Open, fulfilled or breached.
     pub status: CommitmentStatus,
     /// When written off or breached.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub closed_at: Option<DateTime<Utc>>,
 }
 
@@ -171,6 +176,7 @@ pub struct Pause {
     /// Why.
     pub reason: String,
     /// Since.
+    #[serde(with = "crate::time::iso::date")]
     pub since: NaiveDate,
 }
 
@@ -184,6 +190,7 @@ pub struct Extension {
     /// Approved by (account).
     pub by: i64,
     /// When.
+    #[serde(with = "crate::time::iso::instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -209,6 +216,7 @@ pub struct Decision {
     /// Decided by (account).
     pub by: i64,
     /// When.
+    #[serde(with = "crate::time::iso::instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -220,6 +228,7 @@ pub struct Refusal {
     /// Legal basis.
     pub legal_basis: String,
     /// When.
+    #[serde(with = "crate::time::iso::instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -233,6 +242,7 @@ pub struct ReviewOpinion {
     /// By (account).
     pub by: i64,
     /// When.
+    #[serde(with = "crate::time::iso::instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -246,10 +256,12 @@ pub struct ResultRecord {
     /// 证号 / 文号.
     pub number: String,
     /// Valid until (certificates).
+    #[serde(default, with = "crate::time::iso::date_opt")]
     pub valid_until: Option<NaiveDate>,
     /// What it says, in short.
     pub summary: String,
     /// Produced.
+    #[serde(with = "crate::time::iso::instant")]
     pub produced_at: DateTime<Utc>,
 }
 
@@ -264,6 +276,7 @@ pub enum Delivery {
         /// Their ID number, masked.
         signer_id: Option<String>,
         /// When.
+        #[serde(with = "crate::time::iso::instant")]
         at: DateTime<Utc>,
     },
     /// 邮寄送达.
@@ -273,8 +286,10 @@ pub enum Delivery {
         /// Tracking number.
         tracking_number: String,
         /// Posted.
+        #[serde(with = "crate::time::iso::instant")]
         posted_at: DateTime<Utc>,
         /// Receipt confirmed.
+        #[serde(default, with = "crate::time::iso::instant_opt")]
         received_at: Option<DateTime<Utc>>,
     },
 }
@@ -341,16 +356,22 @@ pub struct Case {
     /// Why it was withdrawn or terminated.
     pub closing_reason: Option<String>,
     /// Created.
+    #[serde(with = "crate::time::iso::instant")]
     pub created_at: DateTime<Utc>,
     /// 收件 time.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub received_at: Option<DateTime<Utc>>,
     /// 受理 time.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub accepted_at: Option<DateTime<Utc>>,
     /// 决定 time.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub decided_at: Option<DateTime<Utc>>,
     /// Reached a final state.
+    #[serde(default, with = "crate::time::iso::instant_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     /// Last change.
+    #[serde(with = "crate::time::iso::instant")]
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, +1 on every change.
     pub version: i64,
@@ -436,6 +457,7 @@ pub struct Event {
     /// 1, 2, … on the case: the case's version after this change.
     pub seq: u32,
     /// When.
+    #[serde(with = "crate::time::iso::instant")]
     pub at: DateTime<Utc>,
     /// Who (account id; 0 for the system).
     pub actor_id: i64,
