@@ -57,9 +57,9 @@ fn format_instant(t: &DateTime<Utc>, b: &mut [u8; 30]) -> Option<usize> {
     let mut len = 19;
     if nano != 0 {
         b[19] = b'.';
-        let (v, digits) = if nano % 1_000_000 == 0 {
+        let (v, digits) = if nano.is_multiple_of(1_000_000) {
             (nano / 1_000_000, 3)
-        } else if nano % 1_000 == 0 {
+        } else if nano.is_multiple_of(1_000) {
             (nano / 1_000, 6)
         } else {
             (nano, 9)
