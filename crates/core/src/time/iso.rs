@@ -162,8 +162,7 @@ pub mod instant {
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         let mut b = [0u8; 30];
         match format_instant(t, &mut b) {
-            // The bytes are ASCII digits and punctuation.
-            Some(n) => s.serialize_str(std::str::from_utf8(&b[..n]).unwrap_or_default()),
+            Some(n) => s.serialize_str(ascii(&b[..n])?),
             None => t.serialize(s),
         }
     }
@@ -171,35 +170,6 @@ pub mod instant {
     /// Read what chrono reads.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         d.deserialize_str(InstantVisitor)
-    }
-}
-
-/// `Option<DateTime<Utc>>`.
-pub mod instant_opt {
-    use super::*;
-
-    #[derive(Deserialize)]
-    struct W(#[serde(with = "super::instant")] DateTime<Utc>);
-
-    /// Write as chrono does; `None` as null.
-    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => s.serialize_some(&Instant(t)),
-            None => s.serialize_none(),
-        }
-    }
-
-    /// Read what chrono reads; null as `None`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
-    }
-
-    struct Instant<'a>(&'a DateTime<Utc>);
-
-    impl Serialize for Instant<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            super::instant::serialize(self.0, s)
-        }
     }
 }
 
@@ -211,7 +181,7 @@ pub mod date {
     pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
         let mut b = [0u8; 10];
         if put_date(&mut b, *d) {
-            s.serialize_str(std::str::from_utf8(&b).unwrap_or_default())
+            s.serialize_str(ascii(&b)?)
         } else {
             d.serialize(s)
         }
@@ -223,32 +193,48 @@ pub mod date {
     }
 }
 
+/// The digits and punctuation written above, as text.
+fn ascii<E: serde::ser::Error>(b: &[u8]) -> Result<&str, E> {
+    std::str::from_utf8(b).map_err(E::custom)
+}
+
+/// An instant written and read by [`instant`], for the optional form.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(transparent)]
+struct Instant(#[serde(with = "instant")] DateTime<Utc>);
+
+/// A date written and read by [`date`], for the optional form.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(transparent)]
+struct Date(#[serde(with = "date")] NaiveDate);
+
+/// `Option<DateTime<Utc>>`.
+pub mod instant_opt {
+    use super::*;
+
+    /// Write as chrono does; `None` as null.
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        t.map(Instant).serialize(s)
+    }
+
+    /// Read what chrono reads; null as `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Ok(Option::<Instant>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
 /// `Option<NaiveDate>`.
 pub mod date_opt {
     use super::*;
 
-    #[derive(Deserialize)]
-    struct W(#[serde(with = "super::date")] NaiveDate);
-
     /// Write as chrono does; `None` as null.
     pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&Date(d)),
-            None => s.serialize_none(),
-        }
+        d.map(Date).serialize(s)
     }
 
     /// Read what chrono reads; null as `None`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
-    }
-
-    struct Date<'a>(&'a NaiveDate);
-
-    impl Serialize for Date<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            super::date::serialize(self.0, s)
-        }
+        Ok(Option::<Date>::deserialize(d)?.map(|w| w.0))
     }
 }
 
@@ -332,8 +318,7 @@ mod tests {
         ] {
             let json = format!("{{\"t\":\"{s}\",\"d\":\"2026-12-03\"}}");
             let ours: Result<Ours, _> = serde_json::from_str(&json);
-            let theirs: Result<Chrono, _> =
-                serde_json::from_str(&json.replace('}', ",\"o\":null,\"p\":null}"));
+            let theirs: Result<Chrono, _> = serde_json::from_str(&json);
             match (ours, theirs) {
                 (Ok(a), Ok(b)) => assert_eq!(a.t, b.t, "{s}"),
                 (Err(_), Err(_)) => {}
