@@ -40,6 +40,7 @@ on_both_backends!(
     a_case_is_saved_whole_and_an_outdated_save_is_refused,
     case_lists_are_scoped_filtered_ordered_and_paged,
     an_inbox_over_several_states_is_one_deadline_order,
+    case_lists_narrow_by_item_department_number_and_creation_time,
     a_failed_use_case_leaves_nothing_behind,
     published_versions_never_change,
     case_serials_count_per_region_and_day,
@@ -402,6 +403,78 @@ fn an_inbox_over_several_states_is_one_deadline_order(b: Backend) {
     let states: std::collections::BTreeSet<_> =
         first.iter().chain(second.iter()).map(|c| c.state).collect();
     assert_eq!(states.len(), 2, "both states are in the inbox");
+}
+
+fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    // Five receipts on five days.
+    let ids: Vec<i64> = (0..5).map(|d| receive(&t.db, &w, d)).collect();
+    let numbers: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let id = *id;
+            let c = t.db.read_blocking(move |tx| tx.case(id)).unwrap().unwrap();
+            c.number.as_str().to_string()
+        })
+        .collect();
+    let list = |scope: CaseScope, states: Vec<CaseState>, narrow: &dyn Fn(&mut CaseFilter)| {
+        let mut f = CaseFilter {
+            scope,
+            states,
+            item_id: None,
+            department_id: None,
+            due_before: None,
+            due_after: None,
+            rongque_due_before: None,
+            number: None,
+            created: None,
+            order: CaseOrder::Due,
+            after: None,
+            limit: 50,
+        };
+        narrow(&mut f);
+        let mut got: Vec<i64> = t
+            .db
+            .read_blocking(move |tx| tx.cases(&f))
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        got.sort();
+        got
+    };
+    let inbox = vec![CaseState::Received, CaseState::UnderReview];
+    let dept = CaseScope::Department(w.dept);
+    for (scope, states) in [
+        (CaseScope::All, vec![]),
+        (dept.clone(), vec![CaseState::Received]),
+        // A department's inbox over several states: one query arm per state.
+        (dept.clone(), inbox.clone()),
+    ] {
+        let all = list(scope.clone(), states.clone(), &|_| {});
+        assert_eq!(all, ids);
+        let one = numbers[2].clone();
+        assert_eq!(
+            list(scope.clone(), states.clone(), &|f| f.number = Some(one.clone())),
+            [ids[2]]
+        );
+        assert_eq!(
+            list(scope.clone(), states.clone(), &|f| f.item_id = Some(w.item)),
+            ids
+        );
+        assert!(list(scope.clone(), states.clone(), &|f| f.item_id = Some(w.item + 999)).is_empty());
+        assert!(
+            list(scope.clone(), states.clone(), &|f| f.department_id = Some(w.other_dept))
+                .is_empty()
+        );
+        assert_eq!(
+            list(scope.clone(), states.clone(), &|f| {
+                f.created = Some((now() + Duration::days(1), now() + Duration::days(3)))
+            }),
+            ids[1..3]
+        );
+    }
 }
 
 fn a_failed_use_case_leaves_nothing_behind(b: Backend) {

@@ -255,43 +255,7 @@ impl CaseStore for SqlTx<'_> {
     }
 
     fn cases(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
-        // A department's inbox over several open states: one ordered index range per
-        // state (department, state, due_sort), merged here. One range over all the
-        // department's open cases would also walk those waiting elsewhere (delivered
-        // results waiting to be archived, say), thousands of rows at a million cases.
-        if f.order == CaseOrder::Due
-            && matches!(f.scope, CaseScope::Department(_))
-            && f.states.len() > 1
-            && f.states.iter().all(|s| !s.is_final())
-        {
-            // Keys first (the index covers them), then the rows of the page only.
-            let mut keys: Vec<(String, i64)> = Vec::new();
-            for s in &f.states {
-                let one = CaseFilter {
-                    states: vec![*s],
-                    ..f.clone()
-                };
-                keys.extend(
-                    self.cases_query(&one, "due_sort, id", |r| Ok((r.text(0)?, r.int(1)?)))?,
-                );
-            }
-            keys.sort();
-            keys.truncate(f.limit as usize);
-            if keys.is_empty() {
-                return Ok(Vec::new());
-            }
-            let sql = format!(
-                "SELECT {SUMMARY_COLS} FROM cases WHERE id IN ({})",
-                vec!["?"; keys.len()].join(", ")
-            );
-            let params: Vec<Val> = keys.iter().map(|(_, id)| Val::from(*id)).collect();
-            let mut rows = self
-                .c
-                .all(&sql, &params, |r| summary_row(r, CaseOrder::Due))?;
-            rows.sort_by(|a, b| (a.sort_key.as_str(), a.id).cmp(&(b.sort_key.as_str(), b.id)));
-            return Ok(rows);
-        }
-        self.cases_in_one_query(f)
+        self.case_summaries(f)
     }
 
     fn recompute_case_ids(&mut self, which: &Recompute, after_id: i64, limit: u32) -> R<Vec<i64>> {
@@ -322,19 +286,16 @@ impl CaseStore for SqlTx<'_> {
 }
 
 impl SqlTx<'_> {
-    fn cases_in_one_query(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
-        let order = f.order;
-        self.cases_query(f, SUMMARY_COLS, |r| summary_row(r, order))
-    }
-
-    /// The cases a filter selects, as `cols` mapped by `map`.
-    fn cases_query<T>(
-        &mut self,
-        f: &CaseFilter,
-        cols: &str,
-        map: impl Fn(&dyn Row) -> R<T>,
-    ) -> R<Vec<T>> {
-        let mut sql = format!("SELECT {cols} FROM cases WHERE ");
+    /// The cases a filter selects.
+    ///
+    /// A department's inbox over several open states reads one ordered range of the
+    /// index `(department_id, state, due_sort, id)` per state, as the arms of one
+    /// `UNION ALL` under the page's `ORDER BY … LIMIT`: SQLite merges the arms as
+    /// co-routines and PostgreSQL with a Merge Append, so either reads about one row
+    /// per place on the page, table row included, and stops. One range over all the
+    /// department's open cases would also walk those waiting elsewhere (delivered
+    /// results waiting to be archived, say), thousands of rows at a million cases.
+    fn case_summaries(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
         let mut conds: Vec<&str> = Vec::new();
         let mut params: Vec<Val> = Vec::new();
         let end;
@@ -359,17 +320,23 @@ impl SqlTx<'_> {
                 params.push(agent_account.unwrap_or(-1).into());
             }
         }
-        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let open_only = !f.states.is_empty() && f.states.iter().all(|s| !s.is_final());
         // Open states only: say so, so that the inbox reads the index of open cases.
-        if !f.states.is_empty() && f.states.iter().all(|s| !s.is_final()) {
+        if open_only {
             conds.push("is_open = 1");
         }
-        let state_in;
-        if !states.is_empty() {
-            state_in = format!("state IN ({})", vec!["?"; states.len()].join(", "));
-            conds.push(&state_in);
-            params.extend(states.iter().map(|s| Val::from(*s)));
-        }
+        // The states each arm of the query selects: one arm with all of them, or one
+        // arm per state for a department's deadline-ordered inbox.
+        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
+        let arms: Vec<&[&str]> = if f.order == CaseOrder::Due
+            && matches!(f.scope, CaseScope::Department(_))
+            && states.len() > 1
+            && open_only
+        {
+            states.chunks(1).collect()
+        } else {
+            vec![&states[..]]
+        };
         if let Some(i) = f.item_id {
             conds.push("item_id = ?");
             params.push(i.into());
@@ -423,16 +390,41 @@ impl SqlTx<'_> {
             }
             (None, _) => {}
         }
-        if conds.is_empty() {
-            conds.push("1 = 1");
+        let state_in: Vec<String> = arms
+            .iter()
+            .map(|a| match a.len() {
+                0 => String::new(),
+                1 => "state = ?".to_string(),
+                n => format!("state IN ({})", vec!["?"; n].join(", ")),
+            })
+            .collect();
+        let mut sql = String::new();
+        let mut all: Vec<Val> = Vec::with_capacity((params.len() + 1) * arms.len() + 1);
+        for (i, arm) in arms.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            let mut c = conds.clone();
+            if !arm.is_empty() {
+                c.push(&state_in[i]);
+            }
+            if c.is_empty() {
+                c.push("1 = 1");
+            }
+            sql.push_str("SELECT ");
+            sql.push_str(SUMMARY_COLS);
+            sql.push_str(" FROM cases WHERE ");
+            sql.push_str(&c.join(" AND "));
+            all.extend(params.iter().cloned());
+            all.extend(arm.iter().map(|s| Val::from(*s)));
         }
-        sql.push_str(&conds.join(" AND "));
         sql.push_str(match f.order {
             CaseOrder::Due => " ORDER BY due_sort, id",
             CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
         });
         sql.push_str(" LIMIT ?");
-        params.push(f.limit.into());
-        self.c.all(&sql, &params, map)
+        all.push(f.limit.into());
+        let order = f.order;
+        self.c.all(&sql, &all, |r| summary_row(r, order))
     }
 }
