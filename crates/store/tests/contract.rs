@@ -434,13 +434,12 @@ fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
             limit: 50,
         };
         narrow(&mut f);
-        let mut got: Vec<i64> = t
-            .db
-            .read_blocking(move |tx| tx.cases(&f))
-            .unwrap()
-            .iter()
-            .map(|c| c.id)
-            .collect();
+        let mut got: Vec<i64> =
+            t.db.read_blocking(move |tx| tx.cases(&f))
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect();
         got.sort();
         got
     };
@@ -456,17 +455,23 @@ fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
         assert_eq!(all, ids);
         let one = numbers[2].clone();
         assert_eq!(
-            list(scope.clone(), states.clone(), &|f| f.number = Some(one.clone())),
+            list(scope.clone(), states.clone(), &|f| f.number =
+                Some(one.clone())),
             [ids[2]]
         );
         assert_eq!(
             list(scope.clone(), states.clone(), &|f| f.item_id = Some(w.item)),
             ids
         );
-        assert!(list(scope.clone(), states.clone(), &|f| f.item_id = Some(w.item + 999)).is_empty());
         assert!(
-            list(scope.clone(), states.clone(), &|f| f.department_id = Some(w.other_dept))
-                .is_empty()
+            list(scope.clone(), states.clone(), &|f| f.item_id =
+                Some(w.item + 999))
+            .is_empty()
+        );
+        assert!(
+            list(scope.clone(), states.clone(), &|f| f.department_id =
+                Some(w.other_dept))
+            .is_empty()
         );
         assert_eq!(
             list(scope.clone(), states.clone(), &|f| {

@@ -8,7 +8,9 @@ use tongban_core::case::{Case, Event};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
-use crate::conn::{ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json};
+use crate::conn::{
+    Backend, ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json,
+};
 
 type R<T> = Result<T, Error>;
 
@@ -291,8 +293,9 @@ impl SqlTx<'_> {
     /// A department's inbox over several open states reads one ordered range of the
     /// index `(department_id, state, due_sort, id)` per state, as the arms of one
     /// `UNION ALL` under the page's `ORDER BY … LIMIT`: SQLite merges the arms as
-    /// co-routines and PostgreSQL with a Merge Append, so either reads about one row
-    /// per place on the page, table row included, and stops. One range over all the
+    /// co-routines, PostgreSQL (whose arms are each ordered and limited too) with a
+    /// Merge Append, so either reads about one row per place on the page, table row
+    /// included, and stops. One range over all the
     /// department's open cases would also walk those waiting elsewhere (delivered
     /// results waiting to be archived, say), thousands of rows at a million cases.
     fn case_summaries(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
@@ -398,8 +401,15 @@ impl SqlTx<'_> {
                 n => format!("state IN ({})", vec!["?"; n].join(", ")),
             })
             .collect();
+        let order_by = match f.order {
+            CaseOrder::Due => " ORDER BY due_sort, id",
+            CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
+        };
+        // PostgreSQL merges the arms (Merge Append) only when each is ordered and
+        // limited itself; SQLite merges plain arms and would sort limited ones.
+        let limited_arms = arms.len() > 1 && self.c.backend() == Backend::Postgres;
         let mut sql = String::new();
-        let mut all: Vec<Val> = Vec::with_capacity((params.len() + 1) * arms.len() + 1);
+        let mut all: Vec<Val> = Vec::with_capacity((params.len() + 2) * arms.len() + 1);
         for (i, arm) in arms.iter().enumerate() {
             if i > 0 {
                 sql.push_str(" UNION ALL ");
@@ -411,17 +421,23 @@ impl SqlTx<'_> {
             if c.is_empty() {
                 c.push("1 = 1");
             }
+            if limited_arms {
+                sql.push_str("SELECT * FROM (");
+            }
             sql.push_str("SELECT ");
             sql.push_str(SUMMARY_COLS);
             sql.push_str(" FROM cases WHERE ");
             sql.push_str(&c.join(" AND "));
             all.extend(params.iter().cloned());
             all.extend(arm.iter().map(|s| Val::from(*s)));
+            if limited_arms {
+                sql.push_str(order_by);
+                sql.push_str(" LIMIT ?) AS arm");
+                sql.push_str(&i.to_string());
+                all.push(f.limit.into());
+            }
         }
-        sql.push_str(match f.order {
-            CaseOrder::Due => " ORDER BY due_sort, id",
-            CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
-        });
+        sql.push_str(order_by);
         sql.push_str(" LIMIT ?");
         all.push(f.limit.into());
         let order = f.order;
