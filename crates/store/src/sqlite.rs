@@ -17,6 +17,14 @@
 //! busy timeout of a few milliseconds); the next transaction then writes from the
 //! start of the file. Should readers stay on (a long export), it gives up and tries
 //! again [`CHECKPOINT_PAGES`] later: the WAL grows meanwhile, the writer never stalls.
+//!
+//! SQLite runs one checkpoint at a time, so a restart tried while the checkpointer is
+//! in a pass is skipped too. A writer that outruns the checkpoints (a bulk import, the
+//! benchmark's dataset generator: hundreds of megabytes a second into a file of
+//! gigabytes) would skip every time and grow the WAL without bound, 43 GB for 10 M
+//! generated cases. Past [`WAL_CEILING_PAGES`] the writer therefore waits, between two
+//! batches, for the checkpointer's pass to end and then restarts the WAL itself: the
+//! writer is slowed to the speed of the checkpoints, the disk is not filled.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -174,6 +182,9 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
 pub const CHECKPOINT_PAGES: i32 = 1000;
 /// WAL pages at which the writer restarts the WAL (32 MiB of 4 KiB pages).
 pub const RESTART_PAGES: i32 = 8000;
+/// WAL pages past which the writer waits for the checkpointer instead of growing the
+/// WAL further (512 MiB).
+pub const WAL_CEILING_PAGES: i32 = 16 * RESTART_PAGES;
 /// How long the writer waits for readers of older frames when it restarts the WAL.
 const RESTART_WAIT_MS: u32 = 3;
 /// The busy timeout otherwise.
@@ -185,15 +196,34 @@ struct WalRestart {
     wal_pages: Arc<std::sync::atomic::AtomicI32>,
     /// Frames at which to try to restart next.
     restart_at: i32,
+    /// Frames past which the writer waits for the checkpointer ([`WAL_CEILING_PAGES`]).
+    ceiling: i32,
+    /// Held by the checkpointer while it runs a pass.
+    checkpointing: Arc<Mutex<()>>,
+    /// Times the writer waited for the checkpointer at the ceiling.
+    ceiling_waits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WalRestart {
     fn after_batch(&mut self, c: &Connection) {
         let pages = self.wal_pages.load(std::sync::atomic::Ordering::Relaxed);
-        if pages < self.restart_at {
+        if pages < self.restart_at.min(self.ceiling) {
             if pages < RESTART_PAGES {
                 self.restart_at = RESTART_PAGES;
             }
+            return;
+        }
+        // One checkpoint at a time: below the ceiling, skip while the checkpointer is
+        // in a pass; at the ceiling, wait for the pass to end.
+        let guard = if pages >= self.ceiling {
+            self.ceiling_waits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(self.checkpointing.lock().unwrap_or_else(|e| e.into_inner()))
+        } else {
+            self.checkpointing.try_lock().ok()
+        };
+        if guard.is_none() {
+            self.restart_at = pages + CHECKPOINT_PAGES;
             return;
         }
         let busy = c
@@ -225,6 +255,11 @@ pub struct SqliteDb {
     /// Readers without a memory map, for the snapshots use cases decide writes on.
     deciders: ReaderPool,
     checkpointer: Checkpointer,
+    /// Held by the checkpointer while it runs a pass.
+    #[cfg(test)]
+    checkpointing: Arc<Mutex<()>>,
+    /// Times the writer waited for the checkpointer at the WAL's ceiling.
+    ceiling_waits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How much of the file plain readers memory-map.
@@ -258,6 +293,7 @@ impl Checkpointer {
         path: &Path,
         writer: &mut Connection,
         wal_pages: Arc<std::sync::atomic::AtomicI32>,
+        checkpointing: Arc<Mutex<()>>,
     ) -> Result<Checkpointer, Error> {
         let conn = open_conn(path, false)?;
         // Never checkpoint inside this connection's own commits (it commits nothing).
@@ -286,6 +322,7 @@ impl Checkpointer {
             .name("tb-sqlite-ckpt".into())
             .spawn(move || {
                 while rx.recv().is_ok() {
+                    let _pass = checkpointing.lock().unwrap_or_else(|e| e.into_inner());
                     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
                         tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
                     }
@@ -313,6 +350,11 @@ impl Checkpointer {
 impl SqliteDb {
     /// Open (creating) the database file, run migrations, start the writer.
     pub fn open(path: &Path) -> Result<SqliteDb, Error> {
+        SqliteDb::open_with_ceiling(path, WAL_CEILING_PAGES)
+    }
+
+    /// [`SqliteDb::open`] with another WAL ceiling (tests).
+    fn open_with_ceiling(path: &Path, ceiling: i32) -> Result<SqliteDb, Error> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -322,10 +364,16 @@ impl SqliteDb {
         let mut conn = SqliteConn::new(open_conn(path, false)?);
         crate::migrate::run(&mut conn, false)?;
         let wal_pages = Arc::new(std::sync::atomic::AtomicI32::new(0));
-        let checkpointer = Checkpointer::start(path, &mut conn.0, wal_pages.clone())?;
+        let checkpointing = Arc::new(Mutex::new(()));
+        let ceiling_waits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let checkpointer =
+            Checkpointer::start(path, &mut conn.0, wal_pages.clone(), checkpointing.clone())?;
         conn.1 = Some(WalRestart {
             wal_pages,
             restart_at: RESTART_PAGES,
+            ceiling,
+            checkpointing: checkpointing.clone(),
+            ceiling_waits: ceiling_waits.clone(),
         });
         let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
         Ok(SqliteDb {
@@ -334,6 +382,9 @@ impl SqliteDb {
             readers: ReaderPool::new(READER_MMAP_BYTES),
             deciders: ReaderPool::new(0),
             checkpointer,
+            #[cfg(test)]
+            checkpointing,
+            ceiling_waits,
         })
     }
 
@@ -392,6 +443,13 @@ impl SqliteDb {
         let r = r?;
         end?;
         Ok(r)
+    }
+
+    /// Times the writer waited for the checkpointer because the WAL had reached
+    /// [`WAL_CEILING_PAGES`].
+    pub fn wal_ceiling_waits(&self) -> u64 {
+        self.ceiling_waits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Stop the writer after the jobs already queued, then the checkpointer.
@@ -531,5 +589,66 @@ mod tests {
             .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, total);
+    }
+
+    #[test]
+    fn a_writer_that_outruns_the_checkpoints_waits_at_the_ceiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let ceiling = 3 * RESTART_PAGES;
+        let db = SqliteDb::open_with_ceiling(&path, ceiling).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        db.writer
+            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                let ok = c
+                    .batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
+                    .is_ok();
+                (
+                    ok,
+                    Box::new(move |e: Option<&Error>| tx.send(e.is_none()).unwrap()),
+                )
+            })))
+            .unwrap();
+        assert!(rx.recv().unwrap());
+
+        // A checkpoint pass that does not end (as one over a large file under a bulk
+        // load): the writer cannot restart the WAL, which grows past the restart
+        // threshold, until it reaches the ceiling; there the writer waits.
+        let pass = db.checkpointing.lock().unwrap();
+        let writes = 2 * ceiling as u64 / PAGES_PER_WRITE;
+        let bound = (ceiling as u64 + 2 * PAGES_PER_WRITE) * 4120;
+        std::thread::scope(|s| {
+            let load = s.spawn(|| {
+                for _ in 0..writes {
+                    write(&db, INSERT, 500);
+                }
+            });
+            while db.wal_ceiling_waits() == 0 {
+                assert!(
+                    !load.is_finished(),
+                    "all writes done without waiting; WAL {} bytes",
+                    wal_bytes(&path)
+                );
+                std::thread::yield_now();
+            }
+            let held = wal_bytes(&path);
+            assert!(
+                held > (2 * RESTART_PAGES as u64) * 4096,
+                "the WAL grew past the restart threshold: {held}"
+            );
+            assert!(
+                held <= bound,
+                "WAL {held} bytes at the ceiling (bound {bound})"
+            );
+            // The pass ends: the writer restarts the WAL and the load goes on.
+            drop(pass);
+            load.join().unwrap();
+        });
+        assert!(
+            wal_bytes(&path) <= bound,
+            "after the ceiling the WAL starts over: {}",
+            wal_bytes(&path)
+        );
+        assert_eq!(count(&db), writes as i64 * 500);
     }
 }
