@@ -141,7 +141,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     );
     let _ = writeln!(
         s,
-        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (about an hour and ~40 GB of disk)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # everything, PostgreSQL at size S\n```\n"
+        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (generated in about 25 minutes; ~27 GB of disk in all)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # everything, PostgreSQL at size S\n```\n"
     );
     let _ = writeln!(
         s,
@@ -236,7 +236,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     let _ = writeln!(s, "\n## Reads and statistics\n");
     let _ = writeln!(
         s,
-        "8 clients. \"Inbox\" is a department reviewer's page of 50 open cases, earliest deadline first, scoped to \
+        "8 clients (the inbox also with one). \"Inbox\" is a department reviewer's page of 50 open cases, earliest deadline first, scoped to \
          the department; \"mine\" an applicant's 20 newest cases; \"by id\" one case read whole by a city \
          supervisor. Statistics: the on-time completion rate per department × month over the whole dataset, from \
          the rollups each transition keeps (median and slowest of 20). KPIs: the whole `GET /kpi` report \
