@@ -183,7 +183,7 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// WAL pages at which the writer restarts the WAL (32 MiB of 4 KiB pages).
 pub const RESTART_PAGES: i32 = 8000;
 /// WAL pages past which the writer waits for the checkpointer instead of growing the
-/// WAL further (512 MiB).
+/// WAL further (128,000 pages, 500 MiB).
 pub const WAL_CEILING_PAGES: i32 = 16 * RESTART_PAGES;
 /// How long the writer waits for readers of older frames when it restarts the WAL.
 const RESTART_WAIT_MS: u32 = 3;
