@@ -6,7 +6,7 @@ use tongban_core::stats::{OnTimeRow, StatDelta};
 use tongban_core::store::StatsStore;
 
 use super::{SqlTx, prefix_end};
-use crate::conn::ConnExt;
+use crate::conn::{ConnExt, Val};
 
 impl StatsStore for SqlTx<'_> {
     fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
@@ -87,10 +87,9 @@ impl StatsStore for SqlTx<'_> {
                 }
             }
         }
-        // In key order, so that two folds never lock rollup rows in opposite orders.
-        for d in sums.values() {
-            self.c.execute(
-                "INSERT INTO case_stats (department_id, item_id, window_id, staff_id, month, channel, received, decided, \
+        // In key order, so that two folds never lock rollup rows in opposite orders;
+        // sent together (PostgreSQL: one pipeline, not a round trip per rollup row).
+        const UPSERT: &str = "INSERT INTO case_stats (department_id, item_id, window_id, staff_id, month, channel, received, decided, \
                  approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (department_id, item_id, window_id, staff_id, month, channel) DO UPDATE SET \
@@ -102,8 +101,11 @@ impl StatsStore for SqlTx<'_> {
                  immediate = case_stats.immediate + excluded.immediate, \
                  refused = case_stats.refused + excluded.refused, \
                  withdrawn = case_stats.withdrawn + excluded.withdrawn, \
-                 terminated = case_stats.terminated + excluded.terminated",
-                &[
+                 terminated = case_stats.terminated + excluded.terminated";
+        let rows: Vec<Vec<Val>> = sums
+            .values()
+            .map(|d| {
+                vec![
                     d.department_id.into(),
                     d.item_id.into(),
                     d.window_id.into(),
@@ -119,8 +121,14 @@ impl StatsStore for SqlTx<'_> {
                     d.refused.into(),
                     d.withdrawn.into(),
                     d.terminated.into(),
-                ],
-            )?;
+                ]
+            })
+            .collect();
+        let stmts: Vec<(&str, &[Val])> = rows.iter().map(|p| (UPSERT, p.as_slice())).collect();
+        if !stmts.is_empty() {
+            for r in self.c.execute_many(&stmts) {
+                r?;
+            }
         }
         Ok(n)
     }
