@@ -200,7 +200,8 @@ struct WalRestart {
     ceiling: i32,
     /// Held by the checkpointer while it runs a pass.
     checkpointing: Arc<Mutex<()>>,
-    /// Times the writer waited for the checkpointer at the ceiling.
+    /// Times the writer waited for the checkpointer at the ceiling (tests watch it).
+    #[cfg(test)]
     ceiling_waits: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -216,6 +217,7 @@ impl WalRestart {
         // One checkpoint at a time: below the ceiling, skip while the checkpointer is
         // in a pass; at the ceiling, wait for the pass to end.
         let guard = if pages >= self.ceiling {
+            #[cfg(test)]
             self.ceiling_waits
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Some(self.checkpointing.lock().unwrap_or_else(|e| e.into_inner()))
@@ -259,6 +261,7 @@ pub struct SqliteDb {
     #[cfg(test)]
     checkpointing: Arc<Mutex<()>>,
     /// Times the writer waited for the checkpointer at the WAL's ceiling.
+    #[cfg(test)]
     ceiling_waits: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -365,6 +368,7 @@ impl SqliteDb {
         crate::migrate::run(&mut conn, false)?;
         let wal_pages = Arc::new(std::sync::atomic::AtomicI32::new(0));
         let checkpointing = Arc::new(Mutex::new(()));
+        #[cfg(test)]
         let ceiling_waits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let checkpointer =
             Checkpointer::start(path, &mut conn.0, wal_pages.clone(), checkpointing.clone())?;
@@ -373,6 +377,7 @@ impl SqliteDb {
             restart_at: RESTART_PAGES,
             ceiling,
             checkpointing: checkpointing.clone(),
+            #[cfg(test)]
             ceiling_waits: ceiling_waits.clone(),
         });
         let writer = Writer::start(vec![Box::new(conn)], "BEGIN IMMEDIATE", "tb-sqlite-write")?;
@@ -384,6 +389,7 @@ impl SqliteDb {
             checkpointer,
             #[cfg(test)]
             checkpointing,
+            #[cfg(test)]
             ceiling_waits,
         })
     }
@@ -447,7 +453,8 @@ impl SqliteDb {
 
     /// Times the writer waited for the checkpointer because the WAL had reached
     /// [`WAL_CEILING_PAGES`].
-    pub fn wal_ceiling_waits(&self) -> u64 {
+    #[cfg(test)]
+    fn wal_ceiling_waits(&self) -> u64 {
         self.ceiling_waits
             .load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -479,6 +486,23 @@ mod tests {
             })))
             .unwrap();
         assert!(rx.recv().unwrap(), "the write committed");
+    }
+
+    /// Create the test table `blobs` through the writer.
+    fn create_blobs(db: &SqliteDb) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        db.writer
+            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                let ok = c
+                    .batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
+                    .is_ok();
+                (
+                    ok,
+                    Box::new(move |e: Option<&Error>| tx.send(e.is_none()).unwrap()),
+                )
+            })))
+            .unwrap();
+        assert!(rx.recv().unwrap());
     }
 
     fn wal_bytes(path: &Path) -> u64 {
@@ -513,19 +537,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let db = SqliteDb::open(&path).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        db.writer
-            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
-                let ok = c
-                    .batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
-                    .is_ok();
-                (
-                    ok,
-                    Box::new(move |e: Option<&Error>| tx.send(e.is_none()).unwrap()),
-                )
-            })))
-            .unwrap();
-        assert!(rx.recv().unwrap());
+        create_blobs(&db);
 
         // Three times the restart threshold, with reads in between: the WAL never holds
         // much more than the threshold.
@@ -597,19 +609,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let ceiling = 3 * RESTART_PAGES;
         let db = SqliteDb::open_with_ceiling(&path, ceiling).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        db.writer
-            .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
-                let ok = c
-                    .batch("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB NOT NULL)")
-                    .is_ok();
-                (
-                    ok,
-                    Box::new(move |e: Option<&Error>| tx.send(e.is_none()).unwrap()),
-                )
-            })))
-            .unwrap();
-        assert!(rx.recv().unwrap());
+        create_blobs(&db);
 
         // A checkpoint pass that does not end (as one over a large file under a bulk
         // load): the writer cannot restart the WAL, which grows past the restart

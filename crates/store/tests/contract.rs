@@ -187,6 +187,24 @@ fn receive(db: &Db, w: &World, days: i64) -> i64 {
     .id
 }
 
+/// A case list query with no filter but its scope and states.
+fn filter(scope: CaseScope, states: Vec<CaseState>, order: CaseOrder, limit: u32) -> CaseFilter {
+    CaseFilter {
+        scope,
+        states,
+        item_id: None,
+        department_id: None,
+        due_before: None,
+        due_after: None,
+        rongque_due_before: None,
+        number: None,
+        created: None,
+        order,
+        after: None,
+        limit,
+    }
+}
+
 fn org_records_round_trip_and_taken_keys_are_conflicts(b: Backend) {
     let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
@@ -290,18 +308,8 @@ fn case_lists_are_scoped_filtered_ordered_and_paged(b: Backend) {
     let list = |scope: CaseScope, after: Option<(String, i64)>, limit: u32| {
         t.db.read_blocking(move |tx| {
             tx.cases(&CaseFilter {
-                scope,
-                states: vec![CaseState::Received],
-                item_id: None,
-                department_id: None,
-                due_before: None,
-                due_after: None,
-                rongque_due_before: None,
-                number: None,
-                created: None,
-                order: CaseOrder::Due,
                 after,
-                limit,
+                ..filter(scope, vec![CaseState::Received], CaseOrder::Due, limit)
             })
         })
         .unwrap()
@@ -365,22 +373,17 @@ fn an_inbox_over_several_states_is_one_deadline_order(b: Backend) {
     let page = |after: Option<(String, i64)>| {
         t.db.read_blocking(move |tx| {
             tx.cases(&CaseFilter {
-                scope: CaseScope::Department(w.dept),
-                states: vec![
-                    CaseState::UnderReview,
-                    CaseState::Received,
-                    CaseState::Paused,
-                ],
-                item_id: None,
-                department_id: None,
-                due_before: None,
-                due_after: None,
-                rongque_due_before: None,
-                number: None,
-                created: None,
-                order: CaseOrder::Due,
                 after,
-                limit: 4,
+                ..filter(
+                    CaseScope::Department(w.dept),
+                    vec![
+                        CaseState::UnderReview,
+                        CaseState::Received,
+                        CaseState::Paused,
+                    ],
+                    CaseOrder::Due,
+                    4,
+                )
             })
         })
         .unwrap()
@@ -419,20 +422,7 @@ fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
         })
         .collect();
     let list = |scope: CaseScope, states: Vec<CaseState>, narrow: &dyn Fn(&mut CaseFilter)| {
-        let mut f = CaseFilter {
-            scope,
-            states,
-            item_id: None,
-            department_id: None,
-            due_before: None,
-            due_after: None,
-            rongque_due_before: None,
-            number: None,
-            created: None,
-            order: CaseOrder::Due,
-            after: None,
-            limit: 50,
-        };
+        let mut f = filter(scope, states, CaseOrder::Due, 50);
         narrow(&mut f);
         let mut got: Vec<i64> =
             t.db.read_blocking(move |tx| tx.cases(&f))
@@ -640,24 +630,9 @@ async fn concurrent_writes(b: Backend) {
     }
     assert_eq!((ok, failed), (59, 1));
     let n =
-        t.db.read(|tx| {
-            tx.cases(&CaseFilter {
-                scope: CaseScope::All,
-                states: vec![],
-                item_id: None,
-                department_id: None,
-                due_before: None,
-                due_after: None,
-                rongque_due_before: None,
-                number: None,
-                created: None,
-                order: CaseOrder::Newest,
-                after: None,
-                limit: 100,
-            })
-        })
-        .await
-        .unwrap();
+        t.db.read(|tx| tx.cases(&filter(CaseScope::All, vec![], CaseOrder::Newest, 100)))
+            .await
+            .unwrap();
     assert_eq!(n.len(), 59);
     // Every committed case got its own serial.
     let mut numbers: Vec<_> = n.iter().map(|c| c.number.clone()).collect();
@@ -685,20 +660,12 @@ fn the_portable_schema_works_on_postgres() {
     let id = receive(&db, &w, 0);
     let found = db
         .read_blocking(|tx| {
-            tx.cases(&CaseFilter {
-                scope: CaseScope::RegionPrefix("4409".into()),
-                states: vec![],
-                item_id: None,
-                department_id: None,
-                due_before: None,
-                due_after: None,
-                rongque_due_before: None,
-                number: None,
-                created: None,
-                order: CaseOrder::Due,
-                after: None,
-                limit: 10,
-            })
+            tx.cases(&filter(
+                CaseScope::RegionPrefix("4409".into()),
+                vec![],
+                CaseOrder::Due,
+                10,
+            ))
         })
         .unwrap();
     assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [id]);

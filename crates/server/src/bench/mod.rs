@@ -707,8 +707,7 @@ fn read_set(
     // p99) and by one client at a time (the latency of the page itself).
     let n = reviewers.len();
     let reviewers = Arc::new(reviewers);
-    let mut inbox_runs = Vec::new();
-    for c in [clients, 1] {
+    let inbox_page = |c: usize| -> anyhow::Result<ReadResult> {
         let (per_s, lat) = crt.block_on(load::reads(
             addr,
             "department inbox page",
@@ -726,15 +725,15 @@ fn read_set(
             lat.p99_ms,
             if c == 1 { "" } else { "s" }
         );
-        inbox_runs.push(ReadResult {
+        Ok(ReadResult {
             backend: backend.into(),
             cases,
             per_s,
             latency: lat,
-        });
-    }
-    let inbox_one = inbox_runs.pop().expect("two runs");
-    let inbox = inbox_runs.pop().expect("two runs");
+        })
+    };
+    let inbox = inbox_page(clients)?;
+    let inbox_one = inbox_page(1)?;
     let n = applicants.len().max(1);
     let (per_s, lat) = crt.block_on(load::reads(
         addr,

@@ -295,9 +295,9 @@ impl SqlTx<'_> {
     /// `UNION ALL` under the page's `ORDER BY … LIMIT`: SQLite merges the arms as
     /// co-routines, PostgreSQL (whose arms are each ordered and limited too) with a
     /// Merge Append, so either reads about one row per place on the page, table row
-    /// included, and stops. One range over all the
-    /// department's open cases would also walk those waiting elsewhere (delivered
-    /// results waiting to be archived, say), thousands of rows at a million cases.
+    /// included, and stops. One range over all the department's open cases would also
+    /// walk those waiting elsewhere (delivered results waiting to be archived, say),
+    /// thousands of rows at a million cases.
     fn case_summaries(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
         let mut conds: Vec<&str> = Vec::new();
         let mut params: Vec<Val> = Vec::new();
@@ -393,14 +393,6 @@ impl SqlTx<'_> {
             }
             (None, _) => {}
         }
-        let state_in: Vec<String> = arms
-            .iter()
-            .map(|a| match a.len() {
-                0 => String::new(),
-                1 => "state = ?".to_string(),
-                n => format!("state IN ({})", vec!["?"; n].join(", ")),
-            })
-            .collect();
         let order_by = match f.order {
             CaseOrder::Due => " ORDER BY due_sort, id",
             CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
@@ -414,9 +406,14 @@ impl SqlTx<'_> {
             if i > 0 {
                 sql.push_str(" UNION ALL ");
             }
+            let state_in = match arm.len() {
+                0 => String::new(),
+                1 => "state = ?".to_string(),
+                n => format!("state IN ({})", vec!["?"; n].join(", ")),
+            };
             let mut c = conds.clone();
             if !arm.is_empty() {
-                c.push(&state_in[i]);
+                c.push(&state_in);
             }
             if c.is_empty() {
                 c.push("1 = 1");
@@ -440,7 +437,6 @@ impl SqlTx<'_> {
         sql.push_str(order_by);
         sql.push_str(" LIMIT ?");
         all.push(f.limit.into());
-        let order = f.order;
-        self.c.all(&sql, &all, |r| summary_row(r, order))
+        self.c.all(&sql, &all, |r| summary_row(r, f.order))
     }
 }
