@@ -345,6 +345,14 @@ pub trait CaseStore {
     /// A case, shared: a store that keeps recently saved cases decoded hands out its
     /// copy without cloning it.
     fn shared_case(&mut self, id: i64) -> Result<Option<Arc<Case>>>;
+    /// A case the caller means to save with a version guard
+    /// ([`CaseStore::save_shared_case`] at the version read here). A store deciding on
+    /// a snapshot, whose guards are checked at the commit and whose failures are decided
+    /// again on fresh data, may hand out the copy it keeps without asking the database
+    /// whether it is still current.
+    fn shared_case_to_save(&mut self, id: i64) -> Result<Option<Arc<Case>>> {
+        self.shared_case(id)
+    }
     /// A case.
     fn case(&mut self, id: i64) -> Result<Option<Case>> {
         Ok(self.shared_case(id)?.map(Arc::unwrap_or_clone))

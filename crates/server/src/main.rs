@@ -37,8 +37,9 @@ struct Cli {
     /// PostgreSQL connections per server for reads.
     #[arg(long, env = "TONGBAN_PG_POOL", default_value_t = 16, global = true)]
     pg_pool: usize,
-    /// PostgreSQL writer threads per server (each group-commits the writes it gathers).
-    #[arg(long, env = "TONGBAN_PG_WRITERS", default_value_t = 1, global = true)]
+    /// PostgreSQL writer threads per server (each group-commits the writes it gathers;
+    /// the first also runs the use cases that are not replayed).
+    #[arg(long, env = "TONGBAN_PG_WRITERS", default_value_t = 2, global = true)]
     pg_writers: usize,
     /// For PostgreSQL-compatible distributed engines (CockroachDB, YugabyteDB): no table
     /// lock in migrations (run `tongban migrate` once first) and no COLLATE "C".

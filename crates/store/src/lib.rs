@@ -68,9 +68,9 @@ pub struct Options {
     /// For PostgreSQL-compatible distributed engines: no table lock in migrations, no
     /// `COLLATE "C"` in the DDL.
     pub portable_sql: bool,
-    /// PostgreSQL writer threads (each group-commits the writes it gathers). One per
-    /// server: more would deadlock on the rows every case touches (the day's case-number
-    /// serial, the statistics rollups).
+    /// PostgreSQL writer threads (each group-commits the writes it gathers; while one
+    /// commits, the next batch runs). The first runs the use cases and replays, the
+    /// others replays only (see [`writer`]: why use cases stay on one thread).
     pub pg_writers: usize,
 }
 
@@ -79,7 +79,7 @@ impl Default for Options {
         Options {
             pool_size: 16,
             portable_sql: false,
-            pg_writers: 1,
+            pg_writers: 2,
         }
     }
 }
@@ -197,14 +197,28 @@ impl Db {
     {
         let f = Arc::new(f);
         let mut attempt = 0;
+        // The first decision may take the case it saves from the cache unchecked; should
+        // it fail, it is decided again on what the database holds.
+        let mut trust = true;
         loop {
             let (inner, g) = (self.inner.clone(), f.clone());
-            let (r, writes, saved) = match &inner.kind {
-                Kind::Sqlite(_) => inner.record(|tx| g(tx))?,
+            let decided = match &inner.kind {
+                Kind::Sqlite(_) => inner.record(trust, |tx| g(tx)),
                 Kind::Postgres { readers, .. } => {
                     let on = inner.clone();
-                    readers.run(move || on.record(|tx| g(tx))).await??
+                    readers.run(move || on.record(trust, |tx| g(tx))).await?
                 }
+            };
+            let (r, writes, saved) = match decided {
+                Ok(Recorded::Decided(r, writes, saved)) => (r, writes, saved),
+                Ok(Recorded::Failed(e, stale)) => {
+                    if stale {
+                        trust = false;
+                        continue;
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             let job = WriteJob::Replay {
@@ -225,7 +239,10 @@ impl Db {
                     self.inner.cases.put(saved);
                     return Ok(r);
                 }
-                Err(Error::Conflict(_)) if attempt < 2 => attempt += 1,
+                Err(Error::Conflict(_)) if attempt < 2 => {
+                    attempt += 1;
+                    trust = false;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -349,18 +366,49 @@ where
     }))
 }
 
+/// A decision on a snapshot ([`Inner::record`]).
+enum Recorded<R> {
+    /// Its result, the writes to replay, and the cases they save.
+    Decided(R, Vec<conn::Recorded>, Vec<tx::Saved>),
+    /// It failed; true when it had been handed a kept case unchecked that was out of
+    /// date (the failure may be the stale copy's doing).
+    Failed(Error, bool),
+}
+
 impl Inner {
-    /// Run `f` on a snapshot, keeping its writes.
+    /// Run `f` on a snapshot, keeping its writes. `trust`: the case it saves may come
+    /// from the cache unchecked.
     fn record<R>(
         &self,
+        trust: bool,
         f: impl FnOnce(&mut dyn Tx) -> Result<R>,
-    ) -> Result<(R, Vec<conn::Recorded>, Vec<tx::Saved>)> {
+    ) -> Result<Recorded<R>> {
         let run = |c: &mut dyn conn::Conn| {
             let mut rec = conn::RecordingConn::new(c);
             let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases);
-            let r = f(&mut tx)?;
-            let saved = std::mem::take(&mut tx.saved);
-            Ok((r, rec.writes, saved))
+            tx.trust_kept = trust;
+            let r = f(&mut tx);
+            let (trusted, saved) = (
+                std::mem::take(&mut tx.trusted),
+                std::mem::take(&mut tx.saved),
+            );
+            let writes = rec.writes;
+            Ok(match r {
+                Ok(r) => Recorded::Decided(r, writes, saved),
+                // A failure on an unchecked copy stands if the copy was current.
+                Err(e) => {
+                    let mut stale = false;
+                    for (id, version) in trusted {
+                        stale |= conn::ConnExt::opt(
+                            c,
+                            "SELECT version FROM cases WHERE id = ?",
+                            &[id.into()],
+                            |r| r.int(0),
+                        )? != Some(version);
+                    }
+                    Recorded::Failed(e, stale)
+                }
+            })
         };
         match &self.kind {
             Kind::Sqlite(db) => db.with_decider(run),

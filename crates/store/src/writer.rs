@@ -16,14 +16,20 @@
 //!   group is rolled back and its jobs are replayed again one by one, each in its own
 //!   savepoint, so the failing one fails alone.
 //!
-//! SQLite has one writer thread (SQLite allows one writer anyway); PostgreSQL has one
-//! per server by default. Jobs on the same case in two PostgreSQL batches are ordered
-//! by the row lock and the case's version check.
+//! SQLite has one writer thread (SQLite allows one writer anyway); PostgreSQL has two
+//! per server by default, so that one batch runs while the other commits. Use cases
+//! (`Run`) go to the first writer only: they lock rows every writer would want (the
+//! day's case-number serial of a region, the hotline's serial, rating rollups) in the
+//! order their code happens to, and two batches holding such rows in opposite orders
+//! would deadlock. Replays go to any writer: they lock only the rows they guard, and a
+//! group takes those in one fixed order ([`group`]). Jobs on the same case in two
+//! batches are ordered by the row lock and the case's version check.
 
 mod group;
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex};
 
 use tongban_core::Error;
 
@@ -55,7 +61,7 @@ pub(crate) enum WriteJob {
 
 /// Writer threads and the queue that feeds them.
 pub struct Writer {
-    queue: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    queue: Arc<Queue>,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     stats: Arc<Counters>,
 }
@@ -93,18 +99,19 @@ impl Writer {
         begin: &'static str,
         name: &str,
     ) -> Result<Writer, Error> {
-        let (tx, rx) = mpsc::channel::<WriteJob>();
-        let rx = Arc::new(Mutex::new(rx));
+        let queue = Arc::new(Queue::default());
         let stats = Arc::new(Counters::default());
         let mut threads = Vec::new();
         for (i, mut conn) in conns.into_iter().enumerate() {
-            let rx = rx.clone();
+            let queue = queue.clone();
             let stats = stats.clone();
+            // The first writer runs the use cases (and replays); the others replays only.
+            let runs = i == 0;
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
                     .spawn(move || {
-                        while let Some(batch) = next_batch(&rx) {
+                        while let Some(batch) = queue.next_batch(runs) {
                             run_batch(conn.as_mut(), begin, batch, &stats);
                         }
                     })
@@ -112,7 +119,7 @@ impl Writer {
             );
         }
         Ok(Writer {
-            queue: Mutex::new(Some(tx)),
+            queue,
             threads: Mutex::new(threads),
             stats,
         })
@@ -120,16 +127,7 @@ impl Writer {
 
     /// Queue a job.
     pub(crate) fn submit(&self, job: WriteJob) -> Result<(), Error> {
-        let guard = self
-            .queue
-            .lock()
-            .map_err(|_| Error::Store("writer lock poisoned".into()))?;
-        match guard.as_ref() {
-            Some(tx) => tx
-                .send(job)
-                .map_err(|_| Error::Store("the writer has stopped".into())),
-            None => Err(Error::Store("the database is closed".into())),
-        }
+        self.queue.push(job)
     }
 
     /// What the writers have done so far.
@@ -145,9 +143,7 @@ impl Writer {
 
     /// Stop after the jobs already queued.
     pub fn close(&self) {
-        if let Ok(mut q) = self.queue.lock() {
-            q.take();
-        }
+        self.queue.close();
         let threads = self
             .threads
             .lock()
@@ -165,19 +161,72 @@ impl Drop for Writer {
     }
 }
 
-/// Wait for a job, then take every other job already waiting. The queue is shared by
-/// the writer threads: one waits while the others run their batches.
-fn next_batch(rx: &Mutex<mpsc::Receiver<WriteJob>>) -> Option<Vec<WriteJob>> {
-    let rx = rx.lock().ok()?;
-    let first = rx.recv().ok()?;
-    let mut batch = vec![first];
-    while batch.len() < MAX_BATCH {
-        match rx.try_recv() {
-            Ok(j) => batch.push(j),
-            Err(_) => break,
+/// The jobs waiting for a writer: use cases (for the first writer) and replays (for
+/// any).
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Waiting>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    runs: VecDeque<WriteJob>,
+    replays: VecDeque<WriteJob>,
+    closed: bool,
+}
+
+impl Queue {
+    fn push(&self, job: WriteJob) -> Result<(), Error> {
+        let mut w = self
+            .state
+            .lock()
+            .map_err(|_| Error::Store("writer lock poisoned".into()))?;
+        if w.closed {
+            return Err(Error::Store("the database is closed".into()));
         }
+        match job {
+            WriteJob::Run(_) => w.runs.push_back(job),
+            WriteJob::Replay { .. } => w.replays.push_back(job),
+        }
+        drop(w);
+        self.ready.notify_all();
+        Ok(())
     }
-    Some(batch)
+
+    fn close(&self) {
+        if let Ok(mut w) = self.state.lock() {
+            w.closed = true;
+        }
+        self.ready.notify_all();
+    }
+
+    /// Wait for a job this writer runs (`runs`: use cases too), then take every other
+    /// such job already waiting, up to [`MAX_BATCH`]. None once closed and drained.
+    fn next_batch(&self, runs: bool) -> Option<Vec<WriteJob>> {
+        let mut w = self.state.lock().ok()?;
+        loop {
+            let mine = !w.replays.is_empty() || (runs && !w.runs.is_empty());
+            if mine {
+                break;
+            }
+            // Closed: done once nothing this writer could take is left (use cases
+            // left for the first writer are its to drain).
+            if w.closed {
+                return None;
+            }
+            w = self.ready.wait(w).ok()?;
+        }
+        // The first writer takes use cases while any wait (each holds it for several
+        // round trips; replays have the other writers), else replays.
+        let from = if runs && !w.runs.is_empty() {
+            &mut w.runs
+        } else {
+            &mut w.replays
+        };
+        let n = from.len().min(MAX_BATCH);
+        Some(from.drain(..n).collect())
+    }
 }
 
 /// Run one job in its own savepoint (or, alone in its transaction, without one: then a
@@ -283,4 +332,65 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
         c(commit.as_ref());
     }
     conn.after_batch();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_job() -> WriteJob {
+        WriteJob::Run(Box::new(|_| {
+            (true, Box::new(|_: Option<&Error>| {}) as Completion)
+        }))
+    }
+
+    fn replay_job() -> WriteJob {
+        WriteJob::Replay {
+            writes: vec![],
+            reply: Box::new(|_| {}),
+        }
+    }
+
+    fn kinds(b: &[WriteJob]) -> String {
+        b.iter()
+            .map(|j| match j {
+                WriteJob::Run(_) => 'U',
+                WriteJob::Replay { .. } => 'R',
+            })
+            .collect()
+    }
+
+    #[test]
+    fn use_cases_go_to_the_first_writer_only_and_replays_to_any() {
+        let q = Queue::default();
+        for j in [run_job(), replay_job(), run_job(), replay_job()] {
+            q.push(j).unwrap();
+        }
+        // Another writer takes the replays and leaves the use cases.
+        assert_eq!(kinds(&q.next_batch(false).unwrap()), "RR");
+        q.push(replay_job()).unwrap();
+        // The first takes use cases first, then replays.
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "UUR");
+        // Closed: the other writers stop at once when no replay is left; the first
+        // still drains the use cases queued before.
+        q.push(run_job()).unwrap();
+        q.close();
+        assert!(q.next_batch(false).is_none());
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "U");
+        assert!(q.next_batch(true).is_none());
+        assert!(q.push(run_job()).is_err());
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_max_batch_jobs() {
+        let q = Queue::default();
+        for _ in 0..MAX_BATCH + 3 {
+            q.push(replay_job()).unwrap();
+        }
+        q.push(run_job()).unwrap();
+        let first = q.next_batch(true).unwrap();
+        assert_eq!(first.len(), MAX_BATCH);
+        assert!(matches!(first[0], WriteJob::Run(_)));
+        assert_eq!(q.next_batch(false).unwrap().len(), 4);
+    }
 }

@@ -803,3 +803,107 @@ fn a_case_saved_by_another_server_is_read_as_saved(b: Backend) {
         Some(theirs)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_on_a_kept_case_another_server_moved_is_made_again_sqlite() {
+    decision_on_a_stale_kept_case(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_on_a_kept_case_another_server_moved_is_made_again_postgres() {
+    decision_on_a_stale_kept_case(Backend::Postgres).await;
+}
+
+/// An optimistic write may decide on the copy of the case this server keeps without
+/// checking it is current. When another server has moved the case since, the decision
+/// is made again on what the database holds: a save of the stale copy fails its guard
+/// and is retried; a refusal the stale copy caused is not answered but decided again.
+async fn decision_on_a_stale_kept_case(b: Backend) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let id = receive(&t.db, &w, 0);
+    let other = t.another_handle();
+    let rename = |db: &Db, name: &'static str| {
+        db.write_blocking(move |tx| {
+            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+            let read = c.version;
+            c.version += 1;
+            c.item_name = name.into();
+            tx.update_case(&c, read)?;
+            Ok(c.version)
+        })
+        .unwrap()
+    };
+    // This server keeps the case at version 2; the other moves it to 3.
+    assert_eq!(rename(&t.db, "本服务器"), 2);
+    assert_eq!(rename(&other.db, "另一服务器"), 3);
+
+    // Builds on what it read: a save of the stale copy would lose the other's name.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n = calls.clone();
+    let v =
+        t.db.write_optimistic(move |tx| {
+            n.fetch_add(1, Ordering::Relaxed);
+            let c = tx
+                .shared_case_to_save(id)?
+                .ok_or(Error::NotFound { entity: "case" })?;
+            let mut next = (*c).clone();
+            next.version += 1;
+            next.item_name = format!("{}，再经本服务器", c.item_name);
+            tx.save_shared_case(Arc::new(next), c.version)?;
+            Ok(c.version + 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(v, 4);
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        2,
+        "decided on the kept copy, then again"
+    );
+    let c = t.db.read(move |tx| tx.case(id)).await.unwrap().unwrap();
+    assert_eq!(
+        (c.version, c.item_name.as_str()),
+        (4, "另一服务器，再经本服务器")
+    );
+
+    // The other server moves it again; a use case that refuses what it sees in the
+    // stale copy is decided again rather than answered with the refusal.
+    assert_eq!(rename(&other.db, "另一服务器再改"), 5);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n = calls.clone();
+    let seen =
+        t.db.write_optimistic(move |tx| {
+            n.fetch_add(1, Ordering::Relaxed);
+            let c = tx
+                .shared_case_to_save(id)?
+                .ok_or(Error::NotFound { entity: "case" })?;
+            if c.version != 5 {
+                return Err(Error::field(
+                    "version",
+                    format!("看到的是第 {} 版", c.version),
+                ));
+            }
+            Ok(c.item_name.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, "另一服务器再改");
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+
+    // A refusal on a kept copy that is current is the answer: decided once.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n = calls.clone();
+    let other_db = other.db.clone();
+    let r = other_db
+        .write_optimistic(move |tx| {
+            n.fetch_add(1, Ordering::Relaxed);
+            let _ = tx.shared_case_to_save(id)?;
+            Err::<(), _>(Error::field("action", "不可办理"))
+        })
+        .await;
+    assert!(matches!(r, Err(Error::Validation(_))), "{r:?}");
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+}

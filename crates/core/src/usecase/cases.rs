@@ -224,7 +224,11 @@ pub(crate) fn act_alone(
     action: &Action,
     expected_version: Option<i64>,
 ) -> Result<Arc<Case>> {
-    let case = visible_shared_case(tx, actor, case_id)?;
+    // Saved below at the version read here (a stale copy fails that guard).
+    let case = match tx.shared_case_to_save(case_id)? {
+        Some(c) if can_see(actor, &c) => c,
+        _ => return Err(Error::NotFound { entity: "办件" }),
+    };
     if let Some(v) = expected_version
         && v != case.version
     {

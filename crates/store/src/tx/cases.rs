@@ -183,6 +183,16 @@ impl CaseStore for SqlTx<'_> {
             .map(Arc::new))
     }
 
+    fn shared_case_to_save(&mut self, id: i64) -> R<Option<Arc<Case>>> {
+        if self.trust_kept
+            && let Some((version, case)) = self.cases.and_then(|c| c.get(id))
+        {
+            self.trusted.push((id, version));
+            return Ok(Some(case));
+        }
+        self.shared_case(id)
+    }
+
     fn case_by_number(&mut self, number: &str) -> R<Option<Case>> {
         self.c.opt(
             "SELECT id, data FROM cases WHERE number = ?",

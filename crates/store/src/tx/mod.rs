@@ -123,6 +123,12 @@ pub struct SqlTx<'a> {
     pub(crate) cases: Option<&'a CaseCache>,
     /// Cases saved here, for the cache once committed.
     pub(crate) saved: Vec<Saved>,
+    /// Hand out kept cases to be saved without checking their version (a decision on a
+    /// snapshot: its guard checks at the commit).
+    pub(crate) trust_kept: bool,
+    /// Kept cases handed out unchecked (id, version): a failure may be a stale copy's
+    /// doing.
+    pub(crate) trusted: Vec<(i64, i64)>,
 }
 
 impl<'a> SqlTx<'a> {
@@ -133,6 +139,8 @@ impl<'a> SqlTx<'a> {
             specs,
             cases: None,
             saved: Vec::new(),
+            trust_kept: false,
+            trusted: Vec::new(),
         }
     }
 
@@ -148,6 +156,8 @@ impl<'a> SqlTx<'a> {
             specs,
             cases: Some(cases),
             saved: Vec::new(),
+            trust_kept: false,
+            trusted: Vec::new(),
         }
     }
 }

@@ -21,7 +21,9 @@
 use tongban_core::Error;
 
 use super::ReplyFn;
-use crate::conn::{Conn, Recorded, Val, replay};
+use std::cmp::Ordering;
+
+use crate::conn::{Conn, OwnedVal, Recorded, Val, replay};
 
 /// How a replayed job ended.
 pub(super) enum Outcome {
@@ -181,21 +183,23 @@ fn guards_and_appends(
     conn: &mut dyn Conn,
     plans: &[&Plan],
 ) -> Result<Vec<Result<(), Error>>, Error> {
-    let guard_params: Vec<Vec<Val>> = plans.iter().map(|p| params(p.guard)).collect();
-    let guards: Vec<(&str, &[Val])> = plans
+    // The guards lock their rows in one order, the same in every batch (by row, not by
+    // job), so that two writers' batches guarding the same rows cannot deadlock.
+    let mut order: Vec<usize> = (0..plans.len()).collect();
+    order.sort_by(|&a, &b| row_order(plans[a].guard, plans[b].guard));
+    let guard_params: Vec<Vec<Val>> = order.iter().map(|&i| params(plans[i].guard)).collect();
+    let guards: Vec<(&str, &[Val])> = order
         .iter()
         .zip(&guard_params)
-        .map(|(p, v)| (p.guard.sql.as_str(), v.as_slice()))
+        .map(|(&i, v)| (plans[i].guard.sql.as_str(), v.as_slice()))
         .collect();
-    let mut results = Vec::with_capacity(plans.len());
+    let mut results: Vec<Result<(), Error>> = plans.iter().map(|_| Ok(())).collect();
     let mut held: Vec<&Plan> = Vec::with_capacity(plans.len());
-    for (p, r) in plans.iter().zip(conn.execute_many(&guards)) {
+    for (&i, r) in order.iter().zip(conn.execute_many(&guards)) {
+        let p = plans[i];
         match r? {
-            1 => {
-                results.push(Ok(()));
-                held.push(p);
-            }
-            0 => results.push(Err(Error::Conflict(p.why.to_string()))),
+            1 => held.push(p),
+            0 => results[i] = Err(Error::Conflict(p.why.to_string())),
             n => return Err(Error::Store(format!("a version guard changed {n} rows"))),
         }
     }
@@ -229,6 +233,42 @@ fn guards_and_appends(
     Ok(results)
 }
 
+/// The order guards take their row locks in: by statement, then by the parameters of
+/// its `WHERE` clause (the row's key first: `… WHERE id = ? AND version = ?`).
+fn row_order(a: &Recorded, b: &Recorded) -> Ordering {
+    fn key(w: &Recorded) -> &[OwnedVal] {
+        let at = w.sql.find(" WHERE ").unwrap_or(w.sql.len());
+        let before = w.sql[..at].matches('?').count();
+        w.params.get(before..).unwrap_or(&[])
+    }
+    fn rank(v: &OwnedVal) -> u8 {
+        match v {
+            OwnedVal::Null => 0,
+            OwnedVal::Int(_) => 1,
+            OwnedVal::Real(_) => 2,
+            OwnedVal::Text(_) => 3,
+            OwnedVal::Bytes(_) => 4,
+        }
+    }
+    fn val(a: &OwnedVal, b: &OwnedVal) -> Ordering {
+        match (a, b) {
+            (OwnedVal::Int(x), OwnedVal::Int(y)) => x.cmp(y),
+            (OwnedVal::Real(x), OwnedVal::Real(y)) => x.total_cmp(y),
+            (OwnedVal::Text(x), OwnedVal::Text(y)) => x.cmp(y),
+            (OwnedVal::Bytes(x), OwnedVal::Bytes(y)) => x.cmp(y),
+            _ => rank(a).cmp(&rank(b)),
+        }
+    }
+    a.sql.cmp(&b.sql).then_with(|| {
+        let (ka, kb) = (key(a), key(b));
+        ka.iter()
+            .zip(kb)
+            .map(|(x, y)| val(x, y))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| ka.len().cmp(&kb.len()))
+    })
+}
+
 /// Rows in the next chunk: all of them up to [`MAX_ROWS`], else the largest power of
 /// two (so that at most a few statement texts per table are ever prepared).
 fn chunk(left: usize) -> usize {
@@ -259,7 +299,6 @@ fn multi_row<'a>(head: &str, rows: &[&'a Recorded]) -> (String, Vec<Val<'a>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::OwnedVal;
 
     fn rec(sql: &str, n: usize, exact: Option<u64>) -> Recorded {
         Recorded {
@@ -319,5 +358,117 @@ mod tests {
         let (sql, vals) = multi_row("INSERT INTO e (a, b) VALUES ", &[&a, &a, &a]);
         assert_eq!(sql, "INSERT INTO e (a, b) VALUES (?, ?), (?, ?), (?, ?)");
         assert_eq!(vals.len(), 6);
+    }
+}
+
+#[cfg(test)]
+mod lock_order {
+    use super::*;
+    use crate::conn::{Backend, Row};
+
+    /// A real SQLite connection that notes the case each guard locked, in order.
+    struct Noting {
+        c: rusqlite::Connection,
+        guarded: Vec<i64>,
+    }
+
+    impl Conn for Noting {
+        fn backend(&self) -> Backend {
+            Backend::Sqlite
+        }
+        fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+            if sql.starts_with("UPDATE") {
+                if let Some(Val::Int(id)) = params.get(1) {
+                    self.guarded.push(*id);
+                }
+            }
+            self.c
+                .execute(sql, rusqlite::params_from_iter(params.iter()))
+                .map(|n| n as u64)
+                .map_err(|e| Error::Store(e.to_string()))
+        }
+        fn query(
+            &mut self,
+            _: &str,
+            _: &[Val],
+            _: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            Err(Error::Store("a replay does not query".into()))
+        }
+        fn batch(&mut self, sql: &str) -> Result<(), Error> {
+            self.c
+                .execute_batch(sql)
+                .map_err(|e| Error::Store(e.to_string()))
+        }
+    }
+
+    fn guard(id: i64, version: i64) -> Recorded {
+        Recorded {
+            sql: "UPDATE c SET v = ? WHERE id = ? AND v = ?".into(),
+            params: vec![
+                OwnedVal::Int(version + 1),
+                OwnedVal::Int(id),
+                OwnedVal::Int(version),
+            ],
+            exact: Some((1, format!("case {id} moved"))),
+        }
+    }
+
+    fn event(id: i64) -> Recorded {
+        Recorded {
+            sql: "INSERT INTO e (case_id) VALUES (?)".into(),
+            params: vec![OwnedVal::Int(id)],
+            exact: None,
+        }
+    }
+
+    #[test]
+    fn guards_lock_rows_in_row_order_and_answer_each_job_in_job_order() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             CREATE TABLE e (case_id INTEGER NOT NULL);
+             INSERT INTO c VALUES (2, 1), (5, 1), (9, 1), (10, 1);
+             BEGIN;",
+        )
+        .unwrap();
+        let mut conn = Noting { c, guarded: vec![] };
+        // Jobs in the order they arrived: 10, 5, 9 (at a version it no longer has), 2.
+        let jobs: Vec<(Vec<Recorded>, super::super::ReplyFn)> = [(10, 1), (5, 1), (9, 0), (2, 1)]
+            .into_iter()
+            .map(|(id, v)| {
+                (
+                    vec![guard(id, v), event(id)],
+                    Box::new(|_: Result<(), Error>| {}) as super::super::ReplyFn,
+                )
+            })
+            .collect();
+        let out = run(&mut conn, false, &jobs);
+        // Locked by row, 2 < 5 < 9 < 10 (numerically, not as text), whatever the jobs' order.
+        assert_eq!(conn.guarded, vec![2, 5, 9, 10]);
+        let answers: Vec<Option<String>> = out
+            .iter()
+            .map(|o| match o {
+                Outcome::Done(Ok(())) => None,
+                Outcome::Done(Err(e)) => Some(e.to_string()),
+                Outcome::RolledBack(e) => Some(format!("rolled back: {e}")),
+            })
+            .collect();
+        assert_eq!(answers[0], None);
+        assert_eq!(answers[1], None);
+        assert!(
+            answers[2].as_deref().unwrap().contains("case 9 moved"),
+            "{answers:?}"
+        );
+        assert_eq!(answers[3], None);
+        let events: Vec<i64> = conn
+            .c
+            .prepare("SELECT case_id FROM e ORDER BY case_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events, vec![2, 5, 10]);
     }
 }
