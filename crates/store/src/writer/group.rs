@@ -377,10 +377,10 @@ mod lock_order {
             Backend::Sqlite
         }
         fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
-            if sql.starts_with("UPDATE") {
-                if let Some(Val::Int(id)) = params.get(1) {
-                    self.guarded.push(*id);
-                }
+            if sql.starts_with("UPDATE")
+                && let Some(Val::Int(id)) = params.get(1)
+            {
+                self.guarded.push(*id);
             }
             self.c
                 .execute(sql, rusqlite::params_from_iter(params.iter()))
