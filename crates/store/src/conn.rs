@@ -111,6 +111,20 @@ pub trait Conn {
         self.batch(sql)
     }
 
+    /// Run a plain `INSERT` of one row that returns nothing (no `RETURNING`, no
+    /// `ON CONFLICT`): it adds its row or fails. A driver may hold it back and send it
+    /// with the next statement, in the same round trip (PostgreSQL); its error then
+    /// surfaces on that statement, or on [`Conn::flush`]. Whoever runs a use case flushes
+    /// before deciding whether it succeeded.
+    fn append(&mut self, sql: &str, params: &[Val]) -> Result<(), Error> {
+        self.execute(sql, params).map(|_| ())
+    }
+
+    /// Send what [`Conn::append`] held back; the first failure among it.
+    fn flush(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Run several statements, each with its own result (rows changed), in order. A
     /// driver that can send them together (PostgreSQL: one pipeline, one round trip)
     /// does; the others run them one after another. A failed statement leaves the
@@ -157,7 +171,7 @@ pub enum OwnedVal {
 }
 
 impl OwnedVal {
-    fn of(v: &Val) -> OwnedVal {
+    pub(crate) fn of(v: &Val) -> OwnedVal {
         match v {
             Val::Null => OwnedVal::Null,
             Val::Int(i) => OwnedVal::Int(*i),

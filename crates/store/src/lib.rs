@@ -352,6 +352,12 @@ where
         let mut tx = SqlTx::with_cases(conn, &inner.specs, &inner.cases);
         let r = f(&mut tx);
         let saved = std::mem::take(&mut tx.saved);
+        // What the use case appended may still be held back: its failure is the use
+        // case's.
+        let r = match (r, conn.flush()) {
+            (Ok(_), Err(e)) => Err(e),
+            (r, _) => r,
+        };
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
             if ok && commit_err.is_none() {

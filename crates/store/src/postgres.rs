@@ -17,7 +17,7 @@ use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Statement};
 use tongban_core::Error;
 
-use crate::conn::{Backend, Conn, Row, Val, unique_violation};
+use crate::conn::{Backend, Conn, OwnedVal, Row, Val, unique_violation};
 
 impl ToSql for Val<'_> {
     fn to_sql(
@@ -190,10 +190,73 @@ pub struct PgConn {
     rt: tokio::runtime::Runtime,
     client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
-    /// Transaction control not sent yet: it goes out with the next statement.
-    pending: Vec<&'static str>,
+    /// Transaction control and appends not sent yet, in the order they were made: they
+    /// go out ahead of the next statement, in its round trip.
+    pending: Vec<Held>,
     /// A lazily opened transaction whose `BEGIN` is still pending.
     unopened: bool,
+}
+
+/// Something held back to go out with the next statement.
+enum Held {
+    /// Transaction control (`SAVEPOINT`, `RELEASE` …), as a simple query.
+    Control(&'static str),
+    /// A plain `INSERT` ([`Conn::append`]).
+    Append(Statement, Vec<OwnedVal>),
+}
+
+/// Send what was held back, in order (runs of transaction control as one simple
+/// query), without awaiting any answer: the caller queues its own statement behind it
+/// before awaiting both. The first failure is the answer.
+async fn send_held(
+    client: &tokio_postgres::Client,
+    held: Vec<Held>,
+) -> Result<(), tokio_postgres::Error> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let mut controls: Vec<&'static str> = Vec::new();
+    let mut vals: Vec<(Statement, Vec<OwnedVal>)> = Vec::new();
+    // Group first (the futures borrow what they send).
+    let mut order: Vec<Result<String, usize>> = Vec::new();
+    for h in held {
+        match h {
+            Held::Control(sql) => controls.push(sql),
+            Held::Append(st, p) => {
+                if !controls.is_empty() {
+                    order.push(Ok(controls.join("; ")));
+                    controls.clear();
+                }
+                order.push(Err(vals.len()));
+                vals.push((st, p));
+            }
+        }
+    }
+    if !controls.is_empty() {
+        order.push(Ok(controls.join("; ")));
+    }
+    let params: Vec<Vec<Val>> = vals
+        .iter()
+        .map(|(_, p)| p.iter().map(OwnedVal::borrow).collect())
+        .collect();
+    let mut sends = Vec::with_capacity(order.len());
+    for o in &order {
+        let f: std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + '_>,
+        > = match o {
+            Ok(sql) => Box::pin(client.batch_execute(sql)),
+            Err(i) => {
+                let (st, _) = &vals[*i];
+                let p = &params[*i];
+                Box::pin(async move { client.execute(st, &refs(p)).await.map(|_| ()) })
+            }
+        };
+        sends.push(f);
+    }
+    for r in futures_util::future::join_all(sends).await {
+        r?;
+    }
+    Ok(())
 }
 
 impl PgConn {
@@ -215,7 +278,7 @@ impl PgConn {
     /// Open a transaction with `begin` when the first statement is sent (in the same
     /// round trip). If none is, there is no transaction to end: see [`PgConn::end`].
     fn begin_lazily(&mut self, begin: &'static str) {
-        self.pending.push(begin);
+        self.pending.push(Held::Control(begin));
         self.unopened = true;
     }
 
@@ -229,15 +292,10 @@ impl PgConn {
         self.batch(sql)
     }
 
-    /// The statements held back, as one simple query.
-    fn take_pending(&mut self) -> Option<String> {
+    /// What is held back, to be sent now.
+    fn take_pending(&mut self) -> Vec<Held> {
         self.unopened = false;
-        if self.pending.is_empty() {
-            return None;
-        }
-        let sql = self.pending.join("; ");
-        self.pending.clear();
-        Some(sql)
+        std::mem::take(&mut self.pending)
     }
 
     /// Run `f` on the client, preceded in the same pipeline by what is pending.
@@ -247,17 +305,15 @@ impl PgConn {
     {
         let pending = self.take_pending();
         let client = &self.client;
-        match pending {
-            None => self.rt.block_on(f(client)).map_err(map_err),
-            Some(first) => {
-                let (b, r) = self.rt.block_on(futures_util::future::join(
-                    client.batch_execute(&first),
-                    f(client),
-                ));
-                b.map_err(map_err)?;
-                r.map_err(map_err)
-            }
+        if pending.is_empty() {
+            return self.rt.block_on(f(client)).map_err(map_err);
         }
+        let (b, r) = self.rt.block_on(futures_util::future::join(
+            send_held(client, pending),
+            f(client),
+        ));
+        b.map_err(map_err)?;
+        r.map_err(map_err)
     }
 }
 
@@ -295,8 +351,24 @@ impl Conn for PgConn {
     }
 
     fn batch_deferred(&mut self, sql: &'static str) -> Result<(), Error> {
-        self.pending.push(sql);
+        self.pending.push(Held::Control(sql));
         Ok(())
+    }
+
+    fn append(&mut self, sql: &str, params: &[Val]) -> Result<(), Error> {
+        let st = self.statement(sql)?;
+        self.pending
+            .push(Held::Append(st, params.iter().map(OwnedVal::of).collect()));
+        // There is now something to send: a lazily opened transaction is opened by it.
+        self.unopened = false;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if !self.pending.iter().any(|h| matches!(h, Held::Append(..))) {
+            return Ok(());
+        }
+        self.run(async |_| Ok(()))
     }
 
     fn execute_many(&mut self, stmts: &[(&str, &[Val])]) -> Vec<Result<u64, Error>> {
@@ -315,7 +387,7 @@ impl Conn for PgConn {
             }
         }
         let params: Vec<Vec<&(dyn ToSql + Sync)>> = stmts.iter().map(|(_, p)| refs(p)).collect();
-        let begin = self.take_pending();
+        let held = self.take_pending();
         let client = &self.client;
         // Every request is queued before any answer is awaited: one pipeline.
         let all = futures_util::future::join_all(
@@ -324,12 +396,9 @@ impl Conn for PgConn {
                 .zip(&params)
                 .map(|(st, p)| client.execute(st, p.as_slice())),
         );
-        let (b, rows) = self.rt.block_on(async {
-            match begin.as_deref() {
-                Some(sql) => futures_util::future::join(client.batch_execute(sql), all).await,
-                None => (Ok(()), all.await),
-            }
-        });
+        let (b, rows) = self
+            .rt
+            .block_on(futures_util::future::join(send_held(client, held), all));
         if let Err(e) = b {
             let msg = map_err(e).to_string();
             return stmts

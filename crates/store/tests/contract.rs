@@ -907,3 +907,85 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
     assert!(matches!(r, Err(Error::Validation(_))), "{r:?}");
     assert_eq!(calls.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_appended_row_that_fails_fails_its_use_case_alone_sqlite() {
+    appended_rows(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_appended_row_that_fails_fails_its_use_case_alone_postgres() {
+    appended_rows(Backend::Postgres).await;
+}
+
+/// Appends (events, statistics changes) may be held back and sent with the next
+/// statement (PostgreSQL). A use case still reads what it appended, and an append that
+/// fails (its event's sequence number is taken) fails its own use case, whether the
+/// failure shows on its next read or only when the use case ends; the others of the
+/// batch commit.
+async fn appended_rows(b: Backend) {
+    use tongban_core::case::Event;
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let ids: Vec<i64> = (0..20).map(|_| receive(&t.db, &w, 0)).collect();
+    let (broken_reading, broken_silent) = (ids[3], ids[11]);
+    let mut tasks = Vec::new();
+    for &id in &ids {
+        let db = t.db.clone();
+        tasks.push((
+            id,
+            tokio::spawn(async move {
+                db.write(move |tx| {
+                    let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+                    let read = c.version;
+                    c.version += 1;
+                    tx.update_case(&c, read)?;
+                    let broken = id == broken_reading || id == broken_silent;
+                    let e = Event {
+                        seq: if broken { 1 } else { 2 },
+                        at: now(),
+                        actor_id: 0,
+                        actor_name: "系统".into(),
+                        actor_role: Role::System,
+                        action: "touch".into(),
+                        from: Some(c.state),
+                        to: c.state,
+                        reason: None,
+                        data: serde_json::json!({}),
+                    };
+                    tx.append_event(id, &e)?;
+                    if id == broken_silent {
+                        return Ok(0);
+                    }
+                    Ok(tx.events(id)?.len())
+                })
+                .await
+            }),
+        ));
+    }
+    for (id, task) in tasks {
+        match task.await.unwrap() {
+            Err(Error::Conflict(m)) if id == broken_reading || id == broken_silent => {
+                assert_eq!(m, "数据重复")
+            }
+            r if id == broken_reading || id == broken_silent => panic!("case {id}: {r:?}"),
+            // Its own event is read back within the use case.
+            r => assert_eq!(r.unwrap(), 2, "case {id}"),
+        }
+    }
+    let after =
+        t.db.read(move |tx| {
+            ids.iter()
+                .map(|&id| Ok((id, tx.case(id)?.map(|c| c.version), tx.events(id)?.len())))
+                .collect::<Result<Vec<_>, Error>>()
+        })
+        .await
+        .unwrap();
+    for (id, version, events) in after {
+        if id == broken_reading || id == broken_silent {
+            assert_eq!((version, events), (Some(1), 1), "case {id} left nothing");
+        } else {
+            assert_eq!((version, events), (Some(2), 2), "case {id}");
+        }
+    }
+}

@@ -237,7 +237,7 @@ impl CaseStore for SqlTx<'_> {
         let seq = i64::from(e.seq);
         let role = name_of(&e.actor_role);
         let data = to_json(&e.data)?;
-        self.c.execute(
+        self.c.append(
             "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_state, \
              to_state, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[

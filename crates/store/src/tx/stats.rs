@@ -11,7 +11,7 @@ use crate::conn::{ConnExt, Val};
 impl StatsStore for SqlTx<'_> {
     fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
         for d in deltas.iter().filter(|d| !d.is_empty()) {
-            self.c.execute(
+            self.c.append(
                 "INSERT INTO case_stat_deltas (department_id, item_id, window_id, staff_id, month, channel, received, \
                  decided, approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
