@@ -13,7 +13,7 @@ use tongban_core::region::{Region, RegionCode};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, Tx};
 use tongban_core::testing::{application, promised_spec};
 use tongban_core::usecase::Env;
-use tongban_core::usecase::cases::{act, receive_case};
+use tongban_core::usecase::cases::{act, plan_receive, receive_case, receive_planned};
 use tongban_core::usecase::catalog::{NewItem, create_item, publish};
 use tongban_store::testing::fresh;
 use tongban_store::{Backend, Db};
@@ -47,6 +47,7 @@ on_both_backends!(
     sessions_expire_and_failures_are_counted,
     calendar_years_round_trip,
     a_case_saved_by_another_server_is_read_as_saved,
+    a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer,
 );
 
 fn now() -> chrono::DateTime<Utc> {
@@ -988,4 +989,82 @@ async fn appended_rows(b: Backend) {
             assert_eq!((version, events), (Some(2), 2), "case {id}");
         }
     }
+}
+
+/// 收件 in two steps: reading and checking on a snapshot (no writer time, nothing
+/// written), then the serial and the writes in the writer. An applicant registered or
+/// changed in between is resolved again in the writer; a refused application never
+/// reaches it.
+fn a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let person = "11010519491231002X";
+    let plan_on = |db: &Db, app: Application| {
+        let clerk = w.clerk.clone();
+        db.read_blocking(move |tx| {
+            let cal = Calendar::builtin();
+            let env = Env {
+                now: now(),
+                cal: &cal,
+            };
+            plan_receive(tx, &clerk, &env, &app, false)
+        })
+    };
+    let write = |db: &Db, app: Application, plan| {
+        let clerk = w.clerk.clone();
+        db.write_blocking(move |tx| {
+            let cal = Calendar::builtin();
+            let env = Env {
+                now: now(),
+                cal: &cal,
+            };
+            receive_planned(tx, &clerk, &env, &app, plan)
+        })
+    };
+    let on_record = |db: &Db| {
+        db.read_blocking(move |tx| tx.applicant_by_identifier(person))
+            .unwrap()
+    };
+
+    // A person not on record yet: planned without writing anything.
+    let app = new_case(w.item, person);
+    let jobs = t.db.writer_stats().jobs;
+    let plan = plan_on(&t.db, app.clone()).unwrap();
+    assert_eq!(t.db.writer_stats().jobs, jobs, "planning is not a write");
+    assert!(on_record(&t.db).is_none());
+    // Meanwhile another clerk receives a case for the same person, registering them.
+    let first = receive(&t.db, &w, 0);
+    let first =
+        t.db.read_blocking(move |tx| tx.case(first))
+            .unwrap()
+            .unwrap();
+    let c = write(&t.db, app, plan).unwrap();
+    assert_eq!(c.applicant.id, first.applicant.id, "one person, one record");
+    assert!(
+        first.number.as_str().contains("-00001-"),
+        "{}",
+        first.number.as_str()
+    );
+    assert!(
+        c.number.as_str().contains("-00002-"),
+        "{}",
+        c.number.as_str()
+    );
+
+    // A refused application: refused on the snapshot, nothing reaches the writer.
+    let mut bad = new_case(w.item, person);
+    bad.materials.clear();
+    let jobs = t.db.writer_stats().jobs;
+    assert!(matches!(plan_on(&t.db, bad), Err(Error::Validation(_))));
+    assert_eq!(t.db.writer_stats().jobs, jobs);
+
+    // New contact details checked at the window: left to the writer, which records them.
+    let mut moved = new_case(w.item, person);
+    moved.applicant.as_mut().unwrap().phone = "13900139000".into();
+    let plan = plan_on(&t.db, moved.clone()).unwrap();
+    assert_eq!(on_record(&t.db).unwrap().phone, "13800138000");
+    let c = write(&t.db, moved, plan).unwrap();
+    assert_eq!(c.applicant.phone, "13900139000");
+    assert_eq!(on_record(&t.db).unwrap().phone, "13900139000");
+    assert!(c.number.as_str().contains("-00003-"));
 }

@@ -5,11 +5,13 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use tongban_core::actor::Actor;
 use tongban_core::calendar::{Calendar, CalendarYear};
+use tongban_core::case::{Application, Case};
 use tongban_core::org::Session;
 use tongban_core::store::Recompute;
 use tongban_core::store::Tx;
 use tongban_core::usecase::Env;
 use tongban_core::usecase::calendar::{CalendarSaved, recompute_open_cases, save_year};
+use tongban_core::usecase::cases::{plan_receive, receive_planned};
 use tongban_core::{Error, Result};
 use tongban_store::Db;
 
@@ -274,6 +276,29 @@ impl AppState {
         let now = self.clock.now();
         let cal = self.calendar();
         self.db.read(move |tx| f(tx, &Env { now, cal: &cal })).await
+    }
+
+    /// 收件: the item, the applicant and the application's rules are read and checked
+    /// on a snapshot, off the writer; the writer takes the day's serial and writes the
+    /// case (registering or updating the applicant there if needed). A refused
+    /// application never reaches the writer.
+    pub async fn receive(&self, actor: Actor, app: Application) -> Result<Arc<Case>> {
+        let (a, n) = (actor.clone(), app.clone());
+        let plan = self
+            .read(move |tx, env| plan_receive(tx, &a, env, &n, false))
+            .await?;
+        self.write(move |tx, env| receive_planned(tx, &actor, env, &app, plan))
+            .await
+    }
+
+    /// Run `f` with the time and calendar of now, without the database (to build an
+    /// answer from what a write returned, off the writer).
+    pub fn with_env<R>(&self, f: impl FnOnce(&Env) -> R) -> R {
+        let cal = self.calendar();
+        f(&Env {
+            now: self.clock.now(),
+            cal: &cal,
+        })
     }
 
     /// Hash a password with the configured cost, off the async threads.

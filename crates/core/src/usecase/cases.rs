@@ -10,19 +10,24 @@ use crate::case::{
     Action, ActionKind, ApplicantInput, ApplicantKind, Application, Case, CaseNumber, CaseState,
     Channel, Ctx, Effect, Event, Warning, apply, available_actions, can_see, receive,
 };
-use crate::catalog::ItemSpec;
+use crate::catalog::{Item, ItemSpec};
 use crate::error::{Error, FieldErrors, Result};
 use crate::identity::{CreditCode, IdNumber, Phone, mask_name};
 use crate::org::{Applicant, RongqueBar};
 use crate::store::{CaseFilter, CaseOrder, CaseScope, CaseSummary, Tx};
 
 /// Find or register the applicant a clerk or agent identified.
+///
+/// Without `writes` (deciding on a snapshot), an applicant who would be registered or
+/// whose contact details would be updated is `Ok(None)` with no field error: it is
+/// resolved again where writes can be made.
 fn resolve_applicant(
     tx: &mut dyn Tx,
     env: &Env,
     input: &ApplicantInput,
     in_person: bool,
     e: &mut FieldErrors,
+    writes: bool,
 ) -> Result<Option<Applicant>> {
     let identifier = match input.kind {
         ApplicantKind::Person => e
@@ -70,6 +75,9 @@ fn resolve_applicant(
             // A clerk who checked the documents in person may update the contact
             // details; an agent may not change what is on record.
             if in_person && (a.phone != phone || (rep.is_some() && a.legal_representative != rep)) {
+                if !writes {
+                    return Ok(None);
+                }
                 a.phone = phone;
                 if rep.is_some() {
                     a.legal_representative = rep;
@@ -78,6 +86,7 @@ fn resolve_applicant(
             }
             Ok(Some(a))
         }
+        None if !writes => Ok(None),
         None => {
             let a = Applicant {
                 id: 0,
@@ -115,6 +124,32 @@ pub fn receive_case(
     env: &Env,
     app: &Application,
 ) -> Result<Arc<Case>> {
+    let plan = plan_receive(tx, actor, env, app, true)?;
+    receive_planned(tx, actor, env, app, plan)
+}
+
+/// What 收件 reads and checks before it takes a serial ([`plan_receive`]).
+#[derive(Debug, Clone)]
+pub struct ReceivePlan {
+    item: Item,
+    version: u32,
+    spec: Arc<ItemSpec>,
+    /// None: still to be resolved with writes (to register, or to update the contact
+    /// details on record).
+    applicant: Option<Applicant>,
+}
+
+/// 收件's reading and checking: the item and its published version, the applicant, and
+/// (once the applicant is known) every rule of the application. Without `writes` it
+/// runs on a snapshot, off the writer, and leaves an applicant to register or update to
+/// [`receive_planned`]; an application refused here takes no serial and no writer time.
+pub fn plan_receive(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    app: &Application,
+    writes: bool,
+) -> Result<ReceivePlan> {
     let item = tx
         .item(app.item_id)?
         .ok_or(Error::NotFound { entity: "事项" })?;
@@ -126,6 +161,32 @@ pub fn receive_case(
         });
     };
     let spec = spec_of(tx, item.id, version)?;
+    let applicant = applicant_of(tx, actor, env, app, writes)?;
+    let plan = ReceivePlan {
+        item,
+        version,
+        spec,
+        applicant,
+    };
+    if !writes && let Some(a) = &plan.applicant {
+        // Off the writer, every rule but the number's (they run again with the real
+        // number in the writer), so that a refusal costs the writer nothing.
+        let today = env.today();
+        let placeholder = CaseNumber::new(&plan.item.region, today, 1);
+        build_case(actor, env, app, &plan, a, placeholder)?;
+    }
+    Ok(plan)
+}
+
+/// The applicant of an application; None without `writes` when it is still to be
+/// written (see [`resolve_applicant`]).
+fn applicant_of(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    app: &Application,
+    writes: bool,
+) -> Result<Option<Applicant>> {
     let mut e = FieldErrors::new();
     let applicant = match app.channel {
         Channel::Online => {
@@ -133,7 +194,13 @@ pub fn receive_case(
                 e.add("applicant", "网上申请以登录的申请人办理，无需填写申请人");
             }
             match actor.applicant_id {
-                Some(id) => tx.applicant(id)?,
+                Some(id) => {
+                    let a = tx.applicant(id)?;
+                    e.into_result()?;
+                    return Ok(Some(a.ok_or(Error::NotFound {
+                        entity: "申请人"
+                    })?));
+                }
                 None => return Err(Error::forbidden("只有申请人账号可以网上申请")),
             }
         }
@@ -144,7 +211,13 @@ pub fn receive_case(
             match &app.applicant {
                 Some(input) => {
                     let in_person = actor.role == Role::AcceptanceClerk;
-                    resolve_applicant(tx, env, input, in_person, &mut e)?
+                    let a = resolve_applicant(tx, env, input, in_person, &mut e, writes)?;
+                    if a.is_none() && e.is_empty() && writes {
+                        return Err(Error::NotFound {
+                            entity: "申请人"
+                        });
+                    }
+                    a
                 }
                 None => {
                     e.add("applicant", "须核验并填写申请人身份信息");
@@ -154,29 +227,57 @@ pub fn receive_case(
         }
     };
     e.into_result()?;
-    let applicant = applicant.ok_or(Error::NotFound {
-        entity: "申请人"
-    })?;
+    Ok(applicant)
+}
+
+/// The new case and its event, checked against every rule.
+fn build_case(
+    actor: &Actor,
+    env: &Env,
+    app: &Application,
+    plan: &ReceivePlan,
+    applicant: &Applicant,
+    number: CaseNumber,
+) -> Result<(Case, Event)> {
+    let barred = applicant.rongque_bar.is_some();
     let ctx = Ctx {
         now: env.now,
         today: env.today(),
         cal: env.cal,
-        spec: &spec,
-        rongque_barred: applicant.rongque_bar.is_some(),
+        spec: &plan.spec,
+        rongque_barred: barred,
     };
-    let serial = tx.next_case_serial(item.region.county_part(), ctx.today)?;
-    let number = CaseNumber::new(&item.region, ctx.today, serial);
-    let barred = applicant.rongque_bar.is_some();
-    let (case, event) = receive(
+    receive(
         app,
         actor,
         &ctx,
-        &item,
-        version,
+        &plan.item,
+        plan.version,
         applicant.as_ref(),
         barred,
         number,
-    )?;
+    )
+}
+
+/// 收件's writes, in the writer: the applicant if still to be written, the day's
+/// serial, the case, its event and its statistics.
+pub fn receive_planned(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    app: &Application,
+    plan: ReceivePlan,
+) -> Result<Arc<Case>> {
+    let applicant = match &plan.applicant {
+        Some(a) => a.clone(),
+        None => applicant_of(tx, actor, env, app, true)?.ok_or(Error::NotFound {
+            entity: "申请人",
+        })?,
+    };
+    let today = env.today();
+    let serial = tx.next_case_serial(plan.item.region.county_part(), today)?;
+    let number = CaseNumber::new(&plan.item.region, today, serial);
+    let (case, event) = build_case(actor, env, app, &plan, &applicant, number)?;
     let case = tx.insert_shared_case(case)?;
     tx.append_event(case.id, &event)?;
     tx.add_stats(&crate::stats::deltas(None, &case, env.cal))?;

@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_core::case::{Action, Application, Event};
 use tongban_core::usecase::cases::{
-    CasePage, CaseQuery, CaseView, act, case_events, get_case, get_case_by_number, list_cases,
-    receive_case, view,
+    CasePage, CaseQuery, CaseView, act, case_events, get_case, get_case_by_number, list_cases, view,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,12 +40,8 @@ async fn post(
     ApiJson(n): ApiJson<Application>,
 ) -> ApiResult<(StatusCode, Response)> {
     let yellow = s.settings.yellow_days;
-    let v = s
-        .write(move |tx, env| {
-            let c = receive_case(tx, &a, env, &n)?;
-            Ok(view(c, &a, env, yellow))
-        })
-        .await?;
+    let c = s.receive(a.clone(), n).await?;
+    let v = s.with_env(|env| view(c, &a, env, yellow));
     Ok((StatusCode::CREATED, respond(&headers, v)))
 }
 

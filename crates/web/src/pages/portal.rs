@@ -15,7 +15,6 @@ use tongban_core::catalog::field::FieldKind;
 use tongban_core::catalog::material::Requirement;
 use tongban_core::catalog::spec::{ItemSpec, ServiceObject};
 use tongban_core::catalog::{Item, ItemStatus};
-use tongban_core::usecase::cases::receive_case;
 use tongban_core::usecase::catalog::{ItemQuery, get_item, list_items};
 
 use super::form::PageForm;
@@ -490,9 +489,7 @@ pub async fn apply(State(s): State<AppState>, Path(id): Path<i64>, f: PageForm) 
         authorization: None,
         applicant: None,
     };
-    let c = s
-        .write(move |tx, env| receive_case(tx, &actor, env, &app))
-        .await?;
+    let c = s.receive(actor, app).await?;
     Ok(Redirect::to(&format!("/cases/{}?ok=receive", c.id)).into_response())
 }
 

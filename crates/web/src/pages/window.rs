@@ -10,7 +10,7 @@ use tongban_core::Error;
 use tongban_core::actor::Role;
 use tongban_core::case::{ApplicantInput, ApplicantKind, Application, Channel};
 use tongban_core::store::CaseOrder;
-use tongban_core::usecase::cases::{CaseQuery, get_case_by_number, list_cases, receive_case};
+use tongban_core::usecase::cases::{CaseQuery, get_case_by_number, list_cases};
 use tongban_core::usecase::catalog::{ItemQuery, list_items};
 use tongban_core::usecase::org::find_applicant;
 
@@ -335,9 +335,7 @@ pub async fn receive(State(s): State<AppState>, Path(item): Path<i64>, f: PageFo
             legal_representative: f.data.opt("legal_representative"),
         }),
     };
-    let c = s
-        .write(move |tx, env| receive_case(tx, &actor, env, &app))
-        .await?;
+    let c = s.receive(actor, app).await?;
     Ok(Redirect::to(&format!("/cases/{}?ok=receive", c.id)).into_response())
 }
 
