@@ -174,6 +174,9 @@ struct Waiting {
     runs: VecDeque<WriteJob>,
     replays: VecDeque<WriteJob>,
     closed: bool,
+    /// Writers waiting for a job: a push wakes them only if there are any (under load
+    /// none waits, and a wake-up is a system call).
+    idle: usize,
 }
 
 impl Queue {
@@ -189,8 +192,11 @@ impl Queue {
             WriteJob::Run(_) => w.runs.push_back(job),
             WriteJob::Replay { .. } => w.replays.push_back(job),
         }
+        let wake = w.idle > 0;
         drop(w);
-        self.ready.notify_all();
+        if wake {
+            self.ready.notify_all();
+        }
         Ok(())
     }
 
@@ -215,7 +221,9 @@ impl Queue {
             if w.closed {
                 return None;
             }
+            w.idle += 1;
             w = self.ready.wait(w).ok()?;
+            w.idle -= 1;
         }
         // The first writer takes use cases while any wait (each holds it for several
         // round trips; replays have the other writers), else replays.
