@@ -377,8 +377,9 @@ mod tests {
         // Another writer takes the replays and leaves the use cases.
         assert_eq!(kinds(&q.next_batch(false).unwrap()), "RR");
         q.push(replay_job()).unwrap();
-        // The first takes use cases first, then replays.
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "UUR");
+        // The first takes the use cases while any wait, and replays when none does.
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "UU");
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "R");
         // Closed: the other writers stop at once when no replay is left; the first
         // still drains the use cases queued before.
         q.push(run_job()).unwrap();
@@ -390,15 +391,30 @@ mod tests {
     }
 
     #[test]
+    fn a_waiting_writer_is_woken_by_its_kind_of_job() {
+        let q = Arc::new(Queue::default());
+        let (first, other) = (q.clone(), q.clone());
+        let first = std::thread::spawn(move || kinds(&first.next_batch(true).unwrap()));
+        let other = std::thread::spawn(move || other.next_batch(false).map(|b| kinds(&b)));
+        // Whether or not they are waiting yet, each gets the job it may take.
+        q.push(run_job()).unwrap();
+        assert_eq!(first.join().unwrap(), "U");
+        q.push(replay_job()).unwrap();
+        assert_eq!(other.join().unwrap().as_deref(), Some("R"));
+    }
+
+    #[test]
     fn a_batch_holds_at_most_max_batch_jobs() {
         let q = Queue::default();
         for _ in 0..MAX_BATCH + 3 {
             q.push(replay_job()).unwrap();
         }
-        q.push(run_job()).unwrap();
-        let first = q.next_batch(true).unwrap();
-        assert_eq!(first.len(), MAX_BATCH);
-        assert!(matches!(first[0], WriteJob::Run(_)));
-        assert_eq!(q.next_batch(false).unwrap().len(), 4);
+        for _ in 0..MAX_BATCH + 1 {
+            q.push(run_job()).unwrap();
+        }
+        assert_eq!(q.next_batch(false).unwrap().len(), MAX_BATCH);
+        assert_eq!(q.next_batch(true).unwrap().len(), MAX_BATCH);
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "U");
+        assert_eq!(kinds(&q.next_batch(true).unwrap()), "RRR");
     }
 }

@@ -22,6 +22,24 @@ pub struct Ceilings {
     pub sqlite_batched_steps_per_s: f64,
     /// Raw PostgreSQL lifecycle steps per second, one commit per step, 8 clients.
     pub postgres_single_steps_per_s: Option<f64>,
+    /// The PostgreSQL server's version and durability settings, as it reported them.
+    pub postgres_server: Option<String>,
+}
+
+/// The PostgreSQL server's version and the settings that decide durability and commit
+/// speed, as the server reports them.
+pub fn postgres_server(url: &str) -> anyhow::Result<String> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls)?;
+    let version: String = c.query_one("SHOW server_version", &[])?.get(0);
+    let settings: String = c
+        .query_one(
+            "SELECT string_agg(name || ' = ' || setting || COALESCE(' ' || unit, ''), ', ' ORDER BY name) FROM pg_settings \
+             WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_init_zero', 'wal_sync_method', \
+             'shared_buffers', 'max_wal_size', 'commit_delay')",
+            &[],
+        )?
+        .get(0);
+    Ok(format!("PostgreSQL {version}: {settings}"))
 }
 
 /// The size of a case as stored: a realistic aggregate's JSON (about 3 KB), compressed

@@ -299,6 +299,9 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             r / 8.0
         );
         ceil.postgres_single_steps_per_s = Some(r);
+        let server = ceilings::postgres_server(url)?;
+        println!("{server}");
+        ceil.postgres_server = Some(server);
     }
     let deadline = ceilings::deadlines(&Calendar::builtin());
     println!(

@@ -180,6 +180,15 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             p / 8.0
         );
     }
+    if let Some(server) = &c.postgres_server {
+        let _ = writeln!(
+            s,
+            "\nThe PostgreSQL server (a throwaway cluster `scripts/with-postgres.sh` starts for the run, on the same machine): {server}. \
+             Durable as in production: every acknowledged commit is on disk. `wal_init_zero` is off because a fresh cluster has no WAL \
+             segments to recycle yet and would zero-fill a new 16 MB segment inside a commit every second or so under this load; a server \
+             that has run a while recycles its segments instead."
+        );
+    }
     let _ = writeln!(s, "\n## Lifecycle over HTTP\n");
     let _ = writeln!(
         s,
