@@ -107,9 +107,31 @@ fn event_row(r: &dyn Row) -> R<Event> {
     })
 }
 
+/// The columns a new case is inserted with (after its id, when it has one already).
+macro_rules! case_cols {
+    () => {
+        "number, item_id, item_name, processing_type, department_id, region, applicant_id, \
+         applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
+         due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data"
+    };
+}
+
 impl CaseStore for SqlTx<'_> {
     fn next_case_serial(&mut self, region6: &str, day: NaiveDate) -> R<u32> {
         let d = day.to_string();
+        if self.c.backend() == Backend::Postgres {
+            // The new case's id comes in the same round trip, so that the case, its
+            // event and its statistics can then be held back and sent together.
+            let (serial, id) = self.c.one(
+                "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
+                 ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 \
+                 RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))",
+                &[region6.into(), d.as_str().into()],
+                |r| Ok((r.int(0)? as u32, r.int(1)?)),
+            )?;
+            self.next_case_id = Some(id);
+            return Ok(serial);
+        }
         self.c.one(
             "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
              ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last",
@@ -121,38 +143,56 @@ impl CaseStore for SqlTx<'_> {
     fn insert_shared_case(&mut self, mut case: Case) -> R<Arc<Case>> {
         let c = &case;
         let k = cols(c)?;
-        let id = self.c.one(
-            "INSERT INTO cases (number, item_id, item_name, processing_type, department_id, region, applicant_id, \
-             applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
-             due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[
-                c.number.as_str().into(),
-                c.item_id.into(),
-                c.item_name.as_str().into(),
-                k.processing_type.as_str().into(),
-                c.department_id.into(),
-                c.region.as_str().into(),
-                c.applicant.id.into(),
-                c.applicant.name.as_str().into(),
-                k.applicant_kind.as_str().into(),
-                c.agent.as_ref().map(|a| a.account_id).into(),
-                k.channel.as_str().into(),
-                k.state.as_str().into(),
-                (!c.state.is_final()).into(),
-                k.due_date.as_ref().into(),
-                k.due_clock.as_ref().into(),
-                k.due_provisional.into(),
-                c.clocks.any_provisional().into(),
-                k.due_sort.as_str().into(),
-                k.rongque_due.as_ref().into(),
-                ms(c.created_at).into(),
-                ms(c.updated_at).into(),
-                c.version.into(),
-                Val::Bytes(&k.data),
-            ],
-            |r| r.int(0),
-        )?;
+        let reserved = self.next_case_id.take();
+        let params = [
+            reserved.into(),
+            c.number.as_str().into(),
+            c.item_id.into(),
+            c.item_name.as_str().into(),
+            k.processing_type.as_str().into(),
+            c.department_id.into(),
+            c.region.as_str().into(),
+            c.applicant.id.into(),
+            c.applicant.name.as_str().into(),
+            k.applicant_kind.as_str().into(),
+            c.agent.as_ref().map(|a| a.account_id).into(),
+            k.channel.as_str().into(),
+            k.state.as_str().into(),
+            (!c.state.is_final()).into(),
+            k.due_date.as_ref().into(),
+            k.due_clock.as_ref().into(),
+            k.due_provisional.into(),
+            c.clocks.any_provisional().into(),
+            k.due_sort.as_str().into(),
+            k.rongque_due.as_ref().into(),
+            ms(c.created_at).into(),
+            ms(c.updated_at).into(),
+            c.version.into(),
+            Val::Bytes(&k.data),
+        ];
+        let id = match reserved {
+            // The id was taken with the serial: a plain append, sent with what follows.
+            Some(id) => {
+                self.c.append(
+                    concat!(
+                        "INSERT INTO cases (id, ",
+                        case_cols!(),
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    &params,
+                )?;
+                id
+            }
+            None => self.c.one(
+                concat!(
+                    "INSERT INTO cases (",
+                    case_cols!(),
+                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                &params[1..],
+                |r| r.int(0),
+            )?,
+        };
         case.id = id;
         let case = Arc::new(case);
         if self.cases.is_some() {

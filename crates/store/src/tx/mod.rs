@@ -129,6 +129,8 @@ pub struct SqlTx<'a> {
     /// Kept cases handed out unchecked (id, version): a failure may be a stale copy's
     /// doing.
     pub(crate) trusted: Vec<(i64, i64)>,
+    /// The id taken for the next case inserted (PostgreSQL: with its serial).
+    pub(crate) next_case_id: Option<i64>,
 }
 
 impl<'a> SqlTx<'a> {
@@ -141,6 +143,7 @@ impl<'a> SqlTx<'a> {
             saved: Vec::new(),
             trust_kept: false,
             trusted: Vec::new(),
+            next_case_id: None,
         }
     }
 
@@ -158,6 +161,7 @@ impl<'a> SqlTx<'a> {
             saved: Vec::new(),
             trust_kept: false,
             trusted: Vec::new(),
+            next_case_id: None,
         }
     }
 }
