@@ -33,7 +33,7 @@ pub fn postgres_server(url: &str) -> anyhow::Result<String> {
     let version: String = c.query_one("SHOW server_version", &[])?.get(0);
     let settings: String = c
         .query_one(
-            "SELECT string_agg(name || ' = ' || setting || COALESCE(' ' || unit, ''), ', ' ORDER BY name) FROM pg_settings \
+            "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name) FROM pg_settings \
              WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_init_zero', 'wal_sync_method', \
              'shared_buffers', 'max_wal_size', 'commit_delay')",
             &[],
