@@ -116,6 +116,41 @@ pub fn startup(db: &Path) -> anyhow::Result<Startup> {
     })
 }
 
+/// Most clients the lifecycle targets name (1, 8 and 64).
+const TARGET_CLIENTS: usize = 64;
+
+/// The p99 target's cell: the worst p99 at up to [`TARGET_CLIENTS`] clients (what the
+/// target is judged on), then the p99 at every client count measured, more included.
+fn p99_cell(r: &Report, backend: &str) -> (String, bool) {
+    let runs: Vec<_> = r
+        .lifecycle
+        .iter()
+        .filter(|l| l.backend == backend)
+        .collect();
+    let judged = runs
+        .iter()
+        .filter(|l| l.clients <= TARGET_CLIENTS)
+        .max_by(|a, b| a.all.p99_ms.total_cmp(&b.all.p99_ms));
+    let all = runs
+        .iter()
+        .map(|l| format!("{:.2} ms at {}", l.all.p99_ms, l.clients))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match judged {
+        Some(w) => (
+            format!(
+                "{:.2} ms (worst at up to {TARGET_CLIENTS} clients: {}); by clients: {all}",
+                w.all.p99_ms, w.clients
+            ),
+            w.all.p99_ms < 25.0,
+        ),
+        None => (
+            format!("no run at up to {TARGET_CLIENTS} clients; by clients: {all}"),
+            false,
+        ),
+    }
+}
+
 fn mark(ok: bool) -> &'static str {
     if ok { "met" } else { "**not met**" }
 }
@@ -315,12 +350,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             best.clients,
             mark(best.transitions_per_s >= 20_000.0)
         );
-        let _ = writeln!(
-            s,
-            "| SQLite p99 < 25 ms | {:.2} ms | {} |",
-            best.all.p99_ms,
-            mark(best.all.p99_ms < 25.0)
-        );
+        let (cell, ok) = p99_cell(r, "sqlite");
+        let _ = writeln!(s, "| SQLite p99 < 25 ms | {cell} | {} |", mark(ok));
         let _ = writeln!(
             s,
             "| SQLite ≥ 25 % of the batched raw ceiling | {pct:.0} % | {} |",
@@ -341,12 +372,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             best.clients,
             mark(x >= 1.5)
         );
-        let _ = writeln!(
-            s,
-            "| PostgreSQL p99 < 25 ms | {:.2} ms | {} |",
-            best.all.p99_ms,
-            mark(best.all.p99_ms < 25.0)
-        );
+        let (cell, ok) = p99_cell(r, "postgres");
+        let _ = writeln!(s, "| PostgreSQL p99 < 25 ms | {cell} | {} |", mark(ok));
     }
     // Size L: 10 M generated; about 2 % of the draws make no case (see `dataset`).
     let is_l = |x: &&super::ReadSet| x.cases > super::Size::M.cases();
