@@ -139,7 +139,7 @@ fn p99_cell(r: &Report, backend: &str) -> (String, bool) {
     match judged {
         Some(w) => (
             format!(
-                "{:.2} ms (worst at up to {TARGET_CLIENTS} clients: {}); by clients: {all}",
+                "{:.2} ms (the worst run at up to {TARGET_CLIENTS} clients, {} clients); by clients: {all}",
                 w.all.p99_ms, w.clients
             ),
             w.all.p99_ms < 25.0,
