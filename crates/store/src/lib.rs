@@ -209,8 +209,8 @@ impl Db {
                     readers.run(move || on.record(trust, |tx| g(tx))).await?
                 }
             };
-            let (r, writes, saved) = match decided {
-                Ok(Recorded::Decided(r, writes, saved)) => (r, writes, saved),
+            let (r, writes, saved, trusted) = match decided {
+                Ok(Recorded::Decided(r, writes, saved, trusted)) => (r, writes, saved, trusted),
                 Ok(Recorded::Failed(e, stale)) => {
                     if stale {
                         trust = false;
@@ -239,10 +239,10 @@ impl Db {
                     self.inner.cases.put(saved);
                     return Ok(r);
                 }
-                Err(Error::Conflict(_)) if attempt < 2 => {
-                    attempt += 1;
-                    trust = false;
-                }
+                // A guard that failed on an unchecked copy is the copy's doing, not a
+                // race with another writer: it does not count as an attempt.
+                Err(Error::Conflict(_)) if trusted => trust = false,
+                Err(Error::Conflict(_)) if attempt < 2 => attempt += 1,
                 Err(e) => return Err(e),
             }
         }
@@ -374,8 +374,9 @@ where
 
 /// A decision on a snapshot ([`Inner::record`]).
 enum Recorded<R> {
-    /// Its result, the writes to replay, and the cases they save.
-    Decided(R, Vec<conn::Recorded>, Vec<tx::Saved>),
+    /// Its result, the writes to replay, the cases they save, and whether it was
+    /// handed a kept case unchecked.
+    Decided(R, Vec<conn::Recorded>, Vec<tx::Saved>, bool),
     /// It failed; true when it had been handed a kept case unchecked that was out of
     /// date (the failure may be the stale copy's doing).
     Failed(Error, bool),
@@ -400,7 +401,7 @@ impl Inner {
             );
             let writes = rec.writes;
             Ok(match r {
-                Ok(r) => Recorded::Decided(r, writes, saved),
+                Ok(r) => Recorded::Decided(r, writes, saved, !trusted.is_empty()),
                 // A failure on an unchecked copy stands if the copy was current.
                 Err(e) => {
                     let mut stale = false;

@@ -102,16 +102,23 @@ impl Writer {
         let queue = Arc::new(Queue::default());
         let stats = Arc::new(Counters::default());
         let mut threads = Vec::new();
+        let alone = conns.len() == 1;
         for (i, mut conn) in conns.into_iter().enumerate() {
             let queue = queue.clone();
             let stats = stats.clone();
             // The first writer runs the use cases (and replays); the others replays only.
-            let runs = i == 0;
+            let role = match (i, alone) {
+                (0, true) => Role::Only,
+                (0, false) => Role::First,
+                _ => Role::Other,
+            };
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
                     .spawn(move || {
-                        while let Some(batch) = queue.next_batch(runs) {
+                        // However the first writer ends, nothing is queued for it after.
+                        let _gone = (role != Role::Other).then(|| FirstGone(queue.clone()));
+                        while let Some(batch) = queue.next_batch(role) {
                             run_batch(conn.as_mut(), begin, batch, &stats);
                         }
                     })
@@ -161,8 +168,38 @@ impl Drop for Writer {
     }
 }
 
-/// The jobs waiting for a writer: use cases (for the first writer) and replays (for
-/// any).
+/// Which jobs a writer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The only writer: everything, use cases first, in one batch.
+    Only,
+    /// The first of several: use cases while any wait, else replays.
+    First,
+    /// Another: replays that run as a group.
+    Other,
+}
+
+/// Marks the first writer gone when its thread ends (also by a panic), so that what
+/// only it could run is refused instead of waiting for ever.
+struct FirstGone(Arc<Queue>);
+
+impl Drop for FirstGone {
+    fn drop(&mut self) {
+        let left = match self.0.state.lock() {
+            Ok(mut w) => {
+                w.first_gone = true;
+                std::mem::take(&mut w.runs)
+            }
+            Err(_) => VecDeque::new(),
+        };
+        // Dropped unrun: each caller sees that its job was not done.
+        drop(left);
+    }
+}
+
+/// The jobs waiting for a writer: for the first writer only (use cases, and replays
+/// that do not run as a group: they lock rows in the order they were decided), and for
+/// any.
 #[derive(Default)]
 struct Queue {
     state: Mutex<Waiting>,
@@ -174,6 +211,7 @@ struct Waiting {
     runs: VecDeque<WriteJob>,
     replays: VecDeque<WriteJob>,
     closed: bool,
+    first_gone: bool,
     /// Writers waiting for a job: a push wakes them only if there are any (under load
     /// none waits, and a wake-up is a system call).
     idle: usize,
@@ -188,9 +226,17 @@ impl Queue {
         if w.closed {
             return Err(Error::Store("the database is closed".into()));
         }
-        match job {
-            WriteJob::Run(_) => w.runs.push_back(job),
-            WriteJob::Replay { .. } => w.replays.push_back(job),
+        let first_only = match &job {
+            WriteJob::Run(_) => true,
+            WriteJob::Replay { writes, .. } => !group::groupable(writes),
+        };
+        if first_only {
+            if w.first_gone {
+                return Err(Error::Store("the writer has stopped".into()));
+            }
+            w.runs.push_back(job);
+        } else {
+            w.replays.push_back(job);
         }
         let wake = w.idle > 0;
         drop(w);
@@ -207,9 +253,10 @@ impl Queue {
         self.ready.notify_all();
     }
 
-    /// Wait for a job this writer runs (`runs`: use cases too), then take every other
-    /// such job already waiting, up to [`MAX_BATCH`]. None once closed and drained.
-    fn next_batch(&self, runs: bool) -> Option<Vec<WriteJob>> {
+    /// Wait for a job this writer runs, then take every other such job already
+    /// waiting, up to [`MAX_BATCH`]. None once closed and drained.
+    fn next_batch(&self, role: Role) -> Option<Vec<WriteJob>> {
+        let runs = role != Role::Other;
         let mut w = self.state.lock().ok()?;
         loop {
             let mine = !w.replays.is_empty() || (runs && !w.runs.is_empty());
@@ -225,15 +272,19 @@ impl Queue {
             w = self.ready.wait(w).ok()?;
             w.idle -= 1;
         }
-        // The first writer takes use cases while any wait (each holds it for several
-        // round trips; replays have the other writers), else replays.
-        let from = if runs && !w.runs.is_empty() {
-            &mut w.runs
-        } else {
-            &mut w.replays
-        };
-        let n = from.len().min(MAX_BATCH);
-        Some(from.drain(..n).collect())
+        let mut batch = Vec::new();
+        if runs {
+            let n = w.runs.len().min(MAX_BATCH);
+            batch.extend(w.runs.drain(..n));
+        }
+        // The first of several writers takes use cases while any wait (each holds it
+        // for round trips; replays have the other writers); the only one fills the
+        // batch with replays too (one commit for both).
+        if batch.is_empty() || role == Role::Only {
+            let n = w.replays.len().min(MAX_BATCH - batch.len());
+            batch.extend(w.replays.drain(..n));
+        }
+        Some(batch)
     }
 }
 
@@ -268,6 +319,9 @@ fn run_one(conn: &mut dyn Conn, job: RunJob) -> (bool, Completion) {
     match catch_unwind(AssertUnwindSafe(|| job(conn))) {
         Ok(r) => r,
         Err(_) => {
+            // What it held back goes out now, inside its savepoint (rolled back next),
+            // so that an error of its cannot surface on the next job's statement.
+            let _ = conn.flush();
             tracing::error!("a write job panicked; it is rolled back alone");
             (false, Box::new(|_: Option<&Error>| {}) as Completion)
         }
@@ -345,6 +399,7 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::OwnedVal;
 
     fn run_job() -> WriteJob {
         WriteJob::Run(Box::new(|_| {
@@ -352,9 +407,26 @@ mod tests {
         }))
     }
 
+    /// A replay that runs in a group: one version guard.
     fn replay_job() -> WriteJob {
         WriteJob::Replay {
-            writes: vec![],
+            writes: vec![Recorded {
+                sql: "UPDATE c SET v = ? WHERE id = ? AND v = ?".into(),
+                params: vec![OwnedVal::Int(2), OwnedVal::Int(1), OwnedVal::Int(1)],
+                exact: Some((1, "moved".into())),
+            }],
+            reply: Box::new(|_| {}),
+        }
+    }
+
+    /// A replay that does not (an update without a guard).
+    fn lone_replay_job() -> WriteJob {
+        WriteJob::Replay {
+            writes: vec![Recorded {
+                sql: "UPDATE a SET bar = ? WHERE id = ?".into(),
+                params: vec![OwnedVal::Int(1), OwnedVal::Int(1)],
+                exact: None,
+            }],
             reply: Box::new(|_| {}),
         }
     }
@@ -363,7 +435,8 @@ mod tests {
         b.iter()
             .map(|j| match j {
                 WriteJob::Run(_) => 'U',
-                WriteJob::Replay { .. } => 'R',
+                WriteJob::Replay { writes, .. } if group::groupable(writes) => 'R',
+                WriteJob::Replay { .. } => 'L',
             })
             .collect()
     }
@@ -371,32 +444,66 @@ mod tests {
     #[test]
     fn use_cases_go_to_the_first_writer_only_and_replays_to_any() {
         let q = Queue::default();
-        for j in [run_job(), replay_job(), run_job(), replay_job()] {
+        for j in [
+            run_job(),
+            replay_job(),
+            lone_replay_job(),
+            run_job(),
+            replay_job(),
+        ] {
             q.push(j).unwrap();
         }
-        // Another writer takes the replays and leaves the use cases.
-        assert_eq!(kinds(&q.next_batch(false).unwrap()), "RR");
+        // Another writer takes the grouped replays and leaves the use cases and the
+        // replay that locks in its own order.
+        assert_eq!(kinds(&q.next_batch(Role::Other).unwrap()), "RR");
         q.push(replay_job()).unwrap();
-        // The first takes the use cases while any wait, and replays when none does.
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "UU");
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "R");
+        // The first of several takes those while any wait, and replays when none does.
+        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "ULU");
+        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "R");
+        // The only writer takes both kinds into one batch (one commit).
+        for j in [replay_job(), run_job(), replay_job()] {
+            q.push(j).unwrap();
+        }
+        assert_eq!(kinds(&q.next_batch(Role::Only).unwrap()), "URR");
         // Closed: the other writers stop at once when no replay is left; the first
         // still drains the use cases queued before.
         q.push(run_job()).unwrap();
         q.close();
-        assert!(q.next_batch(false).is_none());
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "U");
-        assert!(q.next_batch(true).is_none());
+        assert!(q.next_batch(Role::Other).is_none());
+        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "U");
+        assert!(q.next_batch(Role::First).is_none());
         assert!(q.push(run_job()).is_err());
+    }
+
+    #[test]
+    fn once_the_first_writer_is_gone_its_jobs_are_refused_not_left_waiting() {
+        let q = Arc::new(Queue::default());
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        q.push(WriteJob::Run(Box::new(move |_| {
+            let _keep = &tx;
+            (true, Box::new(|_: Option<&Error>| {}) as Completion)
+        })))
+        .unwrap();
+        drop(FirstGone(q.clone()));
+        // The queued use case was dropped unrun (its caller is told), and new ones
+        // are refused; replays still go to the other writers.
+        assert!(rx.recv().is_err());
+        assert!(q.push(run_job()).is_err());
+        assert!(q.push(lone_replay_job()).is_err());
+        q.push(replay_job()).unwrap();
+        assert_eq!(kinds(&q.next_batch(Role::Other).unwrap()), "R");
     }
 
     #[test]
     fn a_waiting_writer_is_woken_by_its_kind_of_job() {
         let q = Arc::new(Queue::default());
         let (first, other) = (q.clone(), q.clone());
-        let first = std::thread::spawn(move || kinds(&first.next_batch(true).unwrap()));
-        let other = std::thread::spawn(move || other.next_batch(false).map(|b| kinds(&b)));
-        // Whether or not they are waiting yet, each gets the job it may take.
+        let first = std::thread::spawn(move || kinds(&first.next_batch(Role::First).unwrap()));
+        let other = std::thread::spawn(move || other.next_batch(Role::Other).map(|b| kinds(&b)));
+        // Both waiting (so that the pushes below must wake them).
+        while q.state.lock().unwrap().idle < 2 {
+            std::thread::yield_now();
+        }
         q.push(run_job()).unwrap();
         assert_eq!(first.join().unwrap(), "U");
         q.push(replay_job()).unwrap();
@@ -412,9 +519,8 @@ mod tests {
         for _ in 0..MAX_BATCH + 1 {
             q.push(run_job()).unwrap();
         }
-        assert_eq!(q.next_batch(false).unwrap().len(), MAX_BATCH);
-        assert_eq!(q.next_batch(true).unwrap().len(), MAX_BATCH);
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "U");
-        assert_eq!(kinds(&q.next_batch(true).unwrap()), "RRR");
+        assert_eq!(q.next_batch(Role::Other).unwrap().len(), MAX_BATCH);
+        assert_eq!(q.next_batch(Role::First).unwrap().len(), MAX_BATCH);
+        assert_eq!(kinds(&q.next_batch(Role::Only).unwrap()), "URRR");
     }
 }

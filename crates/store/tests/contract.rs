@@ -894,7 +894,13 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
     assert_eq!(seen, "另一服务器再改");
     assert_eq!(calls.load(Ordering::Relaxed), 2);
 
-    // A refusal on a kept copy that is current is the answer: decided once.
+    // A refusal on a kept copy that is current is the answer: decided once. (The other
+    // server keeps the case at the version it saved, 5.)
+    let kept = other
+        .db
+        .read_blocking(move |tx| Ok(tx.shared_case(id)?.map(|c| c.version)))
+        .unwrap();
+    assert_eq!(kept, Some(5));
     let calls = Arc::new(AtomicUsize::new(0));
     let n = calls.clone();
     let other_db = other.db.clone();

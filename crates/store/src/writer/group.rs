@@ -61,6 +61,13 @@ fn append_head(w: &Recorded) -> Option<&str> {
     (tuple.matches('?').count() == w.params.len() && !w.params.is_empty()).then(|| &s[..at])
 }
 
+/// Whether a replay runs in a group (one guard and appends): such a replay locks only
+/// its guarded row, in the group's row order. Any other is replayed alone, locking rows
+/// in the order it was decided, and is left to the first writer.
+pub(super) fn groupable(writes: &[Recorded]) -> bool {
+    plan(writes).is_some()
+}
+
 fn plan(writes: &[Recorded]) -> Option<Plan<'_>> {
     let mut guard = None;
     let mut appends = Vec::new();
