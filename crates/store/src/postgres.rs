@@ -212,46 +212,30 @@ async fn send_held(
     client: &tokio_postgres::Client,
     held: Vec<Held>,
 ) -> Result<(), tokio_postgres::Error> {
-    if held.is_empty() {
-        return Ok(());
-    }
+    type Sent<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + 'a>,
+    >;
+    let control =
+        |sql: String| -> Sent<'_> { Box::pin(async move { client.batch_execute(&sql).await }) };
+    let mut sends: Vec<Sent> = Vec::with_capacity(held.len());
     let mut controls: Vec<&'static str> = Vec::new();
-    let mut vals: Vec<(Statement, Vec<OwnedVal>)> = Vec::new();
-    // Group first (the futures borrow what they send).
-    let mut order: Vec<Result<String, usize>> = Vec::new();
     for h in held {
         match h {
             Held::Control(sql) => controls.push(sql),
             Held::Append(st, p) => {
                 if !controls.is_empty() {
-                    order.push(Ok(controls.join("; ")));
+                    sends.push(control(controls.join("; ")));
                     controls.clear();
                 }
-                order.push(Err(vals.len()));
-                vals.push((st, p));
+                sends.push(Box::pin(async move {
+                    let vals: Vec<Val> = p.iter().map(OwnedVal::borrow).collect();
+                    client.execute(&st, &refs(&vals)).await.map(|_| ())
+                }));
             }
         }
     }
     if !controls.is_empty() {
-        order.push(Ok(controls.join("; ")));
-    }
-    let params: Vec<Vec<Val>> = vals
-        .iter()
-        .map(|(_, p)| p.iter().map(OwnedVal::borrow).collect())
-        .collect();
-    let mut sends = Vec::with_capacity(order.len());
-    for o in &order {
-        let f: std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<(), tokio_postgres::Error>> + '_>,
-        > = match o {
-            Ok(sql) => Box::pin(client.batch_execute(sql)),
-            Err(i) => {
-                let (st, _) = &vals[*i];
-                let p = &params[*i];
-                Box::pin(async move { client.execute(st, &refs(p)).await.map(|_| ()) })
-            }
-        };
-        sends.push(f);
+        sends.push(control(controls.join("; ")));
     }
     for r in futures_util::future::join_all(sends).await {
         r?;

@@ -188,6 +188,43 @@ fn receive(db: &Db, w: &World, days: i64) -> i64 {
     .id
 }
 
+/// A bare save of a case at the version read, with an event numbered `seq` (or, with
+/// `None`, the case's new version) and no statistics. Returns the case as saved.
+fn touch(tx: &mut dyn Tx, id: i64, seq: Option<u32>) -> Result<tongban_core::case::Case, Error> {
+    let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+    let read = c.version;
+    c.version += 1;
+    tx.update_case(&c, read)?;
+    let e = tongban_core::case::Event {
+        seq: seq.unwrap_or(c.version as u32),
+        at: now(),
+        actor_id: 0,
+        actor_name: "系统".into(),
+        actor_role: Role::System,
+        action: "touch".into(),
+        from: Some(c.state),
+        to: c.state,
+        reason: None,
+        data: serde_json::json!({}),
+    };
+    tx.append_event(id, &e)?;
+    Ok(c)
+}
+
+/// Save case `id` under a new item name, in the writer, as `db`'s server; the case as
+/// saved.
+fn rename(db: &Db, id: i64, name: &'static str) -> tongban_core::case::Case {
+    db.write_blocking(move |tx| {
+        let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
+        let read = c.version;
+        c.version += 1;
+        c.item_name = name.into();
+        tx.update_case(&c, read)?;
+        Ok(c)
+    })
+    .unwrap()
+}
+
 /// A case list query with no filter but its scope and states.
 fn filter(scope: CaseScope, states: Vec<CaseState>, order: CaseOrder, limit: u32) -> CaseFilter {
     CaseFilter {
@@ -687,35 +724,14 @@ async fn optimistic_writes_replay_together_and_a_failing_one_fails_alone_postgre
 /// per version, the rest retried or refused with a conflict; a save whose event cannot
 /// be written (its sequence number is taken) fails alone.
 async fn optimistic_writes(b: Backend) {
-    use tongban_core::case::Event;
     let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
     let ids: Vec<i64> = (0..24).map(|_| receive(&t.db, &w, 0)).collect();
     let contested = ids[0];
     let broken = ids[1];
-    // A bare save of the case at the version read, with its event and no statistics.
     let save = |db: Db, id: i64, seq_taken: bool| async move {
-        db.write_optimistic(move |tx| {
-            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
-            let read = c.version;
-            c.version += 1;
-            tx.update_case(&c, read)?;
-            let e = Event {
-                seq: if seq_taken { 1 } else { c.version as u32 },
-                at: now(),
-                actor_id: 0,
-                actor_name: "系统".into(),
-                actor_role: Role::System,
-                action: "touch".into(),
-                from: Some(c.state),
-                to: c.state,
-                reason: None,
-                data: serde_json::json!({}),
-            };
-            tx.append_event(id, &e)?;
-            Ok(c.version)
-        })
-        .await
+        db.write_optimistic(move |tx| Ok(touch(tx, id, seq_taken.then_some(1))?.version))
+            .await
     };
     let mut tasks = Vec::new();
     for &id in &ids[1..] {
@@ -781,17 +797,7 @@ fn a_case_saved_by_another_server_is_read_as_saved(b: Backend) {
     let w = seed(&t.db);
     let id = receive(&t.db, &w, 0);
     let other = t.another_handle();
-    let save = |db: &Db, name: &'static str| {
-        db.write_blocking(move |tx| {
-            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
-            let read = c.version;
-            c.version += 1;
-            c.item_name = name.into();
-            tx.update_case(&c, read)?;
-            Ok(c)
-        })
-        .unwrap()
-    };
+    let save = |db: &Db, name: &'static str| rename(db, id, name);
     let mine = save(&t.db, "本服务器保存");
     assert_eq!(
         t.db.read_blocking(move |tx| tx.case(id)).unwrap().as_ref(),
@@ -826,20 +832,10 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
     let w = seed(&t.db);
     let id = receive(&t.db, &w, 0);
     let other = t.another_handle();
-    let rename = |db: &Db, name: &'static str| {
-        db.write_blocking(move |tx| {
-            let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
-            let read = c.version;
-            c.version += 1;
-            c.item_name = name.into();
-            tx.update_case(&c, read)?;
-            Ok(c.version)
-        })
-        .unwrap()
-    };
+    let version_after = |db: &Db, name: &'static str| rename(db, id, name).version;
     // This server keeps the case at version 2; the other moves it to 3.
-    assert_eq!(rename(&t.db, "本服务器"), 2);
-    assert_eq!(rename(&other.db, "另一服务器"), 3);
+    assert_eq!(version_after(&t.db, "本服务器"), 2);
+    assert_eq!(version_after(&other.db, "另一服务器"), 3);
 
     // Builds on what it read: a save of the stale copy would lose the other's name.
     let calls = Arc::new(AtomicUsize::new(0));
@@ -872,7 +868,7 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
 
     // The other server moves it again; a use case that refuses what it sees in the
     // stale copy is decided again rather than answered with the refusal.
-    assert_eq!(rename(&other.db, "另一服务器再改"), 5);
+    assert_eq!(version_after(&other.db, "另一服务器再改"), 5);
     let calls = Arc::new(AtomicUsize::new(0));
     let n = calls.clone();
     let seen =
@@ -895,7 +891,7 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
     assert_eq!(calls.load(Ordering::Relaxed), 2);
 
     // A refusal on a kept copy that is current is the answer: decided once. (The other
-    // server keeps the case at the version it saved, 5.)
+    // server saved version 5 itself, so the copy it keeps is the current one.)
     let kept = other
         .db
         .read_blocking(move |tx| Ok(tx.shared_case(id)?.map(|c| c.version)))
@@ -931,7 +927,6 @@ async fn an_appended_row_that_fails_fails_its_use_case_alone_postgres() {
 /// failure shows on its next read or only when the use case ends; the others of the
 /// batch commit.
 async fn appended_rows(b: Backend) {
-    use tongban_core::case::Event;
     let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
     let ids: Vec<i64> = (0..20).map(|_| receive(&t.db, &w, 0)).collect();
@@ -943,24 +938,8 @@ async fn appended_rows(b: Backend) {
             id,
             tokio::spawn(async move {
                 db.write(move |tx| {
-                    let mut c = tx.case(id)?.ok_or(Error::NotFound { entity: "case" })?;
-                    let read = c.version;
-                    c.version += 1;
-                    tx.update_case(&c, read)?;
                     let broken = id == broken_reading || id == broken_silent;
-                    let e = Event {
-                        seq: if broken { 1 } else { 2 },
-                        at: now(),
-                        actor_id: 0,
-                        actor_name: "系统".into(),
-                        actor_role: Role::System,
-                        action: "touch".into(),
-                        from: Some(c.state),
-                        to: c.state,
-                        reason: None,
-                        data: serde_json::json!({}),
-                    };
-                    tx.append_event(id, &e)?;
+                    touch(tx, id, Some(if broken { 1 } else { 2 }))?;
                     if id == broken_silent {
                         return Ok(0);
                     }
