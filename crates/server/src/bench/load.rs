@@ -10,6 +10,7 @@ use hyper::Method;
 use serde::Serialize;
 
 use super::client::{Client, top_level_id};
+use super::cpu;
 use super::rng::Rng;
 
 /// The steps of one lifecycle: 收件 → 受理 → 审查 → 决定 → 制证 → 出件核验 → 送达 → 归档.
@@ -93,6 +94,13 @@ pub struct LifecycleResult {
     pub jobs_per_commit: f64,
     /// Share of the writer's time spent committing (fsync).
     pub commit_share: f64,
+    /// CPU time over the measured interval (the whole machine, and this process).
+    pub cpu: cpu::Usage,
+    /// Machine CPU microseconds per transition: this process (server, load generator,
+    /// SQLite) and a local PostgreSQL server together.
+    pub cpu_us_per_transition: f64,
+    /// This process's CPU microseconds per transition.
+    pub own_cpu_us_per_transition: f64,
 }
 
 /// Run whole lifecycles from `clients` concurrent connections for `measure` after
@@ -110,6 +118,12 @@ pub async fn lifecycles(
     let from = start + warmup;
     let until = from + measure;
     let tokens = Arc::new(tokens);
+    let meter = tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let a = cpu::sample();
+        tokio::time::sleep_until(until.into()).await;
+        cpu::between(a, cpu::sample())
+    });
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (tokens, body) = (tokens.clone(), receive_body.clone());
@@ -168,6 +182,7 @@ pub async fn lifecycles(
         all.add(h)?;
     }
     let secs = measure.as_secs_f64();
+    let usage = meter.await?;
     Ok(LifecycleResult {
         backend: backend.to_string(),
         clients,
@@ -185,6 +200,9 @@ pub async fn lifecycles(
             .collect(),
         jobs_per_commit: 0.0,
         commit_share: 0.0,
+        cpu: usage,
+        cpu_us_per_transition: usage.machine_us_per(steps as f64),
+        own_cpu_us_per_transition: usage.own_us_per(steps as f64),
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod ceilings;
 mod client;
+mod cpu;
 mod dataset;
 mod load;
 mod report;
@@ -281,24 +282,42 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         "fsync (4 KiB write + fdatasync):        {:>10.0} /s",
         ceil.fsync_per_s
     );
-    ceil.sqlite_single_steps_per_s = ceilings::sqlite_raw(&o.data_dir, 1, Duration::from_secs(5))?;
-    println!(
-        "raw SQLite lifecycle, 1 step/commit:    {:>10.0} steps/s",
-        ceil.sqlite_single_steps_per_s
+    let raw_line = |what: &str, r: &ceilings::Raw| {
+        println!(
+            "{what:<52} {:>9.0} steps/s  {:>6.1} µs CPU/step",
+            r.steps_per_s, r.cpu_us_per_step
+        );
+    };
+    let five = Duration::from_secs(5);
+    use ceilings::Schema::{Bare, Ours};
+    ceil.sqlite_single = ceilings::sqlite_raw(&o.data_dir, Bare, 1, five)?;
+    raw_line(
+        "raw SQLite lifecycle, bare tables, 1 step/commit:",
+        &ceil.sqlite_single,
     );
-    ceil.sqlite_batched_steps_per_s =
-        ceilings::sqlite_raw(&o.data_dir, 100, Duration::from_secs(5))?;
-    println!(
-        "raw SQLite lifecycle, 100 steps/commit: {:>10.0} steps/s",
-        ceil.sqlite_batched_steps_per_s
+    ceil.sqlite_batched = ceilings::sqlite_raw(&o.data_dir, Bare, 100, five)?;
+    raw_line(
+        "raw SQLite lifecycle, bare tables, 100 steps/commit:",
+        &ceil.sqlite_batched,
+    );
+    ceil.sqlite_ours_single = ceilings::sqlite_raw(&o.data_dir, Ours, 1, five)?;
+    raw_line(
+        "raw SQLite lifecycle, our schema, 1 step/commit:",
+        &ceil.sqlite_ours_single,
+    );
+    ceil.sqlite_ours_batched = ceilings::sqlite_raw(&o.data_dir, Ours, 100, five)?;
+    raw_line(
+        "raw SQLite lifecycle, our schema, 100 steps/commit:",
+        &ceil.sqlite_ours_batched,
     );
     if let Some(url) = &o.postgres_url {
-        let r = ceilings::postgres_raw(url, 8, Duration::from_secs(8))?;
-        println!(
-            "raw PostgreSQL lifecycle, 1 step/commit, 8 clients: {r:>10.0} steps/s ({:.0} lifecycles/s)",
-            r / 8.0
-        );
-        ceil.postgres_single_steps_per_s = Some(r);
+        let eight = Duration::from_secs(8);
+        let r = ceilings::postgres_raw(url, Bare, 8, eight)?;
+        raw_line("raw PostgreSQL lifecycle, bare tables, 8 clients:", &r);
+        ceil.postgres_single = Some(r);
+        let r = ceilings::postgres_raw(url, Ours, 8, eight)?;
+        raw_line("raw PostgreSQL lifecycle, our schema, 8 clients:", &r);
+        ceil.postgres_ours_single = Some(r);
         let server = ceilings::postgres_server(url)?;
         println!("{server}");
         ceil.postgres_server = Some(server);
@@ -401,14 +420,17 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             );
             r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
             println!(
-                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit)",
+                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy)",
                 r.transitions_per_s,
                 r.cases_per_s,
                 r.all.p50_ms,
                 r.all.p99_ms,
                 r.errors,
                 r.jobs_per_commit,
-                100.0 * r.commit_share
+                100.0 * r.commit_share,
+                r.cpu_us_per_transition,
+                r.own_cpu_us_per_transition,
+                100.0 * r.cpu.busy_share(report::machine().cpus),
             );
             lifecycle.push(r);
         }

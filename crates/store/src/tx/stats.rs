@@ -12,9 +12,7 @@ impl StatsStore for SqlTx<'_> {
     fn add_stats(&mut self, deltas: &[StatDelta]) -> Result<(), Error> {
         for d in deltas.iter().filter(|d| !d.is_empty()) {
             self.c.append(
-                "INSERT INTO case_stat_deltas (department_id, item_id, window_id, staff_id, month, channel, received, \
-                 decided, approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                crate::sql::INSERT_STAT_DELTA,
                 &[
                     d.department_id.into(),
                     d.item_id.into(),

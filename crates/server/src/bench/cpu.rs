@@ -1,0 +1,126 @@
+//! CPU time spent over a measurement, from the kernel's own accounts: the whole
+//! machine's busy time (`/proc/stat`) and this process's (`/proc/self/stat`). Divided by
+//! the work done, it says what a transition costs in CPU, a figure far steadier on a
+//! shared, noisy machine than a rate: a neighbour's load lowers the rate but not the
+//! CPU our work takes (steal time is not counted as busy).
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+/// One reading of the counters.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When.
+    at: Instant,
+    /// Busy time of every CPU (user, nice, system, irq, softirq), clock ticks.
+    machine_ticks: u64,
+    /// This process's user + system time, clock ticks.
+    own_ticks: u64,
+}
+
+/// CPU time over a measured interval.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Usage {
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// CPU-seconds the whole machine was busy (this process, a local PostgreSQL server,
+    /// and anything else running).
+    pub machine_s: f64,
+    /// CPU-seconds of this process (server, load generator, SQLite).
+    pub own_s: f64,
+}
+
+impl Usage {
+    /// Machine CPU microseconds per unit of work.
+    pub fn machine_us_per(&self, units: f64) -> f64 {
+        1e6 * self.machine_s / units.max(1.0)
+    }
+
+    /// This process's CPU microseconds per unit of work.
+    pub fn own_us_per(&self, units: f64) -> f64 {
+        1e6 * self.own_s / units.max(1.0)
+    }
+
+    /// Share of the machine's CPUs busy over the interval.
+    pub fn busy_share(&self, cpus: usize) -> f64 {
+        self.machine_s / (self.seconds * cpus.max(1) as f64).max(1e-9)
+    }
+}
+
+fn ticks_per_s() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// The busy ticks of the aggregate `cpu` line of `/proc/stat`.
+fn machine_ticks(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal …
+    Some(f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?)
+}
+
+/// utime + stime of `/proc/self/stat` (fields 14 and 15; the command name, field 2, is
+/// in parentheses and may hold spaces, so count from its closing one).
+fn own_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After ")": state is field 3, so utime (14) is at index 11 and stime (15) at 12.
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Read the counters now (zeros where the kernel does not offer them).
+pub fn sample() -> Sample {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    Sample {
+        at: Instant::now(),
+        machine_ticks: machine_ticks(&read("/proc/stat")).unwrap_or(0),
+        own_ticks: own_ticks(&read("/proc/self/stat")).unwrap_or(0),
+    }
+}
+
+/// The CPU time between two readings.
+pub fn between(a: Sample, b: Sample) -> Usage {
+    let hz = ticks_per_s();
+    Usage {
+        seconds: b.at.duration_since(a.at).as_secs_f64(),
+        machine_s: b.machine_ticks.saturating_sub(a.machine_ticks) as f64 / hz,
+        own_s: b.own_ticks.saturating_sub(a.own_ticks) as f64 / hz,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_line_counts_user_nice_system_irq_and_softirq_but_not_idle_iowait_or_steal() {
+        let stat = "cpu  100 2 30 5000 70 4 6 900 0 0\ncpu0 50 1 15 2500 35 2 3 450 0 0\n";
+        assert_eq!(machine_ticks(stat), Some(100 + 2 + 30 + 4 + 6));
+    }
+
+    #[test]
+    fn own_time_is_read_past_a_command_name_with_spaces_and_parentheses() {
+        let stat =
+            "4242 (tb (bench) x) S 1 4242 4242 0 -1 4194304 100 0 0 0 1234 567 0 0 20 0 9 0 1 2 3";
+        assert_eq!(own_ticks(stat), Some(1234 + 567));
+    }
+
+    #[test]
+    fn usage_divides_cpu_time_by_the_work_done() {
+        let u = Usage {
+            seconds: 10.0,
+            machine_s: 15.0,
+            own_s: 9.0,
+        };
+        assert_eq!(u.machine_us_per(30_000.0), 500.0);
+        assert_eq!(u.own_us_per(30_000.0), 300.0);
+        assert_eq!(u.busy_share(2), 0.75);
+    }
+}

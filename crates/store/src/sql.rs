@@ -1,0 +1,53 @@
+//! The statements of a case's lifecycle, as the store runs them: written once here, so
+//! that the benchmark's raw ceiling on our own schema runs exactly these and nothing
+//! else. `?` placeholders (numbered for PostgreSQL by
+//! [`crate::postgres::number_placeholders`]).
+
+/// The columns a new case is inserted with (after its id, when it has one already).
+macro_rules! case_cols {
+    () => {
+        "number, item_id, item_name, processing_type, department_id, region, applicant_id, \
+         applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
+         due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data"
+    };
+}
+
+/// A new case with the id taken beforehand (on PostgreSQL, with the serial): 24
+/// parameters, the id first.
+pub const INSERT_CASE_WITH_ID: &str = concat!(
+    "INSERT INTO cases (id, ",
+    case_cols!(),
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+);
+
+/// A new case, its id given by the database: 23 parameters.
+pub const INSERT_CASE: &str = concat!(
+    "INSERT INTO cases (",
+    case_cols!(),
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+);
+
+/// A case saved whole, guarded by the version it replaces: the changing columns, the
+/// data, then id and expected version (13 parameters).
+pub const UPDATE_CASE: &str = "UPDATE cases SET state = ?, is_open = ?, due_date = ?, due_clock = ?, due_provisional = ?, \
+     any_provisional = ?, due_sort = ?, rongque_due = ?, updated_at = ?, version = ?, data = ? \
+     WHERE id = ? AND version = ?";
+
+/// One event of a case (11 parameters).
+pub const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_state, \
+     to_state, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// One statistics change (15 parameters).
+pub const INSERT_STAT_DELTA: &str = "INSERT INTO case_stat_deltas (department_id, item_id, window_id, staff_id, month, channel, received, \
+     decided, approved, on_time, working_days, immediate, refused, withdrawn, terminated) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// The region's next case serial of the day (region, day), returning it.
+pub const NEXT_SERIAL: &str = "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
+     ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last";
+
+/// The same on PostgreSQL, returning the new case's id from its sequence as well, so
+/// that the case, its event and its statistics can be sent together after it.
+pub const NEXT_SERIAL_AND_ID: &str = "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
+     ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 \
+     RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))";
