@@ -273,6 +273,54 @@ impl Conn for RecordingConn<'_> {
     }
 }
 
+/// No database at all: a decision is first tried on this, on the caller's thread, with
+/// no snapshot taken (`Inner::record`). Writes never reach it (the [`RecordingConn`]
+/// over it keeps them); any read marks it as wanted and fails, and a decision that
+/// wanted the database — whatever it did with the failure — is made again on a
+/// snapshot.
+pub(crate) struct Offline {
+    backend: Backend,
+    /// A read was asked for.
+    pub(crate) wanted: bool,
+}
+
+impl Offline {
+    pub(crate) fn new(backend: Backend) -> Offline {
+        Offline {
+            backend,
+            wanted: false,
+        }
+    }
+
+    fn want(&mut self) -> Error {
+        self.wanted = true;
+        Error::Store("a decision made without the database wanted to read it".into())
+    }
+}
+
+impl Conn for Offline {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn execute(&mut self, _sql: &str, _params: &[Val]) -> Result<u64, Error> {
+        Err(self.want())
+    }
+
+    fn query(
+        &mut self,
+        _sql: &str,
+        _params: &[Val],
+        _f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        Err(self.want())
+    }
+
+    fn batch(&mut self, _sql: &str) -> Result<(), Error> {
+        Err(self.want())
+    }
+}
+
 /// Run kept writes in the current transaction.
 pub fn replay(c: &mut dyn Conn, writes: &[Recorded]) -> Result<(), Error> {
     for w in writes {

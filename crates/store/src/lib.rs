@@ -10,6 +10,7 @@ pub mod conn;
 pub mod migrate;
 pub mod postgres;
 mod readers;
+pub mod sql;
 pub mod sqlite;
 pub mod tx;
 pub mod writer;
@@ -27,7 +28,7 @@ pub use conn::Backend;
 pub use tx::SqlTx;
 
 use sqlite::SqliteDb;
-use tx::{CaseCache, SpecCache};
+use tx::{BundleCache, CaseCache, SpecCache};
 use writer::{Completion, WriteJob};
 
 /// Where the data lives.
@@ -100,6 +101,20 @@ struct Inner {
     specs: SpecCache,
     /// Cases as last saved here, decoded.
     cases: CaseCache,
+    /// Bundle membership of cases, as committed.
+    bundles: BundleCache,
+    /// Optimistic decisions made without the database, and on a snapshot.
+    decided_offline: std::sync::atomic::AtomicU64,
+    decided_on_snapshot: std::sync::atomic::AtomicU64,
+}
+
+/// How the optimistic decisions so far were made ([`Db::decision_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct DecisionStats {
+    /// Without the database: on a case this server keeps, reading nothing.
+    pub offline: u64,
+    /// On a snapshot (the decision wanted to read, or was made again).
+    pub on_snapshot: u64,
 }
 
 /// The database: cheap to clone, shared by every request.
@@ -140,6 +155,9 @@ impl Db {
                 kind,
                 specs: SpecCache::default(),
                 cases: CaseCache::default(),
+                bundles: BundleCache::default(),
+                decided_offline: Default::default(),
+                decided_on_snapshot: Default::default(),
             }),
         })
     }
@@ -202,9 +220,32 @@ impl Db {
         let mut trust = true;
         loop {
             let (inner, g) = (self.inner.clone(), f.clone());
-            let decided = match &inner.kind {
-                Kind::Sqlite(_) => inner.record(trust, |tx| g(tx)),
-                Kind::Postgres { readers, .. } => {
+            // First without the database; if the decision wants to read (or fails), on
+            // a snapshot, where it is decided as before.
+            let offline = if trust {
+                inner.record_offline(|tx| g(tx))
+            } else {
+                None
+            };
+            let decided = match (offline, &inner.kind) {
+                (Some(Offline::Decided(d)), _) => Ok(d),
+                (Some(Offline::Refused(e, trusted)), _) if trusted.is_empty() => {
+                    Ok(Recorded::Failed(e, false))
+                }
+                (Some(Offline::Refused(e, trusted)), Kind::Sqlite(_)) => inner
+                    .stale_now(&trusted)
+                    .map(|stale| Recorded::Failed(e, stale)),
+                (Some(Offline::Refused(e, trusted)), Kind::Postgres { readers, .. }) => {
+                    let on = inner.clone();
+                    readers
+                        .run(move || {
+                            on.stale_now(&trusted)
+                                .map(|stale| Recorded::Failed(e, stale))
+                        })
+                        .await?
+                }
+                (None, Kind::Sqlite(_)) => inner.record(trust, |tx| g(tx)),
+                (None, Kind::Postgres { readers, .. }) => {
                     let on = inner.clone();
                     readers.run(move || on.record(trust, |tx| g(tx))).await?
                 }
@@ -300,6 +341,15 @@ impl Db {
         })
     }
 
+    /// How the optimistic decisions so far were made.
+    pub fn decision_stats(&self) -> DecisionStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        DecisionStats {
+            offline: self.inner.decided_offline.load(Relaxed),
+            on_snapshot: self.inner.decided_on_snapshot.load(Relaxed),
+        }
+    }
+
     /// What the writers have done so far.
     pub fn writer_stats(&self) -> writer::WriterStats {
         match &self.inner.kind {
@@ -352,6 +402,7 @@ where
         let mut tx = SqlTx::with_cases(conn, &inner.specs, &inner.cases);
         let r = f(&mut tx);
         let saved = std::mem::take(&mut tx.saved);
+        let filed = std::mem::take(&mut tx.filed);
         // What the use case appended may still be held back: its failure is the use
         // case's.
         let r = match (r, conn.flush()) {
@@ -362,6 +413,7 @@ where
         let completion: Completion = Box::new(move |commit_err| {
             if ok && commit_err.is_none() {
                 inner.cases.put(saved);
+                inner.bundles.put_all(&filed);
             }
             reply(match (r, commit_err) {
                 (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
@@ -370,6 +422,15 @@ where
         });
         (ok, completion)
     }))
+}
+
+/// A decision made without the database ([`Inner::record_offline`]).
+enum Offline<R> {
+    /// It succeeded.
+    Decided(Recorded<R>),
+    /// It failed, having been handed these kept cases unchecked (id, version): the
+    /// failure stands if none has moved since.
+    Refused(Error, Vec<(i64, i64)>),
 }
 
 /// A decision on a snapshot ([`Inner::record`]).
@@ -383,53 +444,103 @@ enum Recorded<R> {
 }
 
 impl Inner {
-    /// Run `f` on a snapshot, keeping its writes. `trust`: the case it saves may come
-    /// from the cache unchecked.
-    fn record<R>(
-        &self,
-        trust: bool,
-        f: impl FnOnce(&mut dyn Tx) -> Result<R>,
-    ) -> Result<Recorded<R>> {
-        let run = |c: &mut dyn conn::Conn| {
-            let mut rec = conn::RecordingConn::new(c);
-            let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases);
-            tx.trust_kept = trust;
-            let r = f(&mut tx);
-            let (trusted, saved) = (
-                std::mem::take(&mut tx.trusted),
-                std::mem::take(&mut tx.saved),
-            );
-            let writes = rec.writes;
-            Ok(match r {
-                Ok(r) => Recorded::Decided(r, writes, saved, !trusted.is_empty()),
-                // A failure on an unchecked copy stands if the copy was current.
-                Err(e) => {
-                    let mut stale = false;
-                    for (id, version) in trusted {
-                        stale |= conn::ConnExt::opt(
-                            c,
-                            "SELECT version FROM cases WHERE id = ?",
-                            &[id.into()],
-                            |r| r.int(0),
-                        )? != Some(version);
-                    }
-                    Recorded::Failed(e, stale)
-                }
-            })
-        };
+    /// Decide `f` on a snapshot, keeping its writes. `trust`: the case it saves may
+    /// come from the cache unchecked.
+    fn record<R>(&self, trust: bool, f: impl Fn(&mut dyn Tx) -> Result<R>) -> Result<Recorded<R>> {
+        self.decided_on_snapshot
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.kind {
-            Kind::Sqlite(db) => db.with_decider(run),
-            Kind::Postgres { pool, .. } => pool.run(true, run),
+            Kind::Sqlite(db) => db.with_decider(|c| self.record_on(c, trust, &f)),
+            Kind::Postgres { pool, .. } => pool.run(true, |c| self.record_on(c, trust, &f)),
         }
+    }
+
+    /// `f` decided without the database, on the caller's thread. An action on a case
+    /// this server keeps, under an item version it has read before, reads nothing: it
+    /// needs no snapshot, and on PostgreSQL no hop to a reader thread and back. Trusts
+    /// the kept case as the first decision does. `None` if it wanted to read.
+    fn record_offline<R>(&self, f: impl Fn(&mut dyn Tx) -> Result<R>) -> Option<Offline<R>> {
+        let backend = match &self.kind {
+            Kind::Sqlite(_) => Backend::Sqlite,
+            Kind::Postgres { .. } => Backend::Postgres,
+        };
+        let mut none = conn::Offline::new(backend);
+        let mut rec = conn::RecordingConn::new(&mut none);
+        let mut tx =
+            SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
+        tx.trust_kept = true;
+        let r = f(&mut tx);
+        let (trusted, saved) = (
+            std::mem::take(&mut tx.trusted),
+            std::mem::take(&mut tx.saved),
+        );
+        let writes = std::mem::take(&mut rec.writes);
+        if none.wanted {
+            return None;
+        }
+        self.decided_offline
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(match r {
+            Ok(r) => Offline::Decided(Recorded::Decided(r, writes, saved, !trusted.is_empty())),
+            Err(e) => Offline::Refused(e, trusted),
+        })
+    }
+
+    /// Whether any of the cases handed out unchecked (id, version) has moved since.
+    fn stale(c: &mut dyn conn::Conn, trusted: &[(i64, i64)]) -> Result<bool> {
+        let mut stale = false;
+        for &(id, version) in trusted {
+            stale |= conn::ConnExt::opt(
+                c,
+                "SELECT version FROM cases WHERE id = ?",
+                &[id.into()],
+                |r| r.int(0),
+            )? != Some(version);
+        }
+        Ok(stale)
+    }
+
+    /// [`Inner::stale`] on a snapshot.
+    fn stale_now(&self, trusted: &[(i64, i64)]) -> Result<bool> {
+        match &self.kind {
+            Kind::Sqlite(db) => db.with_reader(|c| Self::stale(c, trusted)),
+            Kind::Postgres { pool, .. } => pool.run(true, |c| Self::stale(c, trusted)),
+        }
+    }
+
+    /// `f` decided on the snapshot `c` is in.
+    fn record_on<R>(
+        &self,
+        c: &mut dyn conn::Conn,
+        trust: bool,
+        f: impl Fn(&mut dyn Tx) -> Result<R>,
+    ) -> Result<Recorded<R>> {
+        let mut rec = conn::RecordingConn::new(c);
+        let mut tx =
+            SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
+        tx.trust_kept = trust;
+        let r = f(&mut tx);
+        let (trusted, saved) = (
+            std::mem::take(&mut tx.trusted),
+            std::mem::take(&mut tx.saved),
+        );
+        let writes = std::mem::take(&mut rec.writes);
+        Ok(match r {
+            Ok(r) => Recorded::Decided(r, writes, saved, !trusted.is_empty()),
+            // A failure on an unchecked copy stands if the copy was current.
+            Err(e) => Recorded::Failed(e, Self::stale(c, &trusted)?),
+        })
     }
 
     fn read_blocking<R>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R>) -> Result<R> {
         match &self.kind {
-            Kind::Sqlite(db) => {
-                db.with_reader(|c| f(&mut SqlTx::with_cases(c, &self.specs, &self.cases)))
-            }
+            Kind::Sqlite(db) => db.with_reader(|c| {
+                f(&mut SqlTx::with_cases(c, &self.specs, &self.cases)
+                    .reading_committed(&self.bundles))
+            }),
             Kind::Postgres { pool, .. } => pool.run(true, |c| {
-                f(&mut SqlTx::with_cases(c, &self.specs, &self.cases))
+                f(&mut SqlTx::with_cases(c, &self.specs, &self.cases)
+                    .reading_committed(&self.bundles))
             }),
         }
     }

@@ -1053,3 +1053,117 @@ fn a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer(b: Backend) {
     assert_eq!(on_record(&t.db).unwrap().phone, "13900139000");
     assert!(c.number.as_str().contains("-00003-"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_that_reads_nothing_is_made_without_the_database_sqlite() {
+    decisions_without_the_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_that_reads_nothing_is_made_without_the_database_postgres() {
+    decisions_without_the_database(Backend::Postgres).await;
+}
+
+/// A decision on a case this server filed or saved, that reads nothing else, is made
+/// without the database; one that reads is made on a snapshot, as is one on a case this
+/// server does not keep. The bundle membership of a case this server filed is known
+/// without a read; that of a case filed in a transaction that rolled back is not kept,
+/// even where SQLite gives its id to the next case.
+async fn decisions_without_the_database(b: Backend) {
+    use tongban_core::bundle::{Bundle, BundleCase, BundleChild};
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let id = receive(&t.db, &w, 0);
+    let stats = |db: &Db| {
+        let s = db.decision_stats();
+        (s.offline, s.on_snapshot)
+    };
+    let save = move |tx: &mut dyn Tx| -> Result<i64, Error> {
+        let c = tx
+            .shared_case_to_save(id)?
+            .ok_or(Error::NotFound { entity: "case" })?;
+        let mut next = (*c).clone();
+        next.version += 1;
+        tx.save_shared_case(std::sync::Arc::new(next), c.version)?;
+        Ok(c.version + 1)
+    };
+    // Filed by this server: kept, and its membership (none) known.
+    let before = stats(&t.db);
+    assert_eq!(t.db.write_optimistic(save).await.unwrap(), 2);
+    assert_eq!(
+        t.db.write_optimistic(move |tx| tx.bundle_case_of(id))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(stats(&t.db), (before.0 + 2, before.1));
+    // Reading the case's events wants the database.
+    let n =
+        t.db.write_optimistic(move |tx| Ok(tx.events(id)?.len()))
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(stats(&t.db), (before.0 + 2, before.1 + 1));
+    // Another server keeps nothing of this case: it decides on a snapshot, then keeps
+    // what it saved and decides the next save without the database.
+    let other = t.another_handle();
+    assert_eq!(other.db.write_optimistic(save).await.unwrap(), 3);
+    assert_eq!(other.db.write_optimistic(save).await.unwrap(), 4);
+    assert_eq!(stats(&other.db), (1, 1));
+
+    // A case filed with its bundle membership in a transaction that then fails.
+    let (clerk, item) = (w.clerk.clone(), w.item);
+    let filed = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let f = filed.clone();
+    let failed = t.db.write_blocking(move |tx| {
+        let cal = Calendar::builtin();
+        let env = Env {
+            now: now(),
+            cal: &cal,
+        };
+        let c = receive_case(tx, &clerk, &env, &new_case(item, "11010519491231002X"))?;
+        let bundle = tx.insert_bundle(&Bundle {
+            id: 0,
+            code: "YJS-TEST".into(),
+            region: rc("440902"),
+            name: "测试一件事".into(),
+            status: tongban_core::catalog::ItemStatus::Active,
+            versions: vec![],
+            updated_at: now(),
+        })?;
+        tx.insert_bundle_case(&BundleCase {
+            id: 0,
+            bundle_id: bundle,
+            bundle_version: 1,
+            name: "测试一件事".into(),
+            applicant_id: c.applicant.id,
+            answers: Default::default(),
+            children: vec![BundleChild {
+                item_id: item,
+                case_id: c.id,
+                after: vec![],
+            }],
+            inspections: vec![],
+            created_at: now(),
+        })?;
+        assert!(tx.bundle_case_of(c.id)?.is_some());
+        f.store(c.id, std::sync::atomic::Ordering::Relaxed);
+        Err::<(), _>(Error::field("test", "回滚"))
+    });
+    assert!(failed.is_err());
+    let gone = filed.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(gone > 0);
+    let found =
+        t.db.write_optimistic(move |tx| tx.bundle_case_of(gone))
+            .await
+            .unwrap();
+    assert_eq!(found, None, "the rolled-back filing left no membership");
+    let next = receive(&t.db, &w, 0);
+    for db in [&t.db, &other.db] {
+        let found = db
+            .write_optimistic(move |tx| tx.bundle_case_of(next))
+            .await
+            .unwrap();
+        assert_eq!(found, None, "case {next} belongs to no bundle");
+    }
+}

@@ -83,6 +83,10 @@ impl BundleStore for SqlTx<'_> {
                 "INSERT INTO bundle_children (case_id, bundle_case_id) VALUES (?, ?)",
                 &[child.case_id.into(), id.into()],
             )?;
+            match self.filed.iter_mut().find(|(c, _)| *c == child.case_id) {
+                Some(f) => f.1 = Some(id),
+                None => self.filed.push((child.case_id, Some(id))),
+            }
         }
         Ok(id)
     }
@@ -105,10 +109,23 @@ impl BundleStore for SqlTx<'_> {
     }
 
     fn bundle_case_of(&mut self, case_id: i64) -> R<Option<i64>> {
-        self.c.opt(
-            "SELECT bundle_case_id FROM bundle_children WHERE case_id = ?",
+        if let Some(known) = self.bundles.and_then(|b| b.get(case_id)) {
+            return Ok(known);
+        }
+        // The case itself too: only an existing case's membership is final.
+        let found = self.c.opt(
+            "SELECT b.bundle_case_id FROM cases c LEFT JOIN bundle_children b ON b.case_id = c.id WHERE c.id = ?",
             &[case_id.into()],
-            |r| r.int(0),
-        )
+            |r| r.opt_int(0),
+        )?;
+        match found {
+            Some(bundle_case) => {
+                if let Some(b) = self.bundles {
+                    b.put(case_id, bundle_case);
+                }
+                Ok(bundle_case)
+            }
+            None => Ok(None),
+        }
     }
 }

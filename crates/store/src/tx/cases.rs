@@ -11,6 +11,7 @@ use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
 use crate::conn::{
     Backend, ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json,
 };
+use crate::sql;
 
 type R<T> = Result<T, Error>;
 
@@ -107,15 +108,6 @@ fn event_row(r: &dyn Row) -> R<Event> {
     })
 }
 
-/// The columns a new case is inserted with (after its id, when it has one already).
-macro_rules! case_cols {
-    () => {
-        "number, item_id, item_name, processing_type, department_id, region, applicant_id, \
-         applicant_name, applicant_kind, agent_account, channel, state, is_open, due_date, due_clock, \
-         due_provisional, any_provisional, due_sort, rongque_due, created_at, updated_at, version, data"
-    };
-}
-
 impl CaseStore for SqlTx<'_> {
     fn next_case_serial(&mut self, region6: &str, day: NaiveDate) -> R<u32> {
         let d = day.to_string();
@@ -123,9 +115,7 @@ impl CaseStore for SqlTx<'_> {
             // The new case's id comes in the same round trip, so that the case, its
             // event and its statistics can then be held back and sent together.
             let (serial, id) = self.c.one(
-                "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
-                 ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 \
-                 RETURNING last, nextval(pg_get_serial_sequence('cases', 'id'))",
+                sql::NEXT_SERIAL_AND_ID,
                 &[region6.into(), d.as_str().into()],
                 |r| Ok((r.int(0)? as u32, r.int(1)?)),
             )?;
@@ -133,8 +123,7 @@ impl CaseStore for SqlTx<'_> {
             return Ok(serial);
         }
         self.c.one(
-            "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
-             ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last",
+            sql::NEXT_SERIAL,
             &[region6.into(), d.as_str().into()],
             |r| Ok(r.int(0)? as u32),
         )
@@ -173,27 +162,13 @@ impl CaseStore for SqlTx<'_> {
         let id = match reserved {
             // The id was taken with the serial: a plain append, sent with what follows.
             Some(id) => {
-                self.c.append(
-                    concat!(
-                        "INSERT INTO cases (id, ",
-                        case_cols!(),
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    ),
-                    &params,
-                )?;
+                self.c.append(sql::INSERT_CASE_WITH_ID, &params)?;
                 id
             }
-            None => self.c.one(
-                concat!(
-                    "INSERT INTO cases (",
-                    case_cols!(),
-                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-                ),
-                &params[1..],
-                |r| r.int(0),
-            )?,
+            None => self.c.one(sql::INSERT_CASE, &params[1..], |r| r.int(0))?,
         };
         case.id = id;
+        self.filed.push((id, None));
         let case = Arc::new(case);
         if self.cases.is_some() {
             self.saved.push((id, case.version, case.clone()));
@@ -245,9 +220,7 @@ impl CaseStore for SqlTx<'_> {
         let c = &*case;
         let k = cols(c)?;
         self.c.execute_exact(
-            "UPDATE cases SET state = ?, is_open = ?, due_date = ?, due_clock = ?, due_provisional = ?, \
-             any_provisional = ?, due_sort = ?, rongque_due = ?, updated_at = ?, version = ?, data = ? \
-             WHERE id = ? AND version = ?",
+            sql::UPDATE_CASE,
             &[
                 k.state.as_str().into(),
                 (!c.state.is_final()).into(),
@@ -278,8 +251,7 @@ impl CaseStore for SqlTx<'_> {
         let role = name_of(&e.actor_role);
         let data = to_json(&e.data)?;
         self.c.append(
-            "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_state, \
-             to_state, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            sql::INSERT_EVENT,
             &[
                 case_id.into(),
                 seq.into(),

@@ -113,6 +113,45 @@ impl CaseCache {
     }
 }
 
+/// Which 一件事 bundle case each case belongs to, if any, as committed: a case is filed
+/// with its bundle membership in one transaction and neither changes afterwards, and
+/// cases are never deleted, so an answer once read from a committed snapshot stays
+/// true. It is filled only on read-only snapshots (a writer's transaction may still
+/// roll back, and SQLite gives a rolled-back case's id to the next one), and only for
+/// cases that exist. It spares a decision on a bundle's rules (决定, 制证, 送达) the
+/// lookup, so that such a decision, on a case this server keeps, needs no database at
+/// all. Bounded: emptied when it reaches [`BundleCache::MAX`] entries.
+#[derive(Default)]
+pub struct BundleCache(std::sync::RwLock<std::collections::HashMap<i64, Option<i64>>>);
+
+impl BundleCache {
+    /// Entries kept at most (16 bytes each, and the map's overhead).
+    pub const MAX: usize = 1 << 16;
+
+    pub(crate) fn get(&self, case_id: i64) -> Option<Option<i64>> {
+        self.0.read().ok()?.get(&case_id).copied()
+    }
+
+    pub(crate) fn put(&self, case_id: i64, bundle_case: Option<i64>) {
+        self.put_all(&[(case_id, bundle_case)]);
+    }
+
+    /// Keep the membership of cases filed by a committed transaction.
+    pub(crate) fn put_all(&self, filed: &[(i64, Option<i64>)]) {
+        if filed.is_empty() {
+            return;
+        }
+        if let Ok(mut m) = self.0.write() {
+            for &(case_id, bundle_case) in filed {
+                if m.len() >= Self::MAX {
+                    m.clear();
+                }
+                m.insert(case_id, bundle_case);
+            }
+        }
+    }
+}
+
 /// A case saved in a transaction: id, version, content.
 pub(crate) type Saved = (i64, i64, Arc<Case>);
 
@@ -131,6 +170,12 @@ pub struct SqlTx<'a> {
     pub(crate) trusted: Vec<(i64, i64)>,
     /// The id taken for the next case inserted (PostgreSQL: with its serial).
     pub(crate) next_case_id: Option<i64>,
+    /// Bundle membership read before, given only to read-only snapshots (which may
+    /// also add to it: what they read is committed).
+    pub(crate) bundles: Option<&'a BundleCache>,
+    /// Cases filed here and the bundle case each belongs to, if any: for the
+    /// [`BundleCache`] once committed.
+    pub(crate) filed: Vec<(i64, Option<i64>)>,
 }
 
 impl<'a> SqlTx<'a> {
@@ -144,6 +189,8 @@ impl<'a> SqlTx<'a> {
             trust_kept: false,
             trusted: Vec::new(),
             next_case_id: None,
+            bundles: None,
+            filed: Vec::new(),
         }
     }
 
@@ -162,7 +209,17 @@ impl<'a> SqlTx<'a> {
             trust_kept: false,
             trusted: Vec::new(),
             next_case_id: None,
+            bundles: None,
+            filed: Vec::new(),
         }
+    }
+}
+
+impl<'a> SqlTx<'a> {
+    /// On a read-only snapshot: bundle membership from and into `bundles`.
+    pub(crate) fn reading_committed(mut self, bundles: &'a BundleCache) -> Self {
+        self.bundles = Some(bundles);
+        self
     }
 }
 
