@@ -1,19 +1,61 @@
 //! Schema migrations, run at start-up and by `tongban migrate`.
 //!
-//! Each migration is one SQL file shared by both backends; the tokens below are the
-//! only per-backend DDL. Applied versions are recorded in `schema_migrations`.
+//! Each migration is one SQL file shared by both backends (the tokens below are the
+//! per-backend DDL), or, where the two need different things, one file for one backend
+//! and nothing for the other. Applied versions are recorded in `schema_migrations` on
+//! both.
 
 use tongban_core::Error;
 
+#[cfg(test)]
+use crate::conn::Val;
 use crate::conn::{Backend, Conn, ConnExt};
 
+/// Which backends a migration is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum On {
+    Both,
+    Sqlite,
+}
+
 /// The migrations, in order.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../migrations/0001_init.sql")),
-    (2, "search", include_str!("../migrations/0002_search.sql")),
-    (3, "ratings", include_str!("../migrations/0003_ratings.sql")),
-    (4, "kpi", include_str!("../migrations/0004_kpi.sql")),
-    (5, "hotline", include_str!("../migrations/0005_hotline.sql")),
+const MIGRATIONS: &[(i64, &str, On, &str)] = &[
+    (
+        1,
+        "init",
+        On::Both,
+        include_str!("../migrations/0001_init.sql"),
+    ),
+    (
+        2,
+        "search",
+        On::Both,
+        include_str!("../migrations/0002_search.sql"),
+    ),
+    (
+        3,
+        "ratings",
+        On::Both,
+        include_str!("../migrations/0003_ratings.sql"),
+    ),
+    (
+        4,
+        "kpi",
+        On::Both,
+        include_str!("../migrations/0004_kpi.sql"),
+    ),
+    (
+        5,
+        "hotline",
+        On::Both,
+        include_str!("../migrations/0005_hotline.sql"),
+    ),
+    (
+        6,
+        "events_in_order",
+        On::Sqlite,
+        include_str!("../migrations/0006_events_in_order_sqlite.sql"),
+    ),
 ];
 
 /// The DDL for a backend: tokens replaced. `portable` leaves out what some
@@ -46,9 +88,14 @@ pub fn ddl(backend: Backend, portable: bool, sql: &str) -> String {
 /// With `portable`, no table lock is taken (run `tongban migrate` once before starting
 /// several servers) and the DDL is the portable variant (see [`ddl`]).
 pub fn run(c: &mut dyn Conn, portable: bool) -> Result<Vec<i64>, Error> {
+    run_to(c, portable, i64::MAX)
+}
+
+/// [`run`], up to and including migration `last`.
+fn run_to(c: &mut dyn Conn, portable: bool, last: i64) -> Result<Vec<i64>, Error> {
     c.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")?;
     let mut applied_now = Vec::new();
-    for (version, name, sql) in MIGRATIONS {
+    for (version, name, on, sql) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
         c.batch("BEGIN")?;
         // Several servers may start at once on PostgreSQL: the lock makes them take turns.
         if c.backend() == Backend::Postgres && !portable {
@@ -63,7 +110,13 @@ pub fn run(c: &mut dyn Conn, portable: bool) -> Result<Vec<i64>, Error> {
             c.batch("COMMIT")?;
             continue;
         }
-        let r = c.batch(&ddl(c.backend(), portable, sql)).and_then(|_| {
+        let applies = *on == On::Both || (*on == On::Sqlite && c.backend() == Backend::Sqlite);
+        let r = if applies {
+            c.batch(&ddl(c.backend(), portable, sql))
+        } else {
+            Ok(())
+        };
+        let r = r.and_then(|_| {
             c.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 &[
@@ -87,4 +140,109 @@ pub fn run(c: &mut dyn Conn, portable: bool) -> Result<Vec<i64>, Error> {
         }
     }
     Ok(applied_now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::{SqliteConn, open_conn};
+
+    /// SQL for the shape of `case_events` as SQLite keeps it.
+    fn events_table_sql(c: &mut dyn Conn) -> String {
+        c.one(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'case_events'",
+            &[],
+            |r| r.text(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sqlite_events_move_to_a_table_in_arrival_order_and_keep_their_key_and_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = SqliteConn::new(open_conn(&dir.path().join("t.db"), false).unwrap());
+        assert_eq!(run_to(&mut c, false, 5).unwrap(), [1, 2, 3, 4, 5]);
+        assert!(events_table_sql(&mut c).contains("WITHOUT ROWID"));
+        c.batch(
+            "INSERT INTO regions (code, name, level, parent) VALUES ('440902', '茂南区', 'county', NULL);
+             INSERT INTO departments (id, name, short_name, credit_code, region) VALUES (1, '卫健局', '卫健', 'X', '440902');
+             INSERT INTO basic_items (code, name, item_type, legal_basis) VALUES ('B1', '食品经营许可', 'licensing', '');
+             INSERT INTO items (id, code, basic_code, item_type, department_id, region, name, status, updated_at, search_rev)
+                 VALUES (1, 'I1', 'B1', 'licensing', 1, '440902', '食品经营许可', 'active', 0, 0);",
+        )
+        .unwrap();
+        for id in [1i64, 2] {
+            c.execute(
+                "INSERT INTO cases (id, number, item_id, item_name, processing_type, department_id, region, applicant_id, \
+                 applicant_name, applicant_kind, channel, state, is_open, due_provisional, any_provisional, due_sort, \
+                 created_at, updated_at, version, data) VALUES (?, ?, 1, '食品经营许可', 'promised', 1, '440902', 1, '张三', \
+                 'person', 'window', 'received', 1, 0, 0, '2026-12-24', 0, 0, 1, x'00')",
+                &[id.into(), format!("N{id}").as_str().into()],
+            )
+            .unwrap();
+        }
+        for (case, seq) in [(2i64, 1i64), (1, 1), (1, 2)] {
+            c.execute(
+                crate::sql::INSERT_EVENT,
+                &[
+                    case.into(),
+                    seq.into(),
+                    (case * 10 + seq).into(),
+                    1i64.into(),
+                    "张三".into(),
+                    "clerk".into(),
+                    "receive".into(),
+                    Val::Null,
+                    "received".into(),
+                    Val::Null,
+                    "{}".into(),
+                ],
+            )
+            .unwrap();
+        }
+        assert_eq!(run(&mut c, false).unwrap(), [6]);
+        assert!(!events_table_sql(&mut c).contains("WITHOUT ROWID"));
+        // Every event, read by its key as the store reads a case's timeline.
+        let ats = |c: &mut SqliteConn, case: i64| {
+            c.all(
+                "SELECT at FROM case_events WHERE case_id = ? ORDER BY seq",
+                &[case.into()],
+                |r| r.int(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(ats(&mut c, 1), [11, 12]);
+        assert_eq!(ats(&mut c, 2), [21]);
+        // The key still refuses a second event with the same number, and still needs
+        // the case.
+        let dup = |case: i64, seq: i64| {
+            [
+                case.into(),
+                seq.into(),
+                0i64.into(),
+                1i64.into(),
+                "张三".into(),
+                "clerk".into(),
+                "x".into(),
+                Val::Null,
+                "received".into(),
+                Val::Null,
+                "{}".into(),
+            ]
+        };
+        assert!(c.execute(crate::sql::INSERT_EVENT, &dup(1, 2)).is_err());
+        assert!(c.execute(crate::sql::INSERT_EVENT, &dup(99, 1)).is_err());
+        // A new event goes after every other in the table.
+        c.execute(crate::sql::INSERT_EVENT, &dup(1, 3)).unwrap();
+        let last = c
+            .one(
+                "SELECT case_id, seq FROM case_events ORDER BY rowid DESC LIMIT 1",
+                &[],
+                |r| Ok((r.int(0)?, r.int(1)?)),
+            )
+            .unwrap();
+        assert_eq!(last, (1, 3));
+        // Run again: nothing left to apply.
+        assert!(run(&mut c, false).unwrap().is_empty());
+    }
 }
