@@ -32,6 +32,8 @@ pub struct Raw {
     pub steps_per_s: f64,
     /// Machine CPU microseconds per step (the database server's included).
     pub cpu_us_per_step: f64,
+    /// KiB the machine wrote to disk per step.
+    pub disk_kib_per_step: f64,
 }
 
 /// The ceilings.
@@ -527,6 +529,7 @@ pub fn sqlite_raw(
     Ok(Raw {
         steps_per_s: steps as f64 / usage.seconds,
         cpu_us_per_step: usage.machine_us_per(steps as f64),
+        disk_kib_per_step: usage.disk_kib_per(steps as f64),
     })
 }
 
@@ -640,6 +643,7 @@ pub fn postgres_raw(
     Ok(Raw {
         steps_per_s: steps as f64 / usage.seconds,
         cpu_us_per_step: usage.machine_us_per(steps as f64),
+        disk_kib_per_step: usage.disk_kib_per(steps as f64),
     })
 }
 

@@ -1,5 +1,6 @@
 //! CPU time spent over a measurement, from the kernel's own accounts: the whole
-//! machine's busy time (`/proc/stat`) and this process's (`/proc/self/stat`). Divided by
+//! machine's busy time (`/proc/stat`) and this process's (`/proc/self/stat`); and what
+//! the machine wrote to its disks (`/proc/vmstat`). Divided by
 //! the work done, it says what a transition costs in CPU, a figure far steadier on a
 //! shared, noisy machine than a rate: a neighbour's load lowers the rate but not the
 //! CPU our work takes (steal time is not counted as busy).
@@ -17,6 +18,8 @@ pub struct Sample {
     machine_ticks: u64,
     /// This process's user + system time, clock ticks.
     own_ticks: u64,
+    /// KiB the machine has written to block devices (`pgpgout`).
+    disk_kib: u64,
 }
 
 /// CPU time over a measured interval.
@@ -29,6 +32,8 @@ pub struct Usage {
     pub machine_s: f64,
     /// CPU-seconds of this process (server, load generator, SQLite).
     pub own_s: f64,
+    /// KiB the machine wrote to its disks (the WAL, and whatever else was flushed).
+    pub disk_kib: f64,
 }
 
 impl Usage {
@@ -40,6 +45,11 @@ impl Usage {
     /// This process's CPU microseconds per unit of work.
     pub fn own_us_per(&self, units: f64) -> f64 {
         1e6 * self.own_s / units.max(1.0)
+    }
+
+    /// KiB written to disk per unit of work.
+    pub fn disk_kib_per(&self, units: f64) -> f64 {
+        self.disk_kib / units.max(1.0)
     }
 
     /// Share of the machine's CPUs busy over the interval.
@@ -75,6 +85,16 @@ fn own_ticks(stat: &str) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// `pgpgout` of `/proc/vmstat`: KiB written to block devices since boot.
+fn disk_kib(vmstat: &str) -> Option<u64> {
+    vmstat
+        .lines()
+        .find_map(|l| l.strip_prefix("pgpgout "))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Read the counters now (zeros where the kernel does not offer them).
 pub fn sample() -> Sample {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
@@ -82,6 +102,7 @@ pub fn sample() -> Sample {
         at: Instant::now(),
         machine_ticks: machine_ticks(&read("/proc/stat")).unwrap_or(0),
         own_ticks: own_ticks(&read("/proc/self/stat")).unwrap_or(0),
+        disk_kib: disk_kib(&read("/proc/vmstat")).unwrap_or(0),
     }
 }
 
@@ -92,6 +113,7 @@ pub fn between(a: Sample, b: Sample) -> Usage {
         seconds: b.at.duration_since(a.at).as_secs_f64(),
         machine_s: b.machine_ticks.saturating_sub(a.machine_ticks) as f64 / hz,
         own_s: b.own_ticks.saturating_sub(a.own_ticks) as f64 / hz,
+        disk_kib: b.disk_kib.saturating_sub(a.disk_kib) as f64,
     }
 }
 
@@ -113,12 +135,21 @@ mod tests {
     }
 
     #[test]
+    fn disk_writes_are_the_pgpgout_line() {
+        let vmstat = "pgpgin 120\npgpgout 4567\npswpin 0\n";
+        assert_eq!(disk_kib(vmstat), Some(4567));
+        assert_eq!(disk_kib("pgpgin 1\n"), None);
+    }
+
+    #[test]
     fn usage_divides_cpu_time_by_the_work_done() {
         let u = Usage {
             seconds: 10.0,
             machine_s: 15.0,
             own_s: 9.0,
+            disk_kib: 60_000.0,
         };
+        assert_eq!(u.disk_kib_per(30_000.0), 2.0);
         assert_eq!(u.machine_us_per(30_000.0), 500.0);
         assert_eq!(u.own_us_per(30_000.0), 300.0);
         assert_eq!(u.busy_share(2), 0.75);

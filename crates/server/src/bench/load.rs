@@ -101,6 +101,8 @@ pub struct LifecycleResult {
     pub cpu_us_per_transition: f64,
     /// This process's CPU microseconds per transition.
     pub own_cpu_us_per_transition: f64,
+    /// KiB the machine wrote to disk per transition.
+    pub disk_kib_per_transition: f64,
 }
 
 /// Run whole lifecycles from `clients` concurrent connections for `measure` after
@@ -203,6 +205,7 @@ pub async fn lifecycles(
         cpu: usage,
         cpu_us_per_transition: usage.machine_us_per(steps as f64),
         own_cpu_us_per_transition: usage.own_us_per(steps as f64),
+        disk_kib_per_transition: usage.disk_kib_per(steps as f64),
     })
 }
 

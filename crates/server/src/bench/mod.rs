@@ -284,8 +284,8 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     );
     let raw_line = |what: &str, r: &ceilings::Raw| {
         println!(
-            "{what:<52} {:>9.0} steps/s  {:>6.1} µs CPU/step",
-            r.steps_per_s, r.cpu_us_per_step
+            "{what:<52} {:>9.0} steps/s  {:>6.1} µs CPU/step  {:>5.1} KiB written/step",
+            r.steps_per_s, r.cpu_us_per_step, r.disk_kib_per_step
         );
     };
     let five = Duration::from_secs(5);
@@ -420,7 +420,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             );
             r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
             println!(
-                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy)",
+                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
                 r.transitions_per_s,
                 r.cases_per_s,
                 r.all.p50_ms,
@@ -431,6 +431,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 r.cpu_us_per_transition,
                 r.own_cpu_us_per_transition,
                 100.0 * r.cpu.busy_share(report::machine().cpus),
+                r.disk_kib_per_transition,
             );
             lifecycle.push(r);
         }

@@ -192,8 +192,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     let raw = |s: &mut String, what: &str, r: &super::ceilings::Raw| {
         let _ = writeln!(
             s,
-            "| {what} | {:.0} steps/s | {:.1} µs |",
-            r.steps_per_s, r.cpu_us_per_step
+            "| {what} | {:.0} steps/s | {:.1} µs | {:.1} KiB |",
+            r.steps_per_s, r.cpu_us_per_step, r.disk_kib_per_step
         );
     };
     let _ = writeln!(
@@ -206,11 +206,12 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          columns lists sort on, the event, and the statistics change on receipt and decision. SQLite as the store's \
          writer sets it up (WAL, `synchronous=FULL`, foreign keys on). The targets are judged against the bare tables; \
          our schema shows how much of the distance is the schema's. CPU is the whole machine's busy time per step, the \
-         PostgreSQL server's included.\n\n| ceiling | figure | CPU per step |\n|---|---|---|"
+         PostgreSQL server's included; disk is what the machine wrote to its disks per step (`pgpgout`: \
+         the WAL, and whatever else was flushed meanwhile).\n\n| ceiling | figure | CPU per step | disk per step |\n|---|---|---|---|"
     );
     let _ = writeln!(
         s,
-        "| fsync: 4 KiB write + fdatasync in the data directory | {:.0} /s | |",
+        "| fsync: 4 KiB write + fdatasync in the data directory | {:.0} /s | | |",
         c.fsync_per_s
     );
     raw(
@@ -263,7 +264,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     );
     let _ = writeln!(
         s,
-        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | KiB written per transition | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.lifecycle {
         let (bare, ours) = match l.backend.as_str() {
@@ -294,7 +295,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {:.1} | {} | {} |",
             l.backend,
             l.clients,
             l.transitions_per_s,
@@ -304,6 +305,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             l.errors,
             l.cpu_us_per_transition,
             l.own_cpu_us_per_transition,
+            l.disk_kib_per_transition,
             bare,
             ours
         );
