@@ -310,18 +310,23 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             ours
         );
     }
-    if let Some(best) = r
-        .lifecycle
-        .iter()
-        .filter(|l| l.backend == "sqlite")
-        .max_by(|a, b| a.transitions_per_s.total_cmp(&b.transitions_per_s))
-    {
+    // Per step, for each backend: the run at the most clients up to those the targets
+    // name (where the p99 targets are judged).
+    for (backend, name) in [("sqlite", "SQLite"), ("postgres", "PostgreSQL")] {
+        let Some(run) = r
+            .lifecycle
+            .iter()
+            .filter(|l| l.backend == backend && l.clients <= TARGET_CLIENTS)
+            .max_by_key(|l| l.clients)
+        else {
+            continue;
+        };
         let _ = writeln!(
             s,
-            "\nPer step, SQLite, {} clients:\n\n| step | p50 ms | p99 ms |\n|---|---|---|",
-            best.clients
+            "\nPer step, {name}, {} clients:\n\n| step | p50 ms | p99 ms |\n|---|---|---|",
+            run.clients
         );
-        for st in &best.steps {
+        for st in &run.steps {
             let _ = writeln!(s, "| {} | {:.2} | {:.2} |", st.name, st.p50_ms, st.p99_ms);
         }
     }
@@ -400,9 +405,10 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         );
         let (cell, ok) = p99_cell(r, "sqlite");
         let _ = writeln!(s, "| SQLite p99 < 25 ms | {cell} | {} |", mark(ok));
+        let ours = 100.0 * best.transitions_per_s / c.sqlite_ours_batched.steps_per_s.max(1.0);
         let _ = writeln!(
             s,
-            "| SQLite ≥ 25 % of the batched raw ceiling | {pct:.0} % | {} |",
+            "| SQLite ≥ 25 % of the batched raw ceiling | {pct:.0} % of the bare tables' (judged); {ours:.0} % of our schema's | {} |",
             mark(pct >= 25.0)
         );
     }
@@ -414,9 +420,18 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         c.postgres_single,
     ) {
         let x = best.transitions_per_s / p.steps_per_s.max(1.0);
+        let ours = c
+            .postgres_ours_single
+            .map(|o| {
+                format!(
+                    "; {:.2}× our schema's",
+                    best.transitions_per_s / o.steps_per_s.max(1.0)
+                )
+            })
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× ({} clients) | {} |",
+            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× the bare tables' (judged; {} clients){ours} | {} |",
             best.clients,
             mark(x >= 1.5)
         );
