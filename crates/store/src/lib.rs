@@ -424,6 +424,15 @@ where
     }))
 }
 
+/// What a decision made ([`Inner::decide`]): its result, the writes it kept, the cases
+/// they save, and the kept cases it was handed unchecked (id, version).
+struct Decision<R> {
+    result: Result<R>,
+    writes: Vec<conn::Recorded>,
+    saved: Vec<tx::Saved>,
+    trusted: Vec<(i64, i64)>,
+}
+
 /// A decision made without the database ([`Inner::record_offline`]).
 enum Offline<R> {
     /// It succeeded.
@@ -465,25 +474,45 @@ impl Inner {
             Kind::Postgres { .. } => Backend::Postgres,
         };
         let mut none = conn::Offline::new(backend);
-        let mut rec = conn::RecordingConn::new(&mut none);
-        let mut tx =
-            SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
-        tx.trust_kept = true;
-        let r = f(&mut tx);
-        let (trusted, saved) = (
-            std::mem::take(&mut tx.trusted),
-            std::mem::take(&mut tx.saved),
-        );
-        let writes = std::mem::take(&mut rec.writes);
+        let d = self.decide(&mut none, true, f);
         if none.wanted {
             return None;
         }
         self.decided_offline
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(match r {
-            Ok(r) => Offline::Decided(Recorded::Decided(r, writes, saved, !trusted.is_empty())),
-            Err(e) => Offline::Refused(e, trusted),
+        Some(match d.result {
+            Ok(r) => Offline::Decided(Recorded::Decided(
+                r,
+                d.writes,
+                d.saved,
+                !d.trusted.is_empty(),
+            )),
+            Err(e) => Offline::Refused(e, d.trusted),
         })
+    }
+
+    /// Run `f` over `c`, keeping its writes rather than making them.
+    fn decide<R>(
+        &self,
+        c: &mut dyn conn::Conn,
+        trust: bool,
+        f: impl Fn(&mut dyn Tx) -> Result<R>,
+    ) -> Decision<R> {
+        let mut rec = conn::RecordingConn::new(c);
+        let mut tx =
+            SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
+        tx.trust_kept = trust;
+        let result = f(&mut tx);
+        let (trusted, saved) = (
+            std::mem::take(&mut tx.trusted),
+            std::mem::take(&mut tx.saved),
+        );
+        Decision {
+            result,
+            writes: rec.writes,
+            saved,
+            trusted,
+        }
     }
 
     /// Whether any of the cases handed out unchecked (id, version) has moved since.
@@ -515,20 +544,11 @@ impl Inner {
         trust: bool,
         f: impl Fn(&mut dyn Tx) -> Result<R>,
     ) -> Result<Recorded<R>> {
-        let mut rec = conn::RecordingConn::new(c);
-        let mut tx =
-            SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
-        tx.trust_kept = trust;
-        let r = f(&mut tx);
-        let (trusted, saved) = (
-            std::mem::take(&mut tx.trusted),
-            std::mem::take(&mut tx.saved),
-        );
-        let writes = std::mem::take(&mut rec.writes);
-        Ok(match r {
-            Ok(r) => Recorded::Decided(r, writes, saved, !trusted.is_empty()),
+        let d = self.decide(c, trust, f);
+        Ok(match d.result {
+            Ok(r) => Recorded::Decided(r, d.writes, d.saved, !d.trusted.is_empty()),
             // A failure on an unchecked copy stands if the copy was current.
-            Err(e) => Recorded::Failed(e, Self::stale(c, &trusted)?),
+            Err(e) => Recorded::Failed(e, Self::stale(c, &d.trusted)?),
         })
     }
 

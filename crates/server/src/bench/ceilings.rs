@@ -202,7 +202,7 @@ impl RawConn for PgRaw {
 
 /// The item the raw lifecycle on our schema files its cases under (the foreign key
 /// from `cases` to `items` is checked as in production).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Item {
     id: i64,
     name: String,
@@ -445,29 +445,10 @@ fn our_schema(url: &DbUrl) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn item_of(c: &mut dyn RawConn, sql_text: &str) -> anyhow::Result<i64> {
-    Ok(c.ints(sql_text, &[])?[0])
-}
-
 /// The 食品经营许可 item of the demo county (as the lifecycle workload files), any item
 /// failing that.
-const ITEM_SQL: &str =
-    "SELECT id FROM items ORDER BY CASE WHEN name LIKE '%食品经营%' THEN 0 ELSE 1 END, id LIMIT 1";
-
-fn sqlite_item(c: &rusqlite::Connection, id: i64) -> anyhow::Result<Item> {
-    Ok(c.query_row(
-        "SELECT id, name, department_id, region FROM items WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                department_id: r.get(2)?,
-                region: r.get(3)?,
-            })
-        },
-    )?)
-}
+const ITEM_SQL: &str = "SELECT id, name, department_id, region FROM items \
+     ORDER BY CASE WHEN name LIKE '%食品经营%' THEN 0 ELSE 1 END, id LIMIT 1";
 
 /// Raw SQLite lifecycle steps per second, `per_commit` steps per commit, durable (WAL,
 /// FULL), on `schema`.
@@ -495,17 +476,16 @@ pub fn sqlite_raw(
     let item = match schema {
         Schema::Bare => {
             c.execute_batch(BARE_SQLITE)?;
-            Item {
-                id: 0,
-                name: String::new(),
-                department_id: 0,
-                region: String::new(),
-            }
+            Item::default()
         }
-        Schema::Ours => {
-            let id = item_of(&mut c, ITEM_SQL)?;
-            sqlite_item(&c, id)?
-        }
+        Schema::Ours => c.query_row(ITEM_SQL, [], |r| {
+            Ok(Item {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                department_id: r.get(2)?,
+                region: r.get(3)?,
+            })
+        })?,
     };
     let mut life = Lifecycle::new(schema, 1, item);
     let a = cpu::sample();
@@ -557,19 +537,10 @@ pub fn postgres_raw(
         }
     };
     let item = match schema {
-        Schema::Bare => Item {
-            id: 0,
-            name: String::new(),
-            department_id: 0,
-            region: String::new(),
-        },
+        Schema::Bare => Item::default(),
         Schema::Ours => {
             let mut c = postgres::Client::connect(&url, postgres::NoTls)?;
-            let r = c.query_one(
-                "SELECT id, name, department_id, region FROM items WHERE id = \
-                 (SELECT id FROM items ORDER BY CASE WHEN name LIKE '%食品经营%' THEN 0 ELSE 1 END, id LIMIT 1)",
-                &[],
-            )?;
+            let r = c.query_one(ITEM_SQL, &[])?;
             Item {
                 id: r.get(0),
                 name: r.get(1),
