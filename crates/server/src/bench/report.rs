@@ -260,7 +260,10 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          食品经营许可 application at the window) → 受理 → 审查 → 决定 (the approver) → 制证 → 出件核验 → 送达 → 归档. \
          \"Transitions\" counts all 8. Every request is a full use case: session, scope and state checks, the \
          transition, the case saved whole, its event, the statistics rollup — and its 2xx is sent only after the \
-         commit (durable).\n"
+         commit (durable). CPU per transition is the machine's busy time over the measured interval (the load generator \
+         and, on PostgreSQL, the database server included) divided by the transitions, with this process's own in \
+         brackets; the two come from different kernel accounts and can disagree by a few per cent when the machine \
+         is mostly idle.\n"
     );
     let _ = writeln!(
         s,
