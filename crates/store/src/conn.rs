@@ -200,7 +200,8 @@ pub struct Recorded {
     pub(crate) exact: Option<(u64, String)>,
 }
 
-/// Runs a use case against a read snapshot while keeping its writes to run later, in
+/// Runs a use case against a read snapshot (or against [`Offline`]) while keeping its
+/// writes to run later, in
 /// the writer's transaction ([`crate::Db::write_optimistic`]). The use case must not
 /// read what it wrote, and its writes must not return rows (an `INSERT … RETURNING`
 /// cannot be kept: it is refused).
@@ -274,7 +275,7 @@ impl Conn for RecordingConn<'_> {
 }
 
 /// No database at all: a decision is first tried on this, on the caller's thread, with
-/// no snapshot taken (`Inner::record`). Writes never reach it (the [`RecordingConn`]
+/// no snapshot taken (`Inner::record_offline`). Writes never reach it (the [`RecordingConn`]
 /// over it keeps them); any read marks it as wanted and fails, and a decision that
 /// wanted the database — whatever it did with the failure — is made again on a
 /// snapshot.

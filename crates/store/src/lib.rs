@@ -108,7 +108,9 @@ struct Inner {
     decided_on_snapshot: std::sync::atomic::AtomicU64,
 }
 
-/// How the optimistic decisions so far were made ([`Db::decision_stats`]).
+/// How the optimistic decisions so far were made ([`Db::decision_stats`]). One call may
+/// count in both: a refusal made offline on a kept copy that turns out stale is made
+/// again on a snapshot.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct DecisionStats {
     /// Without the database: on a case this server keeps, reading nothing.
@@ -198,8 +200,10 @@ impl Db {
             .map_err(|_| Error::Store("the write was not carried out".into()))?
     }
 
-    /// Run `f` optimistically: on a read snapshot, off the writer, keeping its writes;
-    /// then run just those writes in the writer's (group-committed) transaction. A
+    /// Run `f` optimistically: off the writer, keeping its writes — first without the
+    /// database at all (see [`Inner::record_offline`]; it succeeds when `f` reads
+    /// nothing it has not kept), else on a read snapshot — then run just those writes
+    /// in the writer's (group-committed) transaction. A
     /// write that must change exactly one row (a case saved at the version it was read
     /// at) and does not means someone changed it meanwhile: `f` runs again on a fresh
     /// snapshot, up to three times. The result is returned once the writes are durably
@@ -220,8 +224,9 @@ impl Db {
         let mut trust = true;
         loop {
             let (inner, g) = (self.inner.clone(), f.clone());
-            // First without the database; if the decision wants to read (or fails), on
-            // a snapshot, where it is decided as before.
+            // First without the database. If the decision wants to read, it is made
+            // again on a snapshot, as before; if it refuses on a kept copy, that copy's
+            // version is checked on a snapshot before the refusal is answered.
             let offline = if trust {
                 inner.record_offline(|tx| g(tx))
             } else {
@@ -474,7 +479,12 @@ impl Inner {
             Kind::Postgres { .. } => Backend::Postgres,
         };
         let mut none = conn::Offline::new(backend);
-        let d = self.decide(&mut none, true, f);
+        // On the caller's thread, which is an async worker: a panicking use case is
+        // decided again on a snapshot, where the reader threads catch it.
+        let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.decide(&mut none, true, f)
+        }))
+        .ok()?;
         if none.wanted {
             return None;
         }
@@ -532,7 +542,7 @@ impl Inner {
     /// [`Inner::stale`] on a snapshot.
     fn stale_now(&self, trusted: &[(i64, i64)]) -> Result<bool> {
         match &self.kind {
-            Kind::Sqlite(db) => db.with_reader(|c| Self::stale(c, trusted)),
+            Kind::Sqlite(db) => db.with_decider(|c| Self::stale(c, trusted)),
             Kind::Postgres { pool, .. } => pool.run(true, |c| Self::stale(c, trusted)),
         }
     }

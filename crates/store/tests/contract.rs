@@ -1068,7 +1068,8 @@ async fn a_decision_that_reads_nothing_is_made_without_the_database_postgres() {
 /// without the database; one that reads is made on a snapshot, as is one on a case this
 /// server does not keep. The bundle membership of a case this server filed is known
 /// without a read; that of a case filed in a transaction that rolled back is not kept,
-/// even where SQLite gives its id to the next case.
+/// even where SQLite gives its id to the next case; and a case filed earlier cannot join
+/// a bundle later.
 async fn decisions_without_the_database(b: Backend) {
     use tongban_core::bundle::{Bundle, BundleCase, BundleChild};
     let Some(t) = fresh(b) else { return };
@@ -1166,4 +1167,53 @@ async fn decisions_without_the_database(b: Backend) {
             .unwrap();
         assert_eq!(found, None, "case {next} belongs to no bundle");
     }
+    // Membership is final once committed: a case filed earlier joins no bundle later.
+    let late = t.db.write_blocking(move |tx| {
+        let bundle = tx.insert_bundle(&Bundle {
+            id: 0,
+            code: "YJS-LATE".into(),
+            region: rc("440902"),
+            name: "迟到的一件事".into(),
+            status: tongban_core::catalog::ItemStatus::Active,
+            versions: vec![],
+            updated_at: now(),
+        })?;
+        tx.insert_bundle_case(&BundleCase {
+            id: 0,
+            bundle_id: bundle,
+            bundle_version: 1,
+            name: "迟到的一件事".into(),
+            applicant_id: 1,
+            answers: Default::default(),
+            children: vec![BundleChild {
+                item_id: item,
+                case_id: next,
+                after: vec![],
+            }],
+            inspections: vec![],
+            created_at: now(),
+        })
+    });
+    assert!(matches!(late, Err(Error::Store(_))), "{late:?}");
+    assert_eq!(
+        t.db.read_blocking(move |tx| tx.bundle_case_of(next))
+            .unwrap(),
+        None
+    );
+}
+
+/// A use case that panics while being decided (first on the request's own thread,
+/// then on a reader) is answered with an error on PostgreSQL, not a dropped request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_that_panics_is_an_error_on_postgres() {
+    let Some(t) = fresh(Backend::Postgres) else {
+        return;
+    };
+    let r =
+        t.db.write_optimistic(|_tx| -> Result<(), Error> { panic!("a use case's bug") })
+            .await;
+    assert!(matches!(r, Err(Error::Store(_))), "{r:?}");
+    // The database still serves.
+    let w = seed(&t.db);
+    assert!(receive(&t.db, &w, 0) > 0);
 }

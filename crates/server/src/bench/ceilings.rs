@@ -469,7 +469,8 @@ pub fn sqlite_raw(
         our_schema(&DbUrl::Sqlite(path.clone()))?;
     }
     let mut c = rusqlite::Connection::open(&path)?;
-    // As the store's writer has it.
+    // As the store's writer has it, but for checkpoints: here SQLite's own, inside the
+    // commit that crosses 1,000 pages (the store runs them on a thread of their own).
     c.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192;",
     )?;
@@ -570,7 +571,8 @@ pub fn postgres_raw(
                 c.batch("ROLLBACK")?;
                 Ok((c, Lifecycle::new(schema, k as u64 + 101, life.item)))
             };
-            let set = set_up();
+            let set = std::panic::catch_unwind(std::panic::AssertUnwindSafe(set_up))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("raw client panicked while setting up")));
             // Whatever happened, so that the others are not left waiting.
             ready.wait();
             let (mut c, mut life) = set?;

@@ -1,9 +1,10 @@
 //! CPU time spent over a measurement, from the kernel's own accounts: the whole
 //! machine's busy time (`/proc/stat`) and this process's (`/proc/self/stat`); and what
-//! the machine wrote to its disks (`/proc/vmstat`). Divided by
-//! the work done, it says what a transition costs in CPU, a figure far steadier on a
-//! shared, noisy machine than a rate: a neighbour's load lowers the rate but not the
-//! CPU our work takes (steal time is not counted as busy).
+//! the machine wrote to its disks (`/proc/vmstat`). Divided by the work done, it says
+//! what a transition costs in CPU, a figure far steadier than a rate where the
+//! neighbours are other virtual machines: their load lowers our rate, but the time the
+//! hypervisor takes from us is steal, not counted as busy. Other processes on this same
+//! kernel are counted in the machine's figures (this process's own are not theirs).
 
 use std::time::Instant;
 
@@ -20,6 +21,8 @@ pub struct Sample {
     own_ticks: u64,
     /// KiB the machine has written to block devices (`pgpgout`).
     disk_kib: u64,
+    /// CPUs in `/proc/stat`.
+    cpus: usize,
 }
 
 /// CPU time over a measured interval.
@@ -34,6 +37,8 @@ pub struct Usage {
     pub own_s: f64,
     /// KiB the machine wrote to its disks (the WAL, and whatever else was flushed).
     pub disk_kib: f64,
+    /// CPUs the kernel accounts for (the `cpuN` lines of `/proc/stat`).
+    pub cpus: usize,
 }
 
 impl Usage {
@@ -53,8 +58,8 @@ impl Usage {
     }
 
     /// Share of the machine's CPUs busy over the interval.
-    pub fn busy_share(&self, cpus: usize) -> f64 {
-        self.machine_s / (self.seconds * cpus.max(1) as f64).max(1e-9)
+    pub fn busy_share(&self) -> f64 {
+        self.machine_s / (self.seconds * self.cpus.max(1) as f64).max(1e-9)
     }
 }
 
@@ -74,6 +79,13 @@ fn machine_ticks(stat: &str) -> Option<u64> {
         .collect();
     // user nice system idle iowait irq softirq steal …
     Some(f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)?)
+}
+
+/// The `cpuN` lines of `/proc/stat`: the CPUs its busy time is summed over.
+fn cpus(stat: &str) -> usize {
+    stat.lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count()
 }
 
 /// utime + stime of `/proc/self/stat` (fields 14 and 15; the command name, field 2, is
@@ -98,9 +110,11 @@ fn disk_kib(vmstat: &str) -> Option<u64> {
 /// Read the counters now (zeros where the kernel does not offer them).
 pub fn sample() -> Sample {
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let stat = read("/proc/stat");
     Sample {
         at: Instant::now(),
-        machine_ticks: machine_ticks(&read("/proc/stat")).unwrap_or(0),
+        machine_ticks: machine_ticks(&stat).unwrap_or(0),
+        cpus: cpus(&stat),
         own_ticks: own_ticks(&read("/proc/self/stat")).unwrap_or(0),
         disk_kib: disk_kib(&read("/proc/vmstat")).unwrap_or(0),
     }
@@ -114,6 +128,7 @@ pub fn between(a: Sample, b: Sample) -> Usage {
         machine_s: b.machine_ticks.saturating_sub(a.machine_ticks) as f64 / hz,
         own_s: b.own_ticks.saturating_sub(a.own_ticks) as f64 / hz,
         disk_kib: b.disk_kib.saturating_sub(a.disk_kib) as f64,
+        cpus: b.cpus,
     }
 }
 
@@ -123,8 +138,10 @@ mod tests {
 
     #[test]
     fn the_machine_line_counts_user_nice_system_irq_and_softirq_but_not_idle_iowait_or_steal() {
-        let stat = "cpu  100 2 30 5000 70 4 6 900 0 0\ncpu0 50 1 15 2500 35 2 3 450 0 0\n";
+        let stat = "cpu  100 2 30 5000 70 4 6 900 0 0\ncpu0 50 1 15 2500 35 2 3 450 0 0\n\
+                    cpu1 50 1 15 2500 35 2 3 450 0 0\nintr 12345\n";
         assert_eq!(machine_ticks(stat), Some(100 + 2 + 30 + 4 + 6));
+        assert_eq!(cpus(stat), 2);
     }
 
     #[test]
@@ -148,10 +165,11 @@ mod tests {
             machine_s: 15.0,
             own_s: 9.0,
             disk_kib: 60_000.0,
+            cpus: 2,
         };
         assert_eq!(u.disk_kib_per(30_000.0), 2.0);
         assert_eq!(u.machine_us_per(30_000.0), 500.0);
         assert_eq!(u.own_us_per(30_000.0), 300.0);
-        assert_eq!(u.busy_share(2), 0.75);
+        assert_eq!(u.busy_share(), 0.75);
     }
 }

@@ -430,7 +430,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 100.0 * r.commit_share,
                 r.cpu_us_per_transition,
                 r.own_cpu_us_per_transition,
-                100.0 * r.cpu.busy_share(report::machine().cpus),
+                100.0 * r.cpu.busy_share(),
                 r.disk_kib_per_transition,
             );
             lifecycle.push(r);

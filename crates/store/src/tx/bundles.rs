@@ -62,6 +62,18 @@ impl BundleStore for SqlTx<'_> {
     }
 
     fn insert_bundle_case(&mut self, c: &BundleCase) -> R<i64> {
+        // Membership is final once committed (servers keep it: `BundleCache`), so a
+        // bundle takes only children filed in this same transaction.
+        if let Some(child) = c
+            .children
+            .iter()
+            .find(|ch| !self.filed.contains(&(ch.case_id, None)))
+        {
+            return Err(Error::Store(format!(
+                "case {} was not filed with its bundle case",
+                child.case_id
+            )));
+        }
         let id = self.c.one(
             "INSERT INTO bundle_cases (bundle_id, applicant_id, created_at, data) VALUES (?, ?, ?, ?) RETURNING id",
             &[
@@ -83,9 +95,8 @@ impl BundleStore for SqlTx<'_> {
                 "INSERT INTO bundle_children (case_id, bundle_case_id) VALUES (?, ?)",
                 &[child.case_id.into(), id.into()],
             )?;
-            match self.filed.iter_mut().find(|(c, _)| *c == child.case_id) {
-                Some(f) => f.1 = Some(id),
-                None => self.filed.push((child.case_id, Some(id))),
+            if let Some(f) = self.filed.iter_mut().find(|(c, _)| *c == child.case_id) {
+                f.1 = Some(id);
             }
         }
         Ok(id)

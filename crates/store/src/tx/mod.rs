@@ -114,18 +114,21 @@ impl CaseCache {
 }
 
 /// Which 一件事 bundle case each case belongs to, if any, as committed: a case is filed
-/// with its bundle membership in one transaction and neither changes afterwards, and
-/// cases are never deleted, so an answer once read from a committed snapshot stays
-/// true. It is filled only on read-only snapshots (a writer's transaction may still
-/// roll back, and SQLite gives a rolled-back case's id to the next one), and only for
-/// cases that exist. It spares a decision on a bundle's rules (决定, 制证, 送达) the
-/// lookup, so that such a decision, on a case this server keeps, needs no database at
-/// all. Bounded: emptied when it reaches [`BundleCache::MAX`] entries.
+/// with its bundle membership in one transaction and neither changes afterwards
+/// (`insert_bundle_case` takes only children filed in its own transaction), and cases
+/// are never deleted, so an answer once committed stays true. It is filled from two
+/// places only: the cases a write of this server filed, once that write has committed
+/// (`SqlTx::filed`; a writer's transaction may still roll back, and SQLite gives a
+/// rolled-back case's id to the next one), and reads on read-only snapshots of cases
+/// that exist (what those read is committed). It spares the bundle rules (决定, 制证,
+/// 送达) their first lookup, so that on a case in no bundle, kept by this server, such
+/// an action needs no database at all (a bundle's child still reads its bundle case and
+/// siblings). Bounded: emptied when it reaches [`BundleCache::MAX`] entries.
 #[derive(Default)]
 pub struct BundleCache(std::sync::RwLock<std::collections::HashMap<i64, Option<i64>>>);
 
 impl BundleCache {
-    /// Entries kept at most (16 bytes each, and the map's overhead).
+    /// Entries kept at most (about 24 bytes each, and the map's overhead).
     pub const MAX: usize = 1 << 16;
 
     pub(crate) fn get(&self, case_id: i64) -> Option<Option<i64>> {
