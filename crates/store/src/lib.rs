@@ -103,6 +103,8 @@ struct Inner {
     cases: CaseCache,
     /// Bundle membership of cases, as committed.
     bundles: BundleCache,
+    /// Case-number serials claimed in blocks and committed (PostgreSQL).
+    serials: tx::SerialBlocks,
     /// Optimistic decisions made without the database, and on a snapshot.
     decided_offline: std::sync::atomic::AtomicU64,
     decided_on_snapshot: std::sync::atomic::AtomicU64,
@@ -158,6 +160,7 @@ impl Db {
                 specs: SpecCache::default(),
                 cases: CaseCache::default(),
                 bundles: BundleCache::default(),
+                serials: tx::SerialBlocks::default(),
                 decided_offline: Default::default(),
                 decided_on_snapshot: Default::default(),
             }),
@@ -405,9 +408,13 @@ where
 {
     WriteJob::Run(Box::new(move |conn| {
         let mut tx = SqlTx::with_cases(conn, &inner.specs, &inner.cases);
+        if matches!(inner.kind, Kind::Postgres { .. }) {
+            tx = tx.taking_serials(&inner.serials);
+        }
         let r = f(&mut tx);
         let saved = std::mem::take(&mut tx.saved);
         let filed = std::mem::take(&mut tx.filed);
+        let claimed = std::mem::take(&mut tx.claimed);
         // What the use case appended may still be held back: its failure is the use
         // case's.
         let r = match (r, conn.flush()) {
@@ -419,6 +426,7 @@ where
             if ok && commit_err.is_none() {
                 inner.cases.put(saved);
                 inner.bundles.put_all(&filed);
+                inner.serials.keep(claimed);
             }
             reply(match (r, commit_err) {
                 (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),

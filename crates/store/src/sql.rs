@@ -46,6 +46,13 @@ pub const INSERT_STAT_DELTA: &str = "INSERT INTO case_stat_deltas (department_id
 pub const NEXT_SERIAL: &str = "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \
      ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + 1 RETURNING last";
 
+/// On PostgreSQL, a block of the region's day's serials (the count given three times)
+/// and as many case ids from the sequence: one row per serial, each with the block's
+/// last serial and an id ([`crate::tx::SerialBlocks`]).
+pub const CLAIM_SERIALS_AND_IDS: &str = "WITH s AS (INSERT INTO case_serials (region, day, last) VALUES (?, ?, ?) \
+     ON CONFLICT (region, day) DO UPDATE SET last = case_serials.last + ? RETURNING last) \
+     SELECT s.last, nextval(pg_get_serial_sequence('cases', 'id')) FROM s, generate_series(1, ?)";
+
 /// The same on PostgreSQL, returning the new case's id from its sequence as well, so
 /// that the case, its event and its statistics can be sent together after it.
 pub const NEXT_SERIAL_AND_ID: &str = "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) \

@@ -44,6 +44,7 @@ on_both_backends!(
     a_failed_use_case_leaves_nothing_behind,
     published_versions_never_change,
     case_serials_count_per_region_and_day,
+    serials_claimed_ahead_are_used_only_once_committed,
     sessions_expire_and_failures_are_counted,
     calendar_years_round_trip,
     a_case_saved_by_another_server_is_read_as_saved,
@@ -573,6 +574,50 @@ fn case_serials_count_per_region_and_day(b: Backend) {
         })
         .unwrap();
     assert_eq!(got, [1, 2, 1, 1, 3]);
+}
+
+/// On PostgreSQL a server claims serials ahead, in blocks as large as the demand (one
+/// job calling one after another is as quick as it gets): what a failed job claimed is
+/// never handed out (its claim rolled back), what a committed job left over is handed
+/// out next, and another server never gets a serial this one holds. SQLite counts one
+/// by one; every assertion holds on both.
+fn serials_claimed_ahead_are_used_only_once_committed(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let d = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let take = |db: &Db, n: usize, fail: bool| {
+        db.write_blocking(move |tx| {
+            let got = (0..n)
+                .map(|_| tx.next_case_serial("440902", d))
+                .collect::<tongban_core::Result<Vec<u32>>>()?;
+            if fail {
+                return Err(Error::field("materials", "缺少材料"));
+            }
+            Ok(got)
+        })
+    };
+    // Blocks of 1, 2 and 4 on PostgreSQL: serials 5 to 7 are left over in a job that
+    // fails, so its claims roll back.
+    assert!(take(&t.db, 4, true).is_err());
+    assert_eq!(take(&t.db, 4, false).unwrap(), [1, 2, 3, 4]);
+    let counted =
+        t.db.read_raw(|c| {
+            tongban_store::conn::ConnExt::one(c, "SELECT last FROM case_serials", &[], |r| r.int(0))
+        })
+        .unwrap();
+    if b == Backend::Postgres {
+        assert!(counted > 4, "claimed ahead: {counted}");
+    } else {
+        assert_eq!(counted, 4);
+    }
+    // Whatever that job claimed and left over is used next.
+    assert_eq!(take(&t.db, 2, false).unwrap(), [5, 6]);
+    let other = t.another_handle();
+    let theirs = take(&other.db, 1, false).unwrap()[0];
+    let mine = take(&t.db, 1, false).unwrap()[0];
+    assert!(theirs > 6 && mine > 6 && theirs != mine, "{theirs} {mine}");
+    if b == Backend::Sqlite {
+        assert_eq!((theirs, mine), (7, 8));
+    }
 }
 
 fn sessions_expire_and_failures_are_counted(b: Backend) {

@@ -7,7 +7,9 @@ use tongban_core::Error;
 use tongban_core::case::{Case, Event};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
-use super::{SqlTx, date, enum_of, instant, ms, name_of, prefix_end};
+use super::{
+    SerialBlock, SerialBlocks, SerialKey, SqlTx, date, enum_of, instant, ms, name_of, prefix_end,
+};
 use crate::conn::{
     Backend, ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json,
 };
@@ -111,6 +113,9 @@ fn event_row(r: &dyn Row) -> R<Event> {
 impl CaseStore for SqlTx<'_> {
     fn next_case_serial(&mut self, region6: &str, day: NaiveDate) -> R<u32> {
         let d = day.to_string();
+        if let Some(blocks) = self.serials {
+            return self.serial_from_blocks(blocks, region6, day);
+        }
         if self.c.backend() == Backend::Postgres {
             // The new case's id comes in the same round trip, so that the case, its
             // event and its statistics can then be held back and sent together.
@@ -310,6 +315,63 @@ impl CaseStore for SqlTx<'_> {
 }
 
 impl SqlTx<'_> {
+    /// A serial of the region's day and the new case's id from a block: one this job
+    /// claimed, one committed earlier, or a new one claimed now (see [`SerialBlocks`]).
+    fn serial_from_blocks(
+        &mut self,
+        blocks: &SerialBlocks,
+        region6: &str,
+        day: NaiveDate,
+    ) -> R<u32> {
+        let key: SerialKey = (region6.to_string(), day);
+        let mine = self
+            .claimed
+            .iter_mut()
+            .find(|(k, b)| *k == key && !b.is_empty())
+            .and_then(|(_, b)| b.take());
+        let (serial, id) = match mine.or_else(|| blocks.take(&key)) {
+            Some(got) => got,
+            None => {
+                let n = blocks.next_size(&key, std::time::Instant::now());
+                let d = day.to_string();
+                let rows = self.c.all(
+                    sql::CLAIM_SERIALS_AND_IDS,
+                    &[
+                        region6.into(),
+                        d.as_str().into(),
+                        i64::from(n).into(),
+                        i64::from(n).into(),
+                        i64::from(n).into(),
+                    ],
+                    |r| Ok((r.int(0)?, r.int(1)?)),
+                )?;
+                let last = rows.first().map(|r| r.0).unwrap_or(0);
+                let first = last + 1 - i64::from(n);
+                if rows.len() != n as usize || first < 1 || last > i64::from(u32::MAX) {
+                    return Err(Error::Store(format!(
+                        "claimed {} serials ending at {last}, wanted {n}",
+                        rows.len()
+                    )));
+                }
+                let mut ids: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
+                // Handed out from the end: the smallest id with the first serial.
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                let mut block = SerialBlock {
+                    next: first as u32,
+                    last: last as u32,
+                    ids,
+                };
+                let got = block
+                    .take()
+                    .ok_or_else(|| Error::Store("empty serial block".into()))?;
+                self.claimed.push((key, block));
+                got
+            }
+        };
+        self.next_case_id = Some(id);
+        Ok(serial)
+    }
+
     /// The cases a filter selects.
     ///
     /// A department's inbox over several open states reads one ordered range of the

@@ -11,6 +11,7 @@ mod jobs;
 mod org;
 mod ratings;
 mod search;
+mod serials;
 mod stats;
 mod supervision;
 
@@ -22,6 +23,8 @@ use tongban_core::case::Case;
 use tongban_core::catalog::ItemSpec;
 
 use crate::conn::Conn;
+pub use serials::SerialBlocks;
+pub(crate) use serials::{SerialBlock, SerialKey};
 
 /// Published item versions by (item, version): their content never changes, so once
 /// read it is kept for the life of the process (a few hundred items, a few KB each).
@@ -179,6 +182,10 @@ pub struct SqlTx<'a> {
     /// Cases filed here and the bundle case each belongs to, if any: for the
     /// [`BundleCache`] once committed.
     pub(crate) filed: Vec<(i64, Option<i64>)>,
+    /// Case-number serials in blocks (a writer's job on PostgreSQL).
+    pub(crate) serials: Option<&'a SerialBlocks>,
+    /// Blocks claimed here, for [`SerialBlocks`] once committed.
+    pub(crate) claimed: Vec<(SerialKey, SerialBlock)>,
 }
 
 impl<'a> SqlTx<'a> {
@@ -194,6 +201,8 @@ impl<'a> SqlTx<'a> {
             next_case_id: None,
             bundles: None,
             filed: Vec::new(),
+            serials: None,
+            claimed: Vec::new(),
         }
     }
 
@@ -214,11 +223,20 @@ impl<'a> SqlTx<'a> {
             next_case_id: None,
             bundles: None,
             filed: Vec::new(),
+            serials: None,
+            claimed: Vec::new(),
         }
     }
 }
 
 impl<'a> SqlTx<'a> {
+    /// Case-number serials from and into `serials` (the caller keeps
+    /// [`SqlTx::claimed`] in it once the transaction has committed).
+    pub(crate) fn taking_serials(mut self, serials: &'a SerialBlocks) -> Self {
+        self.serials = Some(serials);
+        self
+    }
+
     /// On a read-only snapshot: bundle membership from and into `bundles`.
     pub(crate) fn reading_committed(mut self, bundles: &'a BundleCache) -> Self {
         self.bundles = Some(bundles);
