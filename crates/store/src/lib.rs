@@ -297,6 +297,40 @@ impl Db {
         }
     }
 
+    /// Run `f`, which only adds rows (收件: a new case, its event, its statistics),
+    /// as a replay when it can be decided without the database: it reads nothing (the
+    /// item and the applicant were read beforehand, on a snapshot) and the case-number
+    /// serial it takes is one this server holds ([`tx::SerialBlocks`]). Its inserts then
+    /// join the writer's group of appends, on either writer, instead of running alone
+    /// in the first writer and waiting there on a round trip of their own. Otherwise —
+    /// it wants to read, the server holds no serial, or it fails — it runs in the
+    /// writer as [`Db::write`] runs it, and the writer decides (a serial taken off the
+    /// writer by a decision that then goes to the writer is not used: a gap). SQLite:
+    /// always [`Db::write`], where the same work costs microseconds.
+    pub async fn write_inserts<R, F>(&self, f: F) -> Result<R>
+    where
+        F: Fn(&mut dyn Tx) -> Result<R> + Send + Sync + 'static,
+        R: Send + 'static,
+    {
+        if let Kind::Postgres { writer, .. } = &self.inner.kind
+            && let Some(d) = self.inner.decide_inserts(&f)
+        {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            writer.submit(WriteJob::Replay {
+                writes: d.writes,
+                reply: Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            })?;
+            rx.await
+                .map_err(|_| Error::Store("the write was not carried out".into()))??;
+            self.inner.cases.put(d.saved);
+            self.inner.bundles.put_all(&d.filed);
+            return Ok(d.result);
+        }
+        self.write(move |tx| f(tx)).await
+    }
+
     /// Run `f` on a read-only snapshot.
     pub async fn read<R, F>(&self, f: F) -> Result<R>
     where
@@ -446,6 +480,15 @@ struct Decision<R> {
     trusted: Vec<(i64, i64)>,
 }
 
+/// What [`Inner::decide_inserts`] decided: the result, the writes, the case saved and
+/// the case filed (for the caches once committed).
+struct Inserts<R> {
+    result: R,
+    writes: Vec<conn::Recorded>,
+    saved: Vec<tx::Saved>,
+    filed: Vec<(i64, Option<i64>)>,
+}
+
 /// A decision made without the database ([`Inner::record_offline`]).
 enum Offline<R> {
     /// It succeeded.
@@ -507,6 +550,36 @@ impl Inner {
             )),
             Err(e) => Offline::Refused(e, d.trusted),
         })
+    }
+
+    /// [`Db::write_inserts`]'s decision: `f` without the database and with only the
+    /// serials this server holds; `None` unless it succeeded reading nothing.
+    fn decide_inserts<R>(&self, f: impl Fn(&mut dyn Tx) -> Result<R>) -> Option<Inserts<R>> {
+        let mut none = conn::Offline::new(Backend::Postgres);
+        let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut rec = conn::RecordingConn::new(&mut none);
+            let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases)
+                .reading_committed(&self.bundles)
+                .taking_serials(&self.serials);
+            tx.may_claim = false;
+            let result = f(&mut tx);
+            let (saved, filed) = (std::mem::take(&mut tx.saved), std::mem::take(&mut tx.filed));
+            (result, rec.writes, saved, filed)
+        }))
+        .ok()?;
+        match d {
+            (Ok(result), writes, saved, filed) if !none.wanted => {
+                self.decided_offline
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some(Inserts {
+                    result,
+                    writes,
+                    saved,
+                    filed,
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Run `f` over `c`, keeping its writes rather than making them.

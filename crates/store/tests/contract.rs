@@ -1100,6 +1100,101 @@ fn a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer(b: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_are_filed_without_the_database_when_a_serial_is_held_sqlite() {
+    receipts_filed_without_the_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_are_filed_without_the_database_when_a_serial_is_held_postgres() {
+    receipts_filed_without_the_database(Backend::Postgres).await;
+}
+
+/// `Db::write_inserts` on 收件: on PostgreSQL, once the server holds serials (claimed
+/// by the receipts before, in growing blocks), a receipt is decided without the
+/// database and its rows join the writer's group; a receipt that must read (a person
+/// not on record) or finds no serial held runs in the writer. Either way every case is
+/// numbered once, with its event and its statistics. SQLite runs each in the writer.
+async fn receipts_filed_without_the_database(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let received = |db: &Db| {
+        db.read_raw(|c| {
+            tongban_store::conn::ConnExt::one(
+                c,
+                "SELECT CAST(COALESCE(SUM(received), 0) AS BIGINT) FROM case_stat_deltas",
+                &[],
+                |r| r.int(0),
+            )
+        })
+        .unwrap()
+    };
+    let file = |db: Db, person: &'static str| {
+        let clerk = w.clerk.clone();
+        let app = new_case(w.item, person);
+        let (c, a) = (clerk.clone(), app.clone());
+        let plan = db
+            .read_blocking(move |tx| {
+                let cal = Calendar::builtin();
+                let env = Env {
+                    now: now(),
+                    cal: &cal,
+                };
+                plan_receive(tx, &c, &env, &a, false)
+            })
+            .unwrap();
+        async move {
+            db.write_inserts(move |tx| {
+                let cal = Calendar::builtin();
+                let env = Env {
+                    now: now(),
+                    cal: &cal,
+                };
+                receive_planned(tx, &clerk, &env, &app, plan.clone())
+            })
+            .await
+        }
+    };
+    let (offline, stats) = (t.db.decision_stats().offline, received(&t.db));
+    // Not on record: the writer registers the person (the decision wanted to read).
+    let first = file(t.db.clone(), "11010519491231002X").await.unwrap();
+    assert_eq!(t.db.decision_stats().offline, offline);
+    let mut cases = vec![first];
+    for _ in 0..11 {
+        cases.push(file(t.db.clone(), "11010519491231002X").await.unwrap());
+    }
+    let offline = t.db.decision_stats().offline - offline;
+    let mut numbers: Vec<String> = cases
+        .iter()
+        .map(|c| c.number.as_str().to_string())
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 12, "{numbers:?}");
+    if b == Backend::Postgres {
+        // Blocks of 1, 2, 4 and 8 claimed by receipts in the writer; the serials they
+        // left were taken by receipts decided without the database.
+        assert!(
+            offline >= 5,
+            "{offline} receipts decided without the database"
+        );
+    } else {
+        assert_eq!(offline, 0);
+        assert!(numbers.last().unwrap().contains("-00012-"), "{numbers:?}");
+    }
+    for c in &cases {
+        let (id, number) = (c.id, c.number.clone());
+        let (events, by_number) =
+            t.db.read_blocking(move |tx| {
+                Ok((tx.events(id)?.len(), tx.case_by_number(number.as_str())?))
+            })
+            .unwrap();
+        assert_eq!(events, 1);
+        assert_eq!(by_number.as_ref(), Some(c.as_ref()));
+    }
+    assert_eq!(received(&t.db) - stats, 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_that_reads_nothing_is_made_without_the_database_sqlite() {
     decisions_without_the_database(Backend::Sqlite).await;
 }

@@ -279,11 +279,16 @@ impl AppState {
     }
 
     /// 收件. On PostgreSQL the item, the applicant and the application's rules are read
-    /// and checked on a snapshot, off the writer, and the writer only takes the day's
-    /// serial and writes the case (registering or updating the applicant there if
-    /// needed): those reads are round trips the writer would otherwise wait on, and a
-    /// refused application never reaches it. On SQLite the same reads cost the writer
-    /// microseconds, less than a snapshot of their own: all of it runs in the writer.
+    /// and checked on a snapshot, off the writer: those reads are round trips the writer
+    /// would otherwise wait on, and a refused application never reaches it. The case is
+    /// then filed without the database when it can be ([`Db::write_inserts`]: the
+    /// applicant on record as given, a serial this server holds), its rows joining the
+    /// writer's group of appends; otherwise the writer takes the day's serial and writes
+    /// the case (registering or updating the applicant there if needed). On SQLite the
+    /// same reads cost the writer microseconds, less than a snapshot of their own: all of
+    /// it runs in the writer.
+    ///
+    /// [`Db::write_inserts`]: tongban_store::Db::write_inserts
     pub async fn receive(&self, actor: Actor, app: Application) -> Result<Arc<Case>> {
         if self.db.backend() == tongban_store::Backend::Sqlite {
             return self
@@ -294,7 +299,16 @@ impl AppState {
         let plan = self
             .read(move |tx, env| plan_receive(tx, &a, env, &n, false))
             .await?;
-        self.write(move |tx, env| receive_planned(tx, &actor, env, &app, plan))
+        let (handle, clock) = (self.calendar.clone(), self.clock.clone());
+        self.db
+            .write_inserts(move |tx| {
+                let cal = read_lock(&handle);
+                let env = Env {
+                    now: clock.now(),
+                    cal: &cal,
+                };
+                receive_planned(tx, &actor, &env, &app, plan.clone())
+            })
             .await
     }
 

@@ -331,6 +331,11 @@ impl SqlTx<'_> {
             .and_then(|(_, b)| b.take());
         let (serial, id) = match mine.or_else(|| blocks.take(&key)) {
             Some(got) => got,
+            None if !self.may_claim => {
+                return Err(Error::Store(
+                    "no case-number serial held; to be taken in the writer".into(),
+                ));
+            }
             None => {
                 let n = blocks.next_size(&key, std::time::Instant::now());
                 let d = day.to_string();

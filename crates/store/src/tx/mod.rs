@@ -186,6 +186,9 @@ pub struct SqlTx<'a> {
     pub(crate) serials: Option<&'a SerialBlocks>,
     /// Blocks claimed here, for [`SerialBlocks`] once committed.
     pub(crate) claimed: Vec<(SerialKey, SerialBlock)>,
+    /// Whether a new block may be claimed here (not in a decision off the writer,
+    /// which takes only a serial the server holds).
+    pub(crate) may_claim: bool,
 }
 
 impl<'a> SqlTx<'a> {
@@ -203,6 +206,7 @@ impl<'a> SqlTx<'a> {
             filed: Vec::new(),
             serials: None,
             claimed: Vec::new(),
+            may_claim: true,
         }
     }
 
@@ -225,6 +229,7 @@ impl<'a> SqlTx<'a> {
             filed: Vec::new(),
             serials: None,
             claimed: Vec::new(),
+            may_claim: true,
         }
     }
 }

@@ -1,15 +1,18 @@
 //! The replays of one batch, run together.
 //!
-//! A replay whose writes are one version guard (a write that must change exactly one
-//! row: the case saved at the version it was decided on) and appends (plain
-//! `INSERT INTO t (…) VALUES (?, …)`: the event, the statistics changes) is run in a
-//! group with the others like it:
+//! A replay whose writes are at most one version guard (a write that must change
+//! exactly one row: the case saved at the version it was decided on) and appends (plain
+//! `INSERT INTO t (…) VALUES (?, …)`: the event, the statistics changes; a new case's
+//! row on PostgreSQL's 收件, which guards nothing) is run in a group with the others
+//! like it:
 //!
 //! 1. every job's guard, in job order, sent together ([`Conn::execute_many`]: one round
 //!    trip on PostgreSQL). A guard that changes no row means the case moved since the
 //!    job was decided: that job fails with a conflict and has written nothing;
-//! 2. the appends of the jobs whose guard held, as one multi-row `INSERT` per table (in
-//!    chunks of a power of two rows, so that few statements are prepared).
+//! 2. the appends of the jobs whose guard held (or that had none), as one multi-row
+//!    `INSERT` per table (in chunks of a power of two rows, so that few statements are
+//!    prepared), the tables in an order that keeps each job's: a new case before its
+//!    event.
 //!
 //! Appends touch no row another job reads or guards, so running them after every
 //! guard is the same as running each job's writes together. The group runs under one
@@ -36,10 +39,10 @@ pub(super) enum Outcome {
 /// Most rows in one multi-row `INSERT`.
 const MAX_ROWS: usize = 256;
 
-/// A replay that can run in the group: its guard and its appends.
+/// A replay that can run in the group: its guard, if any (a job that only adds rows,
+/// such as 收件, has none), and its appends.
 struct Plan<'a> {
-    guard: &'a Recorded,
-    why: &'a str,
+    guard: Option<(&'a Recorded, &'a str)>,
     appends: Vec<(&'a str, &'a Recorded)>,
 }
 
@@ -78,12 +81,10 @@ fn plan(writes: &[Recorded]) -> Option<Plan<'_>> {
             None => appends.push((append_head(w)?, w)),
         }
     }
-    let (guard, why) = guard?;
-    Some(Plan {
-        guard,
-        why,
-        appends,
-    })
+    if guard.is_none() && appends.is_empty() {
+        return None;
+    }
+    Some(Plan { guard, appends })
 }
 
 /// Run the replays of a batch; one outcome per job, in order. `single`: the batch is
@@ -192,32 +193,47 @@ fn guards_and_appends(
 ) -> Result<Vec<Result<(), Error>>, Error> {
     // The guards lock their rows in one order, the same in every batch (by row, not by
     // job), so that two writers' batches guarding the same rows cannot deadlock.
-    let mut order: Vec<usize> = (0..plans.len()).collect();
-    order.sort_by(|&a, &b| row_order(plans[a].guard, plans[b].guard));
-    let guard_params: Vec<Vec<Val>> = order.iter().map(|&i| params(plans[i].guard)).collect();
+    let mut order: Vec<(usize, &Recorded, &str)> = plans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.guard.map(|(g, why)| (i, g, why)))
+        .collect();
+    order.sort_by(|a, b| row_order(a.1, b.1));
+    let guard_params: Vec<Vec<Val>> = order.iter().map(|(_, g, _)| params(g)).collect();
     let guards: Vec<(&str, &[Val])> = order
         .iter()
         .zip(&guard_params)
-        .map(|(&i, v)| (plans[i].guard.sql.as_str(), v.as_slice()))
+        .map(|((_, g, _), v)| (g.sql.as_str(), v.as_slice()))
         .collect();
     let mut results: Vec<Result<(), Error>> = plans.iter().map(|_| Ok(())).collect();
-    let mut held: Vec<&Plan> = Vec::with_capacity(plans.len());
-    for (&i, r) in order.iter().zip(conn.execute_many(&guards)) {
-        let p = plans[i];
+    let mut held = vec![true; plans.len()];
+    for (&(i, _, why), r) in order.iter().zip(conn.execute_many(&guards)) {
         match r? {
-            1 => held.push(p),
-            0 => results[i] = Err(Error::Conflict(p.why.to_string())),
+            1 => {}
+            0 => {
+                held[i] = false;
+                results[i] = Err(Error::Conflict(why.to_string()));
+            }
             n => return Err(Error::Store(format!("a version guard changed {n} rows"))),
         }
     }
-    // The appends of the jobs that held, by statement, in order of first appearance.
+    // The appends of the jobs that held, in job order, by statement: a statement new to
+    // the group goes right after the one before it in its job (first if none is), so
+    // that every job's order of tables is kept — a new case's row before its event's.
     let mut by_head: Vec<(&str, Vec<&Recorded>)> = Vec::new();
-    for p in &held {
+    for p in plans.iter().zip(&held).filter(|(_, h)| **h).map(|(p, _)| p) {
+        let mut before: Option<&str> = None;
         for (head, w) in &p.appends {
             match by_head.iter_mut().find(|(h, _)| h == head) {
                 Some((_, rows)) => rows.push(w),
-                None => by_head.push((head, vec![w])),
+                None => {
+                    let at = before
+                        .and_then(|b| by_head.iter().position(|(h, _)| *h == b))
+                        .map_or(0, |k| k + 1);
+                    by_head.insert(at, (head, vec![w]));
+                }
             }
+            before = Some(head);
         }
     }
     let mut sqls: Vec<(String, Vec<Val>)> = Vec::new();
@@ -336,11 +352,14 @@ mod tests {
     }
 
     #[test]
-    fn a_group_needs_exactly_one_single_row_guard_and_appends_only() {
+    fn a_group_takes_at_most_one_single_row_guard_and_appends_only() {
         let guard = rec("UPDATE c SET v = ? WHERE id = ? AND v = ?", 3, Some(1));
         let app = rec("INSERT INTO e (a) VALUES (?)", 1, None);
         assert!(plan(&[guard.clone(), app.clone(), app.clone()]).is_some());
-        assert!(plan(std::slice::from_ref(&app)).is_none());
+        assert!(plan(std::slice::from_ref(&guard)).is_some());
+        // Rows added and nothing guarded (收件): a group member too.
+        assert!(plan(std::slice::from_ref(&app)).is_some());
+        assert!(plan(&[]).is_none());
         assert!(plan(&[guard.clone(), guard.clone()]).is_none());
         assert!(plan(&[rec("UPDATE a SET x = ?", 1, None), guard.clone()]).is_none());
         assert!(plan(&[rec("UPDATE c SET v = ?", 1, Some(2))]).is_none());
@@ -377,6 +396,8 @@ mod lock_order {
     struct Noting {
         c: rusqlite::Connection,
         guarded: Vec<i64>,
+        /// Every statement run.
+        sqls: Vec<String>,
     }
 
     impl Conn for Noting {
@@ -384,6 +405,7 @@ mod lock_order {
             Backend::Sqlite
         }
         fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
+            self.sqls.push(sql.to_string());
             if sql.starts_with("UPDATE")
                 && let Some(Val::Int(id)) = params.get(1)
             {
@@ -439,7 +461,11 @@ mod lock_order {
              BEGIN;",
         )
         .unwrap();
-        let mut conn = Noting { c, guarded: vec![] };
+        let mut conn = Noting {
+            c,
+            guarded: vec![],
+            sqls: vec![],
+        };
         // Jobs in the order they arrived: 10, 5, 9 (at a version it no longer has), 2.
         let jobs: Vec<(Vec<Recorded>, super::super::ReplyFn)> = [(10, 1), (5, 1), (9, 0), (2, 1)]
             .into_iter()
@@ -477,5 +503,58 @@ mod lock_order {
             .map(Result::unwrap)
             .collect();
         assert_eq!(events, vec![2, 5, 10]);
+    }
+
+    /// New cases (rows added, nothing guarded) join a group after jobs that guard: the
+    /// group inserts the cases before the events that refer to them, as each job did,
+    /// in one statement per table.
+    #[test]
+    fn new_rows_join_the_group_in_their_tables_order() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE c (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+             CREATE TABLE e (case_id INTEGER NOT NULL REFERENCES c (id));
+             INSERT INTO c VALUES (2, 1), (5, 1);
+             BEGIN;",
+        )
+        .unwrap();
+        let mut conn = Noting {
+            c,
+            guarded: vec![],
+            sqls: vec![],
+        };
+        let new_case = |id: i64| Recorded {
+            sql: "INSERT INTO c (id, v) VALUES (?, ?)".into(),
+            params: vec![OwnedVal::Int(id), OwnedVal::Int(1)],
+            exact: None,
+        };
+        let reply = || Box::new(|_: Result<(), Error>| {}) as super::super::ReplyFn;
+        let jobs: Vec<(Vec<Recorded>, super::super::ReplyFn)> = vec![
+            (vec![guard(5, 1), event(5)], reply()),
+            (vec![new_case(7), event(7)], reply()),
+            (vec![guard(2, 1), event(2)], reply()),
+            (vec![new_case(8), event(8)], reply()),
+        ];
+        let out = run(&mut conn, false, &jobs);
+        assert!(out.iter().all(|o| matches!(o, Outcome::Done(Ok(())))));
+        let inserts: Vec<&str> = conn
+            .sqls
+            .iter()
+            .map(String::as_str)
+            .filter(|s| s.starts_with("INSERT"))
+            .collect();
+        assert_eq!(
+            inserts,
+            [
+                "INSERT INTO c (id, v) VALUES (?, ?), (?, ?)",
+                "INSERT INTO e (case_id) VALUES (?), (?), (?), (?)",
+            ]
+        );
+        let events: i64 = conn
+            .c
+            .query_row("SELECT COUNT(*) FROM e", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 4);
     }
 }
