@@ -188,6 +188,49 @@ fn pg_database_exists(admin: &str, name: &str) -> anyhow::Result<bool> {
         .is_empty())
 }
 
+/// The ids of a dataset's cases, to read one at random.
+enum CaseIds {
+    /// 1 to n.
+    Dense(i64),
+    /// Any other ids: PostgreSQL takes them from a sequence, in blocks for receipts
+    /// (`SerialBlocks`), so they may skip.
+    Listed(Vec<i64>),
+}
+
+fn case_ids(url: &DbUrl) -> anyhow::Result<CaseIds> {
+    const COUNT: &str = "SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM cases";
+    const IDS: &str = "SELECT id FROM cases ORDER BY id";
+    let (n, max, ids) = match url {
+        DbUrl::Sqlite(p) => {
+            let c = rusqlite::Connection::open(p)?;
+            let (n, max): (i64, i64) = c.query_row(COUNT, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if n == max {
+                return Ok(CaseIds::Dense(n.max(1)));
+            }
+            let mut st = c.prepare(IDS)?;
+            let ids = st
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            (n, max, ids)
+        }
+        DbUrl::Postgres(u) => {
+            let mut c = postgres::Client::connect(u, postgres::NoTls)?;
+            let r = c.query_one(COUNT, &[])?;
+            let (n, max): (i64, i64) = (r.get(0), r.get(1));
+            if n == max {
+                return Ok(CaseIds::Dense(n.max(1)));
+            }
+            let ids = c.query(IDS, &[])?.iter().map(|r| r.get(0)).collect();
+            (n, max, ids)
+        }
+    };
+    anyhow::ensure!(
+        !ids.is_empty(),
+        "no cases to read ({n} counted, {max} the largest id)"
+    );
+    Ok(CaseIds::Listed(ids))
+}
+
 /// Open a fresh database with the calendar and the demo county.
 fn fresh_demo(url: &DbUrl) -> anyhow::Result<Db> {
     let db = Db::open_with(url, &DbOptions::default()).map_err(e)?;
@@ -532,7 +575,7 @@ fn read_set(
             _ => o.data_dir.join(format!("{name}.db")).exists(),
         };
     let started = Instant::now();
-    let (db, info) = if reuse {
+    let (db, info, url) = if reuse {
         let url = match (backend, &o.postgres_url) {
             ("postgres", Some(url)) => {
                 let server = url.rsplit_once('/').map(|(s, _)| s).unwrap_or(url);
@@ -543,7 +586,7 @@ fn read_set(
         let db = Db::open(&url).map_err(e)?;
         let info: (u64, u64, Vec<i64>) = serde_json::from_slice(&std::fs::read(&marker)?)?;
         println!("reusing the dataset ({} cases)", info.0);
-        (db, info)
+        (db, info, url)
     } else {
         let url = make(&name)?;
         if let DbUrl::Sqlite(p) = &url {
@@ -615,7 +658,7 @@ fn read_set(
         .map_err(e)?;
         let idents: Vec<i64> = sample;
         std::fs::write(&marker, serde_json::to_vec(&(d.cases, d.open, &idents))?)?;
-        (db, (d.cases, d.open, idents))
+        (db, (d.cases, d.open, idents), url)
     };
     let generated_in_s = if reuse {
         0.0
@@ -708,12 +751,18 @@ fn read_set(
         }
         anyhow::Ok((sup, reviewers, applicants))
     })?;
-    let max_id = cases.max(1) as i64;
+    let ids = case_ids(&url)?;
     let clients = 8;
     let (per_s, lat) = crt.block_on(load::reads(
         addr,
         "one case by id",
-        Arc::new(move |r| (format!("/api/v1/cases/{}", 1 + r.below(max_id as u64)), 0)),
+        Arc::new(move |r| {
+            let id = match &ids {
+                CaseIds::Dense(n) => 1 + r.below(*n as u64) as i64,
+                CaseIds::Listed(ids) => ids[r.below(ids.len() as u64) as usize],
+            };
+            (format!("/api/v1/cases/{id}"), 0)
+        }),
         Arc::new(vec![sup]),
         clients,
         warmup,
