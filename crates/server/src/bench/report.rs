@@ -415,13 +415,23 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             mark(pct >= 25.0)
         );
     }
-    if let (Some(best), Some(p)) = (
-        r.lifecycle
-            .iter()
-            .filter(|l| l.backend == "postgres")
-            .max_by(|a, b| a.transitions_per_s.total_cmp(&b.transitions_per_s)),
-        c.postgres_single,
-    ) {
+    // Judged on the fastest run whose p99 also meets its target, so that both hold at
+    // one load; every client count's ratio is shown beside it.
+    let pg: Vec<_> = r
+        .lifecycle
+        .iter()
+        .filter(|l| l.backend == "postgres")
+        .collect();
+    let by_rate = |a: &&&super::load::LifecycleResult, b: &&&super::load::LifecycleResult| {
+        a.transitions_per_s.total_cmp(&b.transitions_per_s)
+    };
+    let judged = pg
+        .iter()
+        .filter(|l| l.all.p99_ms < 25.0)
+        .max_by(by_rate)
+        .or_else(|| pg.iter().max_by(by_rate))
+        .copied();
+    if let (Some(best), Some(p)) = (judged, c.postgres_single) {
         let x = best.transitions_per_s / p.steps_per_s.max(1.0);
         let ours = c
             .postgres_ours_single
@@ -432,10 +442,23 @@ pub fn markdown(r: &Report, o: &Options) -> String {
                 )
             })
             .unwrap_or_default();
+        let by_clients = pg
+            .iter()
+            .map(|l| {
+                format!(
+                    "{:.2}× at {} (p99 {:.2} ms)",
+                    l.transitions_per_s / p.steps_per_s.max(1.0),
+                    l.clients,
+                    l.all.p99_ms
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             s,
-            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× the bare tables' (judged; {} clients){ours} | {} |",
+            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× the bare tables' at {} clients, p99 {:.2} ms (judged: the fastest run with p99 < 25 ms){ours}; by clients: {by_clients} | {} |",
             best.clients,
+            best.all.p99_ms,
             mark(x >= 1.5)
         );
         let (cell, ok) = p99_cell(r, "postgres");

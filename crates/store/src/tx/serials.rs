@@ -119,6 +119,10 @@ impl SerialBlocks {
         if let Ok(mut b) = self.0.lock() {
             for (key, block) in claimed {
                 if !block.is_empty() {
+                    // Serials of days before yesterday are never asked for again.
+                    if let Some(yesterday) = key.1.pred_opt() {
+                        b.kept.retain(|(_, day), _| *day >= yesterday);
+                    }
                     b.kept.entry(key).or_default().push(block);
                 }
             }
@@ -226,5 +230,23 @@ mod tests {
             },
         )]);
         assert!(blocks.kept(&key).is_empty());
+        // Leftovers of days long past are let go when a later day's block is kept.
+        let block = |next| SerialBlock {
+            next,
+            last: next + 1,
+            ids: vec![next as i64 + 1, next as i64],
+        };
+        let day = |d| {
+            (
+                "440902".to_string(),
+                NaiveDate::from_ymd_opt(2026, 12, d).unwrap(),
+            )
+        };
+        blocks.keep(vec![(day(7), block(1)), (day(8), block(1))]);
+        assert_eq!(blocks.kept(&day(7)).len(), 1, "yesterday's are kept");
+        blocks.keep(vec![(day(9), block(1))]);
+        assert!(blocks.kept(&day(7)).is_empty());
+        assert_eq!(blocks.kept(&day(8)).len(), 1);
+        assert_eq!(blocks.kept(&day(9)).len(), 1);
     }
 }
