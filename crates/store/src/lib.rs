@@ -457,11 +457,12 @@ where
         };
         let ok = r.is_ok();
         let completion: Completion = Box::new(move |commit_err| {
-            if ok && commit_err.is_none() {
+            let committed = ok && commit_err.is_none();
+            if committed {
                 inner.cases.put(saved);
                 inner.bundles.put_all(&filed);
-                inner.serials.keep(claimed);
             }
+            inner.serials.resolve(claimed, committed);
             reply(match (r, commit_err) {
                 (Ok(_), Some(e)) => Err(Error::Store(format!("commit failed: {e}"))),
                 (r, _) => r,

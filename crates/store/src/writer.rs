@@ -8,21 +8,23 @@
 //!
 //! Two kinds of job:
 //! - a use case run here ([`WriteJob::Run`]), inside its own `SAVEPOINT`;
-//! - writes decided elsewhere on a snapshot and replayed here ([`WriteJob::Replay`],
-//!   see [`crate::Db::write_optimistic`]). Because they are data, the replays of a batch
-//!   are run together ([`group`]): every job's version guard first (pipelined on
-//!   PostgreSQL), then the appends of the jobs whose guard held as one multi-row
-//!   `INSERT` per table, all under one savepoint. Should anything but a guard fail, the
-//!   group is rolled back and its jobs are replayed again one by one, each in its own
-//!   savepoint, so the failing one fails alone.
+//! - writes decided elsewhere, on a snapshot or without the database, and replayed here
+//!   ([`WriteJob::Replay`], see [`crate::Db::write_optimistic`] and, for 收件 on
+//!   PostgreSQL, [`crate::Db::write_inserts`]). Because they are data, the replays of a
+//!   batch are run together ([`group`]): every job's version guard first (pipelined on
+//!   PostgreSQL; a receipt has none), then the appends of the jobs whose guard held as
+//!   one multi-row `INSERT` per table, all under one savepoint. Should anything but a
+//!   guard fail, the group is rolled back and its jobs are replayed again one by one,
+//!   each in its own savepoint, so the failing one fails alone.
 //!
 //! SQLite has one writer thread (SQLite allows one writer anyway); PostgreSQL has two
 //! per server by default, so that one batch runs while the other commits. Use cases
 //! (`Run`) go to the first writer only: they lock rows every writer would want (the
 //! day's case-number serial of a region, the hotline's serial, rating rollups) in the
 //! order their code happens to, and two batches holding such rows in opposite orders
-//! would deadlock. Replays go to any writer: they lock only the rows they guard, and a
-//! group takes those in one fixed order ([`group`]). Jobs on the same case in two
+//! would deadlock. Replays go to any writer: they lock only the rows they guard (and
+//! rows they add, which no one else has yet), and a group takes those in one fixed order
+//! ([`group`]). Jobs on the same case in two
 //! batches are ordered by the row lock and the case's version check.
 
 mod group;

@@ -119,6 +119,9 @@ pub fn startup(db: &Path) -> anyhow::Result<Startup> {
 /// Most clients the lifecycle targets name (1, 8 and 64).
 const TARGET_CLIENTS: usize = 64;
 
+/// The lifecycle's p99 target.
+const P99_TARGET_MS: f64 = 25.0;
+
 /// The p99 target's cell: the worst p99 at up to [`TARGET_CLIENTS`] clients (what the
 /// target is judged on), then the p99 at every client count measured, more included.
 fn p99_cell(r: &Report, backend: &str) -> (String, bool) {
@@ -142,7 +145,7 @@ fn p99_cell(r: &Report, backend: &str) -> (String, bool) {
                 "{:.2} ms (the worst run at up to {TARGET_CLIENTS} clients, {} clients); by clients: {all}",
                 w.all.p99_ms, w.clients
             ),
-            w.all.p99_ms < 25.0,
+            w.all.p99_ms < P99_TARGET_MS,
         ),
         None => (
             format!("no run at up to {TARGET_CLIENTS} clients; by clients: {all}"),
@@ -425,12 +428,17 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     let by_rate = |a: &&&super::load::LifecycleResult, b: &&&super::load::LifecycleResult| {
         a.transitions_per_s.total_cmp(&b.transitions_per_s)
     };
-    let judged = pg
+    let within = pg
         .iter()
-        .filter(|l| l.all.p99_ms < 25.0)
+        .filter(|l| l.all.p99_ms < P99_TARGET_MS)
         .max_by(by_rate)
-        .or_else(|| pg.iter().max_by(by_rate))
         .copied();
+    let how = if within.is_some() {
+        "judged: the fastest run with p99 < 25 ms"
+    } else {
+        "no run had p99 < 25 ms; judged on the fastest"
+    };
+    let judged = within.or_else(|| pg.iter().max_by(by_rate).copied());
     if let (Some(best), Some(p)) = (judged, c.postgres_single) {
         let x = best.transitions_per_s / p.steps_per_s.max(1.0);
         let ours = c
@@ -456,7 +464,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             .join(", ");
         let _ = writeln!(
             s,
-            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× the bare tables' at {} clients, p99 {:.2} ms (judged: the fastest run with p99 < 25 ms){ours}; by clients: {by_clients} | {} |",
+            "| PostgreSQL ≥ 1.5× raw single-commit lifecycle | {x:.2}× the bare tables' at {} clients, p99 {:.2} ms ({how}){ours}; by clients: {by_clients} | {} |",
             best.clients,
             best.all.p99_ms,
             mark(x >= 1.5)

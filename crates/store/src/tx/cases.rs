@@ -337,7 +337,8 @@ impl SqlTx<'_> {
                 ));
             }
             None => {
-                let n = blocks.next_size(&key, std::time::Instant::now());
+                let own = self.claimed.iter().filter(|(k, _)| *k == key).count() as u32;
+                let n = blocks.next_size(&key, own, std::time::Instant::now());
                 let d = day.to_string();
                 let rows = self.c.all(
                     sql::CLAIM_SERIALS_AND_IDS,

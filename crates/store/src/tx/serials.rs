@@ -5,19 +5,28 @@
 //! several serials of a region's day at once, in one statement that also takes as many
 //! case ids from the sequence, and hands them out from memory. What a block claims is
 //! part of the claiming job's transaction: the block is kept for later receipts only
-//! once that job has committed ([`SerialBlocks::keep`]); if the job or its commit fails,
-//! the database's counter goes back and the block is dropped, never used. A serial taken
-//! from a kept block by a job that then fails is simply not used (a gap in the day's
-//! numbers), as are a block's leftovers when the server stops or the day ends.
+//! once that job has committed ([`SerialBlocks::resolve`]); if the job or its commit
+//! fails, the database's counter goes back and the block is dropped, never used. A
+//! serial taken from a kept block by a job that then fails is simply not used (a gap in
+//! the day's numbers), as are a block's leftovers when the server stops or the day ends.
 //!
 //! Numbers stay unique by construction. What a block costs is gaps, so a block is only
-//! as large as the demand: one serial at a time (exactly as before) until a region's
-//! blocks run out within [`SerialBlocks::HOT`] of being claimed, then doubling up to
-//! [`SerialBlocks::MAX_BLOCK`], and halving again when they last longer. A county hall
-//! filing a case every few seconds never sees a gap; a benchmark filing a thousand a
-//! second loses at most one block per restart. With several servers, each has its own
-//! blocks, so the serials of a day are not in filing order across servers (as they were
-//! not before: two servers' receipts commit in any order).
+//! as large as the demand: one serial at a time until a region's blocks run out within
+//! [`SerialBlocks::HOT`] of being claimed, then doubling up to
+//! [`SerialBlocks::MAX_BLOCK`], and halving again when they last longer. While another
+//! job's claim of the same region's day is not yet committed (several receipts in one
+//! batch of the writer, none of which sees the others' blocks), a claim takes one serial
+//! only, so that a burst does not claim a block per receipt. Gaps after a restart are
+//! what the kept blocks held then: none while a region files less than a case a second,
+//! at most about a block and a few serials under load. Serials are handed out in
+//! claiming order within a block, not in filing order: a receipt may file serial 7
+//! after another filed 9 (as with several servers, whose receipts always committed in
+//! any order).
+//!
+//! The kept blocks are this server's belief about what the database has counted. After
+//! the database is restored to an earlier point or fails over to a replica that had not
+//! seen the last commits, restart the servers: a block kept from before would hand out
+//! serials the database hands out again.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -68,6 +77,8 @@ struct Blocks {
     /// Committed blocks with serials left, oldest first.
     kept: HashMap<SerialKey, Vec<SerialBlock>>,
     sizing: HashMap<SerialKey, Sizing>,
+    /// Claims not yet committed or dropped, and when the last was made.
+    pending: HashMap<SerialKey, (u32, Instant)>,
 }
 
 /// The blocks of serials a server holds (PostgreSQL only; SQLite takes a serial in
@@ -80,6 +91,8 @@ impl SerialBlocks {
     pub const MAX_BLOCK: u32 = 64;
     /// A block used up sooner than this after its claim is followed by a larger one.
     pub const HOT: Duration = Duration::from_secs(1);
+    /// A pending claim older than this no longer holds the next claims to one serial.
+    const STALE: Duration = Duration::from_secs(10);
 
     /// A serial and case id from a committed block of `key`, if one has any left.
     pub(crate) fn take(&self, key: &SerialKey) -> Option<(u32, i64)> {
@@ -93,32 +106,62 @@ impl SerialBlocks {
         got
     }
 
-    /// How many serials of `key` to claim now (`now` given, for the tests).
-    pub(crate) fn next_size(&self, key: &SerialKey, now: Instant) -> u32 {
+    /// How many serials of `key` to claim now (`now` given, for the tests), when the
+    /// claiming job has made `own` claims of it already. Counts the claim as pending
+    /// until [`SerialBlocks::resolve`].
+    pub(crate) fn next_size(&self, key: &SerialKey, own: u32, now: Instant) -> u32 {
         let Ok(mut b) = self.0.lock() else {
             return 1;
         };
+        // Another job's claim still to commit: its leftovers come soon. (A count left
+        // by a job that never resolved, say one that panicked, goes stale.)
+        let others = match b.pending.get(key) {
+            Some(&(n, at)) if now.saturating_duration_since(at) < Self::STALE => {
+                n.saturating_sub(own)
+            }
+            _ => 0,
+        };
         let size = match b.sizing.get(key) {
+            _ if others > 0 => 1,
             Some(s) => block_size(s.size, now.saturating_duration_since(s.claimed)),
             None => 1,
         };
         // A region's days are few at a time; a long-running server forgets the old ones.
         if b.sizing.len() > 4096 {
             b.sizing.clear();
+            b.pending.clear();
         }
-        b.sizing.insert(key.clone(), Sizing { size, claimed: now });
+        if others == 0 {
+            b.sizing.insert(key.clone(), Sizing { size, claimed: now });
+        }
+        let p = b.pending.entry(key.clone()).or_insert((0, now));
+        *p = (
+            if now.saturating_duration_since(p.1) < Self::STALE {
+                p.0 + 1
+            } else {
+                1
+            },
+            now,
+        );
         size
     }
 
-    /// Keep what a committed job claimed and did not use (after the blocks of the
-    /// same key kept already: two jobs of one batch may each have claimed one).
-    pub(crate) fn keep(&self, claimed: Vec<(SerialKey, SerialBlock)>) {
+    /// A job's claims are settled: kept (what is left of them) if it committed,
+    /// dropped otherwise (its claims rolled back with it). Kept after the blocks of the
+    /// same key kept already: two jobs of one batch may each have claimed one.
+    pub(crate) fn resolve(&self, claimed: Vec<(SerialKey, SerialBlock)>, committed: bool) {
         if claimed.is_empty() {
             return;
         }
         if let Ok(mut b) = self.0.lock() {
             for (key, block) in claimed {
-                if !block.is_empty() {
+                if let Some(p) = b.pending.get_mut(&key) {
+                    p.0 = p.0.saturating_sub(1);
+                    if p.0 == 0 {
+                        b.pending.remove(&key);
+                    }
+                }
+                if committed && !block.is_empty() {
                     // Serials of days before yesterday are never asked for again.
                     if let Some(yesterday) = key.1.pred_opt() {
                         b.kept.retain(|(_, day), _| *day >= yesterday);
@@ -171,25 +214,61 @@ mod tests {
         assert_eq!(back, [32, 16, 8, 4, 2, 1, 1, 1]);
     }
 
+    /// What a settled claim leaves: nothing (only the pending count matters here).
+    fn spent(key: &SerialKey) -> Vec<(SerialKey, SerialBlock)> {
+        vec![(
+            key.clone(),
+            SerialBlock {
+                next: 1,
+                last: 0,
+                ids: vec![],
+            },
+        )]
+    }
+
     #[test]
-    fn a_quiet_region_claims_one_serial_at_a_time() {
+    fn a_quiet_region_claims_one_serial_at_a_time_and_a_busy_one_more() {
         let blocks = SerialBlocks::default();
         let key = (
             "440902".to_string(),
             NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
         );
         let t0 = Instant::now();
-        assert_eq!(blocks.next_size(&key, t0), 1);
-        // A case a minute: never more than one.
-        assert_eq!(blocks.next_size(&key, t0 + Duration::from_secs(60)), 1);
-        assert_eq!(blocks.next_size(&key, t0 + Duration::from_secs(120)), 1);
-        // A burst: the blocks grow.
+        let ms = Duration::from_millis;
+        // A case a minute, each committed before the next: never more than one.
+        for minute in 0..3 {
+            assert_eq!(
+                blocks.next_size(&key, 0, t0 + Duration::from_secs(60 * minute)),
+                1
+            );
+            blocks.resolve(spent(&key), true);
+        }
+        // Receipts one after another within the second: the blocks grow.
         let t1 = t0 + Duration::from_secs(120);
-        assert_eq!(blocks.next_size(&key, t1 + Duration::from_millis(5)), 2);
-        assert_eq!(blocks.next_size(&key, t1 + Duration::from_millis(10)), 4);
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(5)), 2);
+        blocks.resolve(spent(&key), true);
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(10)), 4);
+        blocks.resolve(spent(&key), true);
+        // A job that used up its own block claims a larger one itself.
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(20)), 8);
+        assert_eq!(blocks.next_size(&key, 1, t1 + ms(21)), 16);
+        blocks.resolve([spent(&key), spent(&key)].concat(), true);
+        // Three jobs of one batch, none committed yet: the first claims a block, the
+        // others one serial each, not a block apiece.
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(30)), 32);
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(31)), 1);
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(32)), 1);
+        blocks.resolve([spent(&key), spent(&key)].concat(), true);
+        blocks.resolve(spent(&key), false);
+        // Settled: sized on the last block claimed.
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(40)), 64);
+        // A claim that never settles (a job that panicked) holds the others back only
+        // for a while.
+        assert_eq!(blocks.next_size(&key, 0, t1 + ms(50)), 1);
+        assert_eq!(blocks.next_size(&key, 0, t1 + Duration::from_secs(30)), 32);
         // Another region is sized on its own.
         let other = ("440904".to_string(), key.1);
-        assert_eq!(blocks.next_size(&other, t1), 1);
+        assert_eq!(blocks.next_size(&other, 0, t1), 1);
     }
 
     #[test]
@@ -200,35 +279,19 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
         );
         assert_eq!(blocks.take(&key), None);
-        blocks.keep(vec![(
-            key.clone(),
-            SerialBlock {
-                next: 8,
-                last: 10,
-                ids: vec![103, 102, 101],
-            },
-        )]);
+        // A job that failed: its claim rolled back, nothing kept.
+        let claim =
+            |next, last, ids: Vec<i64>| vec![(key.clone(), SerialBlock { next, last, ids })];
+        blocks.resolve(claim(4, 6, vec![99, 98, 97]), false);
+        assert!(blocks.kept(&key).is_empty());
+        blocks.resolve(claim(8, 10, vec![103, 102, 101]), true);
         // Two jobs of one batch each claimed a block: both are kept, in turn.
-        blocks.keep(vec![(
-            key.clone(),
-            SerialBlock {
-                next: 20,
-                last: 21,
-                ids: vec![111, 110],
-            },
-        )]);
+        blocks.resolve(claim(20, 21, vec![111, 110]), true);
         let got: Vec<_> = std::iter::from_fn(|| blocks.take(&key)).collect();
         assert_eq!(got, [(8, 101), (9, 102), (10, 103), (20, 110), (21, 111)]);
         assert!(blocks.kept(&key).is_empty(), "used-up blocks are gone");
         // A block with nothing left is not kept.
-        blocks.keep(vec![(
-            key.clone(),
-            SerialBlock {
-                next: 11,
-                last: 10,
-                ids: vec![],
-            },
-        )]);
+        blocks.resolve(claim(11, 10, vec![]), true);
         assert!(blocks.kept(&key).is_empty());
         // Leftovers of days long past are let go when a later day's block is kept.
         let block = |next| SerialBlock {
@@ -242,9 +305,9 @@ mod tests {
                 NaiveDate::from_ymd_opt(2026, 12, d).unwrap(),
             )
         };
-        blocks.keep(vec![(day(7), block(1)), (day(8), block(1))]);
+        blocks.resolve(vec![(day(7), block(1)), (day(8), block(1))], true);
         assert_eq!(blocks.kept(&day(7)).len(), 1, "yesterday's are kept");
-        blocks.keep(vec![(day(9), block(1))]);
+        blocks.resolve(vec![(day(9), block(1))], true);
         assert!(blocks.kept(&day(7)).is_empty());
         assert_eq!(blocks.kept(&day(8)).len(), 1);
         assert_eq!(blocks.kept(&day(9)).len(), 1);

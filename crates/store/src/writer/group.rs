@@ -11,8 +11,8 @@
 //!    job was decided: that job fails with a conflict and has written nothing;
 //! 2. the appends of the jobs whose guard held (or that had none), as one multi-row
 //!    `INSERT` per table (in chunks of a power of two rows, so that few statements are
-//!    prepared), the tables in an order that keeps each job's: a new case before its
-//!    event.
+//!    prepared), the tables in an order that keeps each job's where the jobs agree (a
+//!    new case before its event; [`table_order`]).
 //!
 //! Appends touch no row another job reads or guards, so running them after every
 //! guard is the same as running each job's writes together. The group runs under one
@@ -217,23 +217,23 @@ fn guards_and_appends(
             n => return Err(Error::Store(format!("a version guard changed {n} rows"))),
         }
     }
-    // The appends of the jobs that held, in job order, by statement: a statement new to
-    // the group goes right after the one before it in its job (first if none is), so
-    // that every job's order of tables is kept — a new case's row before its event's.
-    let mut by_head: Vec<(&str, Vec<&Recorded>)> = Vec::new();
-    for p in plans.iter().zip(&held).filter(|(_, h)| **h).map(|(p, _)| p) {
-        let mut before: Option<&str> = None;
+    // The appends of the jobs that held, by statement, the statements in an order that
+    // keeps every job's (a new case's row before its event's).
+    let held: Vec<&Plan> = plans
+        .iter()
+        .zip(&held)
+        .filter(|(_, h)| **h)
+        .map(|(p, _)| *p)
+        .collect();
+    let mut by_head: Vec<(&str, Vec<&Recorded>)> = table_order(&held)
+        .into_iter()
+        .map(|h| (h, Vec::new()))
+        .collect();
+    for p in &held {
         for (head, w) in &p.appends {
-            match by_head.iter_mut().find(|(h, _)| h == head) {
-                Some((_, rows)) => rows.push(w),
-                None => {
-                    let at = before
-                        .and_then(|b| by_head.iter().position(|(h, _)| *h == b))
-                        .map_or(0, |k| k + 1);
-                    by_head.insert(at, (head, vec![w]));
-                }
+            if let Some((_, rows)) = by_head.iter_mut().find(|(h, _)| h == head) {
+                rows.push(w);
             }
-            before = Some(head);
         }
     }
     let mut sqls: Vec<(String, Vec<Val>)> = Vec::new();
@@ -254,6 +254,49 @@ fn guards_and_appends(
         r?;
     }
     Ok(results)
+}
+
+/// The statements of the jobs' appends in one order that keeps each job's own order
+/// where the jobs agree (a topological order of "comes before in some job", ties broken
+/// by first appearance). Jobs that disagree (one appends to `a` before `b`, another `b`
+/// before `a`) get first appearance for the rest; should that break a foreign key, the
+/// group fails and its jobs are replayed one by one.
+fn table_order<'a>(plans: &[&Plan<'a>]) -> Vec<&'a str> {
+    let mut heads: Vec<&'a str> = Vec::new();
+    let mut before: Vec<(usize, usize)> = Vec::new();
+    for p in plans {
+        let mut prev: Option<usize> = None;
+        for (head, _) in &p.appends {
+            let i = match heads.iter().position(|h| h == head) {
+                Some(i) => i,
+                None => {
+                    heads.push(head);
+                    heads.len() - 1
+                }
+            };
+            if let Some(j) = prev
+                && j != i
+                && !before.contains(&(j, i))
+            {
+                before.push((j, i));
+            }
+            prev = Some(i);
+        }
+    }
+    let mut placed = vec![false; heads.len()];
+    let mut out = Vec::with_capacity(heads.len());
+    while out.len() < heads.len() {
+        // The first statement not placed with nothing unplaced before it; with a cycle,
+        // the first not placed.
+        let free = |i: usize| !before.iter().any(|&(j, k)| k == i && !placed[j]);
+        let next = (0..heads.len())
+            .find(|&i| !placed[i] && free(i))
+            .or_else(|| (0..heads.len()).find(|&i| !placed[i]));
+        let Some(i) = next else { break };
+        placed[i] = true;
+        out.push(heads[i]);
+    }
+    out
 }
 
 /// The order guards take their row locks in: by statement, then by the parameters of
@@ -363,6 +406,35 @@ mod tests {
         assert!(plan(&[guard.clone(), guard.clone()]).is_none());
         assert!(plan(&[rec("UPDATE a SET x = ?", 1, None), guard.clone()]).is_none());
         assert!(plan(&[rec("UPDATE c SET v = ?", 1, Some(2))]).is_none());
+    }
+
+    #[test]
+    fn tables_keep_every_jobs_order() {
+        let w = rec("INSERT INTO x (a) VALUES (?)", 1, None);
+        let job = |heads: &[&'static str]| Plan {
+            guard: None,
+            appends: heads.iter().map(|h| (*h, &w)).collect(),
+        };
+        fn order<'a>(jobs: &[Plan<'a>]) -> Vec<&'a str> {
+            table_order(&jobs.iter().collect::<Vec<_>>())
+        }
+        // A job saving a case (event, stats), then receipts (case, event, stats).
+        assert_eq!(
+            order(&[job(&["e", "s"]), job(&["c", "e", "s"])]),
+            ["c", "e", "s"]
+        );
+        // Jobs that disagree (e before s, then s before e): first appearance decides.
+        assert_eq!(
+            order(&[job(&["e", "s"]), job(&["s", "c", "e"])]),
+            ["e", "s", "c"]
+        );
+        // A statement new to the group goes before one placed already when a job says so.
+        assert_eq!(order(&[job(&["e"]), job(&["c", "e"])]), ["c", "e"]);
+        assert_eq!(
+            order(&[job(&["e", "r"]), job(&["c", "e"]), job(&["s"])]),
+            ["c", "e", "r", "s"]
+        );
+        assert_eq!(order(&[]), Vec::<&str>::new());
     }
 
     #[test]
