@@ -269,21 +269,7 @@ impl Db {
                 }
                 Err(e) => return Err(e),
             };
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let job = WriteJob::Replay {
-                writes,
-                reply: Box::new(move |r| {
-                    let _ = tx.send(r);
-                }),
-            };
-            match &self.inner.kind {
-                Kind::Sqlite(db) => db.writer.submit(job)?,
-                Kind::Postgres { writer, .. } => writer.submit(job)?,
-            }
-            match rx
-                .await
-                .map_err(|_| Error::Store("the write was not carried out".into()))?
-            {
+            match self.replay(writes).await {
                 Ok(()) => {
                     self.inner.cases.put(saved);
                     return Ok(r);
@@ -312,23 +298,32 @@ impl Db {
         F: Fn(&mut dyn Tx) -> Result<R> + Send + Sync + 'static,
         R: Send + 'static,
     {
-        if let Kind::Postgres { writer, .. } = &self.inner.kind
+        if let Kind::Postgres { .. } = &self.inner.kind
             && let Some(d) = self.inner.decide_inserts(&f)
         {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            writer.submit(WriteJob::Replay {
-                writes: d.writes,
-                reply: Box::new(move |r| {
-                    let _ = tx.send(r);
-                }),
-            })?;
-            rx.await
-                .map_err(|_| Error::Store("the write was not carried out".into()))??;
+            self.replay(d.writes).await?;
             self.inner.cases.put(d.saved);
             self.inner.bundles.put_all(&d.filed);
-            return Ok(d.result);
+            return d.result;
         }
         self.write(move |tx| f(tx)).await
+    }
+
+    /// Replay recorded writes in a writer's transaction; `Ok` once they are committed.
+    async fn replay(&self, writes: Vec<conn::Recorded>) -> Result<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = WriteJob::Replay {
+            writes,
+            reply: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        };
+        match &self.inner.kind {
+            Kind::Sqlite(db) => db.writer.submit(job)?,
+            Kind::Postgres { writer, .. } => writer.submit(job)?,
+        }
+        rx.await
+            .map_err(|_| Error::Store("the write was not carried out".into()))?
     }
 
     /// Run `f` on a read-only snapshot.
@@ -473,20 +468,13 @@ where
 }
 
 /// What a decision made ([`Inner::decide`]): its result, the writes it kept, the cases
-/// they save, and the kept cases it was handed unchecked (id, version).
+/// they save, the kept cases it was handed unchecked (id, version), and the cases it
+/// filed (for the caches once committed).
 struct Decision<R> {
     result: Result<R>,
     writes: Vec<conn::Recorded>,
     saved: Vec<tx::Saved>,
     trusted: Vec<(i64, i64)>,
-}
-
-/// What [`Inner::decide_inserts`] decided: the result, the writes, the case saved and
-/// the case filed (for the caches once committed).
-struct Inserts<R> {
-    result: R,
-    writes: Vec<conn::Recorded>,
-    saved: Vec<tx::Saved>,
     filed: Vec<(i64, Option<i64>)>,
 }
 
@@ -534,7 +522,7 @@ impl Inner {
         // On the caller's thread, which is an async worker: a panicking use case is
         // decided again on a snapshot, where the reader threads catch it.
         let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.decide(&mut none, true, f)
+            self.decide(&mut none, true, None, f)
         }))
         .ok()?;
         if none.wanted {
@@ -555,55 +543,49 @@ impl Inner {
 
     /// [`Db::write_inserts`]'s decision: `f` without the database and with only the
     /// serials this server holds; `None` unless it succeeded reading nothing.
-    fn decide_inserts<R>(&self, f: impl Fn(&mut dyn Tx) -> Result<R>) -> Option<Inserts<R>> {
+    fn decide_inserts<R>(&self, f: impl Fn(&mut dyn Tx) -> Result<R>) -> Option<Decision<R>> {
         let mut none = conn::Offline::new(Backend::Postgres);
         let d = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut rec = conn::RecordingConn::new(&mut none);
-            let mut tx = SqlTx::with_cases(&mut rec, &self.specs, &self.cases)
-                .reading_committed(&self.bundles)
-                .taking_serials(&self.serials);
-            tx.may_claim = false;
-            let result = f(&mut tx);
-            let (saved, filed) = (std::mem::take(&mut tx.saved), std::mem::take(&mut tx.filed));
-            (result, rec.writes, saved, filed)
+            self.decide(&mut none, false, Some(&self.serials), f)
         }))
         .ok()?;
-        match d {
-            (Ok(result), writes, saved, filed) if !none.wanted => {
-                self.decided_offline
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Some(Inserts {
-                    result,
-                    writes,
-                    saved,
-                    filed,
-                })
-            }
-            _ => None,
+        if none.wanted || d.result.is_err() {
+            return None;
         }
+        self.decided_offline
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(d)
     }
 
-    /// Run `f` over `c`, keeping its writes rather than making them.
+    /// Run `f` over `c`, keeping its writes rather than making them. With `serials`, a
+    /// case-number serial comes only from those this server holds (none is claimed).
     fn decide<R>(
         &self,
         c: &mut dyn conn::Conn,
         trust: bool,
+        serials: Option<&tx::SerialBlocks>,
         f: impl Fn(&mut dyn Tx) -> Result<R>,
     ) -> Decision<R> {
         let mut rec = conn::RecordingConn::new(c);
         let mut tx =
             SqlTx::with_cases(&mut rec, &self.specs, &self.cases).reading_committed(&self.bundles);
+        if let Some(s) = serials {
+            tx = tx.taking_serials(s);
+            tx.may_claim = false;
+        }
         tx.trust_kept = trust;
         let result = f(&mut tx);
-        let (trusted, saved) = (
+        let (trusted, saved, filed) = (
             std::mem::take(&mut tx.trusted),
             std::mem::take(&mut tx.saved),
+            std::mem::take(&mut tx.filed),
         );
         Decision {
             result,
             writes: rec.writes,
             saved,
             trusted,
+            filed,
         }
     }
 
@@ -636,7 +618,7 @@ impl Inner {
         trust: bool,
         f: impl Fn(&mut dyn Tx) -> Result<R>,
     ) -> Result<Recorded<R>> {
-        let d = self.decide(c, trust, f);
+        let d = self.decide(c, trust, None, f);
         Ok(match d.result {
             Ok(r) => Recorded::Decided(r, d.writes, d.saved, !d.trusted.is_empty()),
             // A failure on an unchecked copy stands if the copy was current.

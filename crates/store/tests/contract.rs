@@ -51,8 +51,44 @@ on_both_backends!(
     a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer,
 );
 
+/// The same for async tests: `name => body on worker threads`.
+macro_rules! on_both_backends_async {
+    ($($name:ident => $body:ident on $threads:literal),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn sqlite() {
+                    super::$body(tongban_store::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn postgres() {
+                    super::$body(tongban_store::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+on_both_backends_async!(
+    concurrent_writes_commit_together_and_a_failing_one_fails_alone => concurrent_writes on 4,
+    optimistic_writes_replay_together_and_a_failing_one_fails_alone => optimistic_writes on 4,
+    a_decision_on_a_kept_case_another_server_moved_is_made_again => decision_on_a_stale_kept_case on 2,
+    an_appended_row_that_fails_fails_its_use_case_alone => appended_rows on 4,
+    receipts_are_filed_without_the_database_when_a_serial_is_held => receipts_filed_without_the_database on 2,
+    a_decision_that_reads_nothing_is_made_without_the_database => decisions_without_the_database on 2,
+);
+
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap()
+}
+
+/// `f` with the test's time and the built-in calendar.
+fn at_now<R>(f: impl FnOnce(&Env) -> R) -> R {
+    let cal = Calendar::builtin();
+    f(&Env {
+        now: now(),
+        cal: &cal,
+    })
 }
 
 fn rc(s: &str) -> RegionCode {
@@ -665,16 +701,6 @@ fn calendar_years_round_trip(b: Backend) {
     assert_eq!(back, years);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone_sqlite() {
-    concurrent_writes(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writes_commit_together_and_a_failing_one_fails_alone_postgres() {
-    concurrent_writes(Backend::Postgres).await;
-}
-
 async fn concurrent_writes(b: Backend) {
     let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
@@ -752,16 +778,6 @@ fn the_portable_schema_works_on_postgres() {
         })
         .unwrap();
     assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [id]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn optimistic_writes_replay_together_and_a_failing_one_fails_alone_sqlite() {
-    optimistic_writes(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn optimistic_writes_replay_together_and_a_failing_one_fails_alone_postgres() {
-    optimistic_writes(Backend::Postgres).await;
 }
 
 /// Many optimistic writes at once (the writer replays them as a group): saves of
@@ -856,16 +872,6 @@ fn a_case_saved_by_another_server_is_read_as_saved(b: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_on_a_kept_case_another_server_moved_is_made_again_sqlite() {
-    decision_on_a_stale_kept_case(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_on_a_kept_case_another_server_moved_is_made_again_postgres() {
-    decision_on_a_stale_kept_case(Backend::Postgres).await;
-}
-
 /// An optimistic write may decide on the copy of the case this server keeps without
 /// checking it is current. When another server has moved the case since, the decision
 /// is made again on what the database holds: a save of the stale copy fails its guard
@@ -954,16 +960,6 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
         .await;
     assert!(matches!(r, Err(Error::Validation(_))), "{r:?}");
     assert_eq!(calls.load(Ordering::Relaxed), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_appended_row_that_fails_fails_its_use_case_alone_sqlite() {
-    appended_rows(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_appended_row_that_fails_fails_its_use_case_alone_postgres() {
-    appended_rows(Backend::Postgres).await;
 }
 
 /// Appends (events, statistics changes) may be held back and sent with the next
@@ -1099,16 +1095,6 @@ fn a_receipt_is_planned_on_a_snapshot_and_written_in_the_writer(b: Backend) {
     assert!(c.number.as_str().contains("-00003-"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receipts_are_filed_without_the_database_when_a_serial_is_held_sqlite() {
-    receipts_filed_without_the_database(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn receipts_are_filed_without_the_database_when_a_serial_is_held_postgres() {
-    receipts_filed_without_the_database(Backend::Postgres).await;
-}
-
 /// `Db::write_inserts` on 收件: on PostgreSQL, once the server holds serials (claimed
 /// by the receipts before, in growing blocks), a receipt is decided without the
 /// database and its rows join the writer's group; a receipt that must read (a person
@@ -1133,23 +1119,11 @@ async fn receipts_filed_without_the_database(b: Backend) {
         let app = new_case(w.item, person);
         let (c, a) = (clerk.clone(), app.clone());
         let plan = db
-            .read_blocking(move |tx| {
-                let cal = Calendar::builtin();
-                let env = Env {
-                    now: now(),
-                    cal: &cal,
-                };
-                plan_receive(tx, &c, &env, &a, false)
-            })
+            .read_blocking(move |tx| at_now(|env| plan_receive(tx, &c, env, &a, false)))
             .unwrap();
         async move {
             db.write_inserts(move |tx| {
-                let cal = Calendar::builtin();
-                let env = Env {
-                    now: now(),
-                    cal: &cal,
-                };
-                receive_planned(tx, &clerk, &env, &app, plan.clone())
+                at_now(|env| receive_planned(tx, &clerk, env, &app, plan.clone()))
             })
             .await
         }
@@ -1192,16 +1166,6 @@ async fn receipts_filed_without_the_database(b: Backend) {
         assert_eq!(by_number.as_ref(), Some(c.as_ref()));
     }
     assert_eq!(received(&t.db) - stats, 12);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_that_reads_nothing_is_made_without_the_database_sqlite() {
-    decisions_without_the_database(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_decision_that_reads_nothing_is_made_without_the_database_postgres() {
-    decisions_without_the_database(Backend::Postgres).await;
 }
 
 /// A decision on a case this server filed or saved, that reads nothing else, is made

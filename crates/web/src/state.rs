@@ -251,20 +251,27 @@ impl AppState {
         F: Fn(&mut dyn Tx, &Env) -> Result<R> + Send + Sync + 'static,
         R: Send + 'static,
     {
+        self.db.write_optimistic(self.decided_now(f)).await
+    }
+
+    /// `f` as a decision the store may make more than once: each time with the time of
+    /// then and the calendar in force then.
+    fn decided_now<R>(
+        &self,
+        f: impl Fn(&mut dyn Tx, &Env) -> Result<R> + Send + Sync + 'static,
+    ) -> impl Fn(&mut dyn Tx) -> Result<R> + Send + Sync + 'static {
         let handle = self.calendar.clone();
         let clock = self.clock.clone();
-        self.db
-            .write_optimistic(move |tx| {
-                let cal = read_lock(&handle);
-                f(
-                    tx,
-                    &Env {
-                        now: clock.now(),
-                        cal: &cal,
-                    },
-                )
-            })
-            .await
+        move |tx| {
+            let cal = read_lock(&handle);
+            f(
+                tx,
+                &Env {
+                    now: clock.now(),
+                    cal: &cal,
+                },
+            )
+        }
     }
 
     /// Run a use case on a read-only snapshot, with the time and calendar of now.
@@ -299,16 +306,12 @@ impl AppState {
         let plan = self
             .read(move |tx, env| plan_receive(tx, &a, env, &n, false))
             .await?;
-        let (handle, clock) = (self.calendar.clone(), self.clock.clone());
         self.db
-            .write_inserts(move |tx| {
-                let cal = read_lock(&handle);
-                let env = Env {
-                    now: clock.now(),
-                    cal: &cal,
-                };
-                receive_planned(tx, &actor, &env, &app, plan.clone())
-            })
+            .write_inserts(
+                self.decided_now(move |tx, env| {
+                    receive_planned(tx, &actor, env, &app, plan.clone())
+                }),
+            )
             .await
     }
 

@@ -364,7 +364,6 @@ impl SqlTx<'_> {
                 ids.sort_unstable_by(|a, b| b.cmp(a));
                 let mut block = SerialBlock {
                     next: first as u32,
-                    last: last as u32,
                     ids,
                 };
                 let got = block

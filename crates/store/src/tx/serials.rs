@@ -38,28 +38,24 @@ use chrono::NaiveDate;
 /// A region's day: the key of the serials.
 pub(crate) type SerialKey = (String, NaiveDate);
 
-/// Serials claimed together and not yet handed out, with a case id for each.
+/// Serials claimed together and not yet handed out, with a case id for each: the
+/// serials `next`, `next + 1`, … as many as there are ids left.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SerialBlock {
     /// The next serial to hand out.
     pub next: u32,
-    /// The last serial of the block.
-    pub last: u32,
-    /// Case ids from the sequence, one per serial left.
+    /// Case ids from the sequence, one per serial left, the next one last.
     pub ids: Vec<i64>,
 }
 
 impl SerialBlock {
     /// Nothing left to hand out.
     pub(crate) fn is_empty(&self) -> bool {
-        self.next > self.last || self.ids.is_empty()
+        self.ids.is_empty()
     }
 
     /// The next serial and its case id, if any is left.
     pub(crate) fn take(&mut self) -> Option<(u32, i64)> {
-        if self.next > self.last {
-            return None;
-        }
         let id = self.ids.pop()?;
         let serial = self.next;
         self.next += 1;
@@ -198,6 +194,14 @@ pub(crate) fn block_size(last: u32, lasted: Duration) -> u32 {
 mod tests {
     use super::*;
 
+    /// Region 440902's day `d` of December 2026.
+    fn day(d: u32) -> SerialKey {
+        (
+            "440902".to_string(),
+            NaiveDate::from_ymd_opt(2026, 12, d).unwrap(),
+        )
+    }
+
     #[test]
     fn blocks_grow_under_demand_and_shrink_back_to_one() {
         let quick = Duration::from_millis(10);
@@ -226,7 +230,6 @@ mod tests {
             key.clone(),
             SerialBlock {
                 next: 1,
-                last: 0,
                 ids: vec![],
             },
         )]
@@ -235,10 +238,7 @@ mod tests {
     #[test]
     fn a_quiet_region_claims_one_serial_at_a_time_and_a_busy_one_more() {
         let blocks = SerialBlocks::default();
-        let key = (
-            "440902".to_string(),
-            NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
-        );
+        let key = day(7);
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         // A case a minute, each committed before the next: never more than one.
@@ -280,36 +280,25 @@ mod tests {
     #[test]
     fn kept_blocks_hand_out_each_serial_once_with_its_own_id() {
         let blocks = SerialBlocks::default();
-        let key = (
-            "440902".to_string(),
-            NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
-        );
+        let key = day(7);
         assert_eq!(blocks.take(&key), None);
         // A job that failed: its claim rolled back, nothing kept.
-        let claim =
-            |next, last, ids: Vec<i64>| vec![(key.clone(), SerialBlock { next, last, ids })];
-        blocks.resolve(claim(4, 6, vec![99, 98, 97]), false);
+        let claim = |next, ids: Vec<i64>| vec![(key.clone(), SerialBlock { next, ids })];
+        blocks.resolve(claim(4, vec![99, 98, 97]), false);
         assert!(blocks.kept(&key).is_empty());
-        blocks.resolve(claim(8, 10, vec![103, 102, 101]), true);
+        blocks.resolve(claim(8, vec![103, 102, 101]), true);
         // Two jobs of one batch each claimed a block: both are kept, in turn.
-        blocks.resolve(claim(20, 21, vec![111, 110]), true);
+        blocks.resolve(claim(20, vec![111, 110]), true);
         let got: Vec<_> = std::iter::from_fn(|| blocks.take(&key)).collect();
         assert_eq!(got, [(8, 101), (9, 102), (10, 103), (20, 110), (21, 111)]);
         assert!(blocks.kept(&key).is_empty(), "used-up blocks are gone");
         // A block with nothing left is not kept.
-        blocks.resolve(claim(11, 10, vec![]), true);
+        blocks.resolve(claim(11, vec![]), true);
         assert!(blocks.kept(&key).is_empty());
         // Leftovers of days long past are let go when a later day's block is kept.
         let block = |next| SerialBlock {
             next,
-            last: next + 1,
             ids: vec![next as i64 + 1, next as i64],
-        };
-        let day = |d| {
-            (
-                "440902".to_string(),
-                NaiveDate::from_ymd_opt(2026, 12, d).unwrap(),
-            )
         };
         blocks.resolve(vec![(day(7), block(1)), (day(8), block(1))], true);
         assert_eq!(blocks.kept(&day(7)).len(), 1, "yesterday's are kept");

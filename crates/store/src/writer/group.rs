@@ -206,23 +206,19 @@ fn guards_and_appends(
         .map(|((_, g, _), v)| (g.sql.as_str(), v.as_slice()))
         .collect();
     let mut results: Vec<Result<(), Error>> = plans.iter().map(|_| Ok(())).collect();
-    let mut held = vec![true; plans.len()];
     for (&(i, _, why), r) in order.iter().zip(conn.execute_many(&guards)) {
         match r? {
             1 => {}
-            0 => {
-                held[i] = false;
-                results[i] = Err(Error::Conflict(why.to_string()));
-            }
+            0 => results[i] = Err(Error::Conflict(why.to_string())),
             n => return Err(Error::Store(format!("a version guard changed {n} rows"))),
         }
     }
-    // The appends of the jobs that held, by statement, the statements in an order that
-    // keeps every job's (a new case's row before its event's).
+    // The appends of the jobs that held (or guard nothing), by statement, the
+    // statements in an order that keeps every job's (a new case's row before its event's).
     let held: Vec<&Plan> = plans
         .iter()
-        .zip(&held)
-        .filter(|(_, h)| **h)
+        .zip(&results)
+        .filter(|(_, r)| r.is_ok())
         .map(|(p, _)| *p)
         .collect();
     let mut by_head: Vec<(&str, Vec<&Recorded>)> = table_order(&held)
