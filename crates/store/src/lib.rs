@@ -108,6 +108,9 @@ struct Inner {
     /// Optimistic decisions made without the database, and on a snapshot.
     decided_offline: std::sync::atomic::AtomicU64,
     decided_on_snapshot: std::sync::atomic::AtomicU64,
+    /// Where tests hold replays between their decision and their commit.
+    #[cfg(feature = "testing")]
+    gate: testing::ReplayGate,
 }
 
 /// How the optimistic decisions so far were made ([`Db::decision_stats`]). One call may
@@ -163,6 +166,8 @@ impl Db {
                 serials: tx::SerialBlocks::default(),
                 decided_offline: Default::default(),
                 decided_on_snapshot: Default::default(),
+                #[cfg(feature = "testing")]
+                gate: Default::default(),
             }),
         })
     }
@@ -311,6 +316,8 @@ impl Db {
 
     /// Replay recorded writes in a writer's transaction; `Ok` once they are committed.
     async fn replay(&self, writes: Vec<conn::Recorded>) -> Result<()> {
+        #[cfg(feature = "testing")]
+        self.inner.gate.pass().await;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job = WriteJob::Replay {
             writes,
@@ -376,6 +383,20 @@ impl Db {
             Kind::Sqlite(db) => db.with_reader(f),
             Kind::Postgres { pool, .. } => pool.run(true, f),
         })
+    }
+
+    /// Hold every replay (the writes of a decision made off the writer) before it
+    /// reaches a writer, until the guard is dropped: tests use it to act between a
+    /// decision and its commit.
+    #[cfg(feature = "testing")]
+    pub async fn hold_replays(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.inner.gate.hold().await
+    }
+
+    /// Replays waiting at the gate [`Db::hold_replays`] closed.
+    #[cfg(feature = "testing")]
+    pub fn replays_held(&self) -> usize {
+        self.inner.gate.waiting()
     }
 
     /// How the optimistic decisions so far were made.

@@ -157,3 +157,29 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
     })
     .expect("fingerprint")
 }
+
+/// A gate replays pass on their way to a writer ([`Db::hold_replays`]).
+#[derive(Default)]
+pub(crate) struct ReplayGate {
+    lock: std::sync::Arc<tokio::sync::RwLock<()>>,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl ReplayGate {
+    /// Wait while the gate is held.
+    pub(crate) async fn pass(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        drop(self.lock.read().await);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Close the gate until the guard is dropped.
+    pub(crate) async fn hold(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.lock.clone().write_owned().await
+    }
+
+    /// Replays waiting.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}

@@ -119,7 +119,40 @@ pub struct AppState {
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
     calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
+    /// Writes decided off the writer whose calendar was replaced before they committed.
+    recount: Arc<Recount>,
 }
+
+/// Writes decided off the writer (optimistic actions, receipts filed without the
+/// database) with a calendar that was replaced before they committed: their deadlines
+/// were counted with the old calendar, and the sweep that came with the new one may have
+/// run before they committed (or, on another server, paged past their case). Their cases
+/// are counted again by one more sweep ([`AppState::recount_if_replaced`]).
+#[derive(Default)]
+struct Recount {
+    /// The earliest decision among those waiting for a sweep.
+    since: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// One sweep at a time: whoever waited for it finds its decision swept already.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Recount {
+    /// Add a decision made at or after `t` to those the next sweep takes.
+    fn wait_for(&self, t: DateTime<Utc>) {
+        let mut since = self.since.lock().unwrap_or_else(|e| e.into_inner());
+        *since = Some(since.map_or(t, |s| s.min(t)));
+    }
+
+    /// Take the decisions waiting (for a sweep starting now); `None` if an earlier
+    /// sweep took them.
+    fn taken(&self) -> Option<DateTime<Utc>> {
+        self.since.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// How far before a write's start its decisions are looked for: the wall clock may step
+/// back a little (an NTP correction) between the start and the decision.
+const RECOUNT_SLACK: chrono::Duration = chrono::Duration::minutes(1);
 
 fn read_lock(c: &RwLock<Arc<Calendar>>) -> Arc<Calendar> {
     c.read()
@@ -150,6 +183,7 @@ impl AppState {
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
             sessions: Arc::new(SessionCache::default()),
             calendar_checked: Arc::new(std::sync::Mutex::new((revision, now))),
+            recount: Arc::default(),
         })
     }
 
@@ -251,7 +285,50 @@ impl AppState {
         F: Fn(&mut dyn Tx, &Env) -> Result<R> + Send + Sync + 'static,
         R: Send + 'static,
     {
-        self.db.write_optimistic(self.decided_now(f)).await
+        let (cal, from) = (self.calendar(), self.clock.now());
+        let r = self.db.write_optimistic(self.decided_now(f)).await?;
+        self.recount_if_replaced(&cal, from).await;
+        Ok(r)
+    }
+
+    /// After a write decided off the writer has committed: if the calendar in force when
+    /// it started (`cal`, at `from`) has been replaced since, its decision may have
+    /// counted deadlines with the old one after the new one's sweep passed its case.
+    /// Sweep again the open cases changed since `from` (and those with provisional
+    /// deadlines), with the calendar in force now. Concurrent callers share one sweep
+    /// that starts after each has committed. A write that started before the change but
+    /// decided after it is swept for nothing: nothing moves. Calendar changes are rare;
+    /// the common path is one pointer comparison. A failed sweep is logged: the write
+    /// itself has committed and is answered as such.
+    async fn recount_if_replaced(&self, cal: &Arc<Calendar>, from: DateTime<Utc>) {
+        if Arc::ptr_eq(cal, &self.calendar()) {
+            return;
+        }
+        self.recount.wait_for(from - RECOUNT_SLACK);
+        let _one = self.recount.running.lock().await;
+        let Some(since) = self.recount.taken() else {
+            return;
+        };
+        let which = Recompute {
+            due_from: None,
+            updated_since: Some(since),
+        };
+        let swept = self
+            .write(move |tx, env| {
+                recompute_open_cases(
+                    tx,
+                    &Actor::system(),
+                    env,
+                    env.cal,
+                    &which,
+                    "节假日安排已更新，重新计算期限",
+                )
+            })
+            .await;
+        if let Err(e) = swept {
+            tracing::error!(error = %e, "recounting deadlines decided with a replaced calendar");
+            self.recount.wait_for(since);
+        }
     }
 
     /// `f` as a decision the store may make more than once: each time with the time of
@@ -302,17 +379,19 @@ impl AppState {
                 .write(move |tx, env| receive_case(tx, &actor, env, &app))
                 .await;
         }
+        let (cal, from) = (self.calendar(), self.clock.now());
         let (a, n) = (actor.clone(), app.clone());
         let plan = self
             .read(move |tx, env| plan_receive(tx, &a, env, &n, false))
             .await?;
-        self.db
-            .write_inserts(
-                self.decided_now(move |tx, env| {
+        let case =
+            self.db
+                .write_inserts(self.decided_now(move |tx, env| {
                     receive_planned(tx, &actor, env, &app, plan.clone())
-                }),
-            )
-            .await
+                }))
+                .await?;
+        self.recount_if_replaced(&cal, from).await;
+        Ok(case)
     }
 
     /// Run `f` with the time and calendar of now, without the database (to build an

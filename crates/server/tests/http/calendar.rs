@@ -139,6 +139,93 @@ both!(
     }
 );
 
+both!(
+    a_decision_committed_after_a_calendar_change_is_counted_again,
+    |app: TestApp| async move {
+        // Tuesday 29 December 2026: received; the acceptance deadline is within 2026.
+        app.clock
+            .set(Utc.with_ymd_and_hms(2026, 12, 29, 1, 0, 0).unwrap());
+        let admin = app.login("admin").await;
+        let clerk = app.login("clerk").await;
+        let reviewer = app.login("reviewer").await;
+        let food = app
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let mut body = app.full_application(food, "window").await;
+        body["applicant"] = enterprise();
+        let c = app.post("/api/v1/cases", &clerk, body).await.expect(201);
+        let case = c["id"].as_i64().unwrap();
+        assert_eq!(c["clocks"]["acceptance"]["provisional"], false);
+
+        // Wednesday: the reviewer accepts. The decision counts the promised deadline into
+        // a 2027 not loaded yet, and is held between the decision and its commit, while
+        // the administrator loads 2027.
+        app.clock
+            .set(Utc.with_ymd_and_hms(2026, 12, 30, 1, 0, 0).unwrap());
+        let hold = app.state.db.hold_replays().await;
+        let accept = app.act(&reviewer, case, json!({"action": "accept"}));
+        let load = async {
+            while app.state.db.replays_held() == 0 {
+                tokio::task::yield_now().await;
+            }
+            let r = app
+                .req(
+                    Method::PUT,
+                    "/api/v1/calendar/2027",
+                    Some(&admin),
+                    Some(json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+                    "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
+                                 {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
+                    "adjusted_workdays": []})),
+                )
+                .await
+                .expect(200);
+            // The case as committed has no provisional deadline: the load's own sweep
+            // leaves it, and the held decision's version guard will hold.
+            assert_eq!(r["cases_recomputed"], 0);
+            drop(hold);
+        };
+        let (accepted, ()) = tokio::join!(accept, load);
+        let accepted = accepted.expect(200);
+        // The answer is the decision as made, with the calendar it was made with.
+        let promised = &accepted["clocks"]["promised"];
+        assert_eq!(promised["provisional"], true);
+        let want = app
+            .req(
+                Method::GET,
+                &format!(
+                    "/api/v1/calendar/deadline?from=2026-12-30&working_days={}",
+                    promised["budget"]
+                ),
+                None,
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(want["provisional"], false);
+        assert_ne!(want["deadline"], promised["deadline"]);
+        // Stored: counted again with 2027 as loaded, and said so on the case.
+        let c = app
+            .get(&format!("/api/v1/cases/{case}"), &reviewer)
+            .await
+            .expect(200);
+        assert_eq!(c["state"], accepted["state"]);
+        assert_eq!(c["clocks"]["promised"]["deadline"], want["deadline"]);
+        assert_eq!(c["clocks"]["promised"]["provisional"], false);
+        let events = app
+            .get(&format!("/api/v1/cases/{case}/events"), &reviewer)
+            .await
+            .expect(200);
+        let actions: Vec<&str> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["receive", "accept", "recompute_deadlines"]);
+    }
+);
+
 #[test]
 fn the_command_line_prints_the_deadline() {
     let dir = tempfile_dir();
