@@ -33,6 +33,25 @@ pub const UPDATE_CASE: &str = "UPDATE cases SET state = ?, is_open = ?, due_date
      any_provisional = ?, due_sort = ?, rongque_due = ?, updated_at = ?, version = ?, data = ? \
      WHERE id = ? AND version = ?";
 
+/// PostgreSQL: the saves ([`UPDATE_CASE`]) of several distinct cases in one statement,
+/// `UPDATE_CASES_HEAD`, then one [`UPDATE_CASES_ROW`] per case separated by `, ` (its 13
+/// parameters in `UPDATE_CASE`'s order), then [`UPDATE_CASES_TAIL`]. A row changes its
+/// case only at the version it names, as `UPDATE_CASE` does; the count says how many did.
+pub const UPDATE_CASES_HEAD: &str = "UPDATE cases AS c SET state = v.state, is_open = v.is_open, \
+     due_date = v.due_date, due_clock = v.due_clock, due_provisional = v.due_provisional, \
+     any_provisional = v.any_provisional, due_sort = v.due_sort, rongque_due = v.rongque_due, \
+     updated_at = v.updated_at, version = v.version, data = v.data FROM (VALUES ";
+
+/// One case of [`UPDATE_CASES_HEAD`], typed (a `VALUES` list has no column to take its
+/// parameters' types from).
+pub const UPDATE_CASES_ROW: &str = "(?::text, ?::bigint, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, \
+     ?::text, ?::bigint, ?::bigint, ?::bytea, ?::bigint, ?::bigint)";
+
+/// The end of [`UPDATE_CASES_HEAD`].
+pub const UPDATE_CASES_TAIL: &str = ") AS v (state, is_open, due_date, due_clock, due_provisional, \
+     any_provisional, due_sort, rongque_due, updated_at, version, data, id, expected) \
+     WHERE c.id = v.id AND c.version = v.expected";
+
 /// One event of a case (11 parameters).
 pub const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, from_state, \
      to_state, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";

@@ -92,6 +92,8 @@ pub struct WriterStats {
     pub commit_us: u64,
     /// Time running jobs, µs.
     pub run_us: u64,
+    /// Jobs waiting for a writer now.
+    pub queued: u64,
 }
 
 impl Writer {
@@ -147,6 +149,12 @@ impl Writer {
             jobs: self.stats.jobs.load(Relaxed),
             commit_us: self.stats.commit_us.load(Relaxed),
             run_us: self.stats.run_us.load(Relaxed),
+            queued: self
+                .queue
+                .state
+                .lock()
+                .map(|w| (w.runs.len() + w.replays.len()) as u64)
+                .unwrap_or(0),
         }
     }
 

@@ -73,6 +73,7 @@ on_both_backends_async!(
     concurrent_writes_commit_together_and_a_failing_one_fails_alone => concurrent_writes on 4,
     optimistic_writes_replay_together_and_a_failing_one_fails_alone => optimistic_writes on 4,
     a_decision_on_a_kept_case_another_server_moved_is_made_again => decision_on_a_stale_kept_case on 2,
+    saves_reaching_the_writer_together_one_of_them_stale => saves_together_one_stale on 2,
     an_appended_row_that_fails_fails_its_use_case_alone => appended_rows on 4,
     receipts_are_filed_without_the_database_when_a_serial_is_held => receipts_filed_without_the_database on 2,
     a_decision_that_reads_nothing_is_made_without_the_database => decisions_without_the_database on 2,
@@ -849,6 +850,116 @@ async fn optimistic_writes(b: Backend) {
     assert_eq!(events.1, expected);
     // The broken save left nothing.
     assert_eq!((broken_case, broken_events), (Some(1), 1));
+}
+
+/// Saves of six cases reach the writer in one batch (it is kept busy while they queue),
+/// one of them decided on a kept copy another server has moved since. On PostgreSQL the
+/// batch's saves go as one statement, whose count falls short; they are then run one by
+/// one, and only the stale one fails its guard and is decided again. Every case moves
+/// once more, with its event, and keeps the other server's change.
+async fn saves_together_one_stale(b: Backend) {
+    use std::sync::Arc;
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    let one = Db::open_with(
+        &t.url,
+        &tongban_store::Options {
+            pg_writers: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ids: Vec<i64> = (0..6).map(|_| receive(&one, &w, 0)).collect();
+    // `one` keeps every case at version 2; another server moves one of them to 3.
+    for &id in &ids {
+        assert_eq!(rename(&one, id, "本服务器").version, 2);
+    }
+    let stale = ids[2];
+    let other = t.another_handle();
+    assert_eq!(rename(&other.db, stale, "另一服务器").version, 3);
+
+    // The writer is kept busy until all six saves wait for it.
+    let (started, is_busy) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let busy = tokio::spawn({
+        let one = one.clone();
+        async move {
+            one.write(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+        }
+    });
+    is_busy.await.unwrap();
+    let saves: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let one = one.clone();
+            tokio::spawn(async move {
+                one.write_optimistic(move |tx| {
+                    let c = tx
+                        .shared_case_to_save(id)?
+                        .ok_or(Error::NotFound { entity: "case" })?;
+                    let mut next = (*c).clone();
+                    next.version += 1;
+                    next.item_name = format!("{}，再存", c.item_name);
+                    let e = tongban_core::case::Event {
+                        seq: next.version as u32,
+                        at: now(),
+                        actor_id: 0,
+                        actor_name: "系统".into(),
+                        actor_role: Role::System,
+                        action: "touch".into(),
+                        from: Some(c.state),
+                        to: c.state,
+                        reason: None,
+                        data: serde_json::json!({}),
+                    };
+                    tx.save_shared_case(Arc::new(next.clone()), c.version)?;
+                    tx.append_event(id, &e)?;
+                    Ok(next.version)
+                })
+                .await
+            })
+        })
+        .collect();
+    while one.writer_stats().queued < ids.len() as u64 {
+        tokio::task::yield_now().await;
+    }
+    let before = one.writer_stats();
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    for (&id, save) in ids.iter().zip(saves) {
+        let v = save.await.unwrap().unwrap();
+        assert_eq!(v, if id == stale { 4 } else { 3 }, "case {id}");
+    }
+    // After the blocking job (counted as it started): one transaction for the six
+    // saves, one for the stale one's second decision.
+    let after = one.writer_stats();
+    assert_eq!(
+        (after.batches - before.batches, after.jobs - before.jobs),
+        (2, 7)
+    );
+    for &id in &ids {
+        let (c, seqs) =
+            t.db.read(move |tx| {
+                Ok((
+                    tx.case(id)?.unwrap(),
+                    tx.events(id)?.iter().map(|e| e.seq).collect::<Vec<_>>(),
+                ))
+            })
+            .await
+            .unwrap();
+        if id == stale {
+            assert_eq!((c.version, c.item_name.as_str()), (4, "另一服务器，再存"));
+            assert_eq!(seqs, [1, 4]);
+        } else {
+            assert_eq!((c.version, c.item_name.as_str()), (3, "本服务器，再存"));
+            assert_eq!(seqs, [1, 3]);
+        }
+    }
 }
 
 /// A server keeps the cases it saved decoded; a save by another server (another handle

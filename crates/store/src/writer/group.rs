@@ -14,6 +14,13 @@
 //!    prepared), the tables in an order that keeps each job's where the jobs agree (a
 //!    new case before its event; [`table_order`]).
 //!
+//! On PostgreSQL, when every guard is a case's save ([`sql::UPDATE_CASE`], the step of
+//! every transition) and no two save the same case, steps 1 and 2 go in one round trip:
+//! the saves as one `UPDATE cases … FROM (VALUES …)` per chunk of rows, the appends
+//! behind them ([`saves_at_once`]). If a save's version moved, its statement changes
+//! fewer rows than it has; that attempt is rolled back to a savepoint of its own and the
+//! group runs as above, which finds out whose.
+//!
 //! Appends touch no row another job reads or guards, so running them after every
 //! guard is the same as running each job's writes together. The group runs under one
 //! savepoint; if any statement fails other than by a guard changing no row, the group is
@@ -27,6 +34,7 @@ use super::ReplyFn;
 use std::cmp::Ordering;
 
 use crate::conn::{Conn, OwnedVal, Recorded, Val, replay};
+use crate::sql;
 
 /// How a replayed job ended.
 pub(super) enum Outcome {
@@ -199,6 +207,9 @@ fn guards_and_appends(
         .filter_map(|(i, p)| p.guard.map(|(g, why)| (i, g, why)))
         .collect();
     order.sort_by(|a, b| row_order(a.1, b.1));
+    if saves_at_once(conn, plans, &order)? {
+        return Ok(plans.iter().map(|_| Ok(())).collect());
+    }
     let guard_params: Vec<Vec<Val>> = order.iter().map(|(_, g, _)| params(g)).collect();
     let guards: Vec<(&str, &[Val])> = order
         .iter()
@@ -221,11 +232,97 @@ fn guards_and_appends(
         .filter(|(_, r)| r.is_ok())
         .map(|(p, _)| *p)
         .collect();
-    let mut by_head: Vec<(&str, Vec<&Recorded>)> = table_order(&held)
+    let sqls = appends(&held);
+    let stmts: Vec<(&str, &[Val])> = sqls
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.as_slice()))
+        .collect();
+    for r in conn.execute_many(&stmts) {
+        r?;
+    }
+    Ok(results)
+}
+
+/// PostgreSQL, a group whose guards are all saves of distinct cases ([`sql::UPDATE_CASE`],
+/// the lifecycle's every step): the saves as one `UPDATE … FROM (VALUES …)` per chunk of
+/// rows, in the guards' row order, and the appends right behind them, all in one round
+/// trip, where the saves were a statement each and the appends waited for their counts.
+/// Under a savepoint of its own: if a save's version moved, its statement's count falls
+/// short, the attempt is rolled back, and `false` has the group run statement by
+/// statement (which finds out whose). `false` too when the group is not of that kind,
+/// and on SQLite, where a statement costs no round trip.
+fn saves_at_once(
+    conn: &mut dyn Conn,
+    plans: &[&Plan],
+    order: &[(usize, &Recorded, &str)],
+) -> Result<bool, Error> {
+    let saves: Vec<&Recorded> = order.iter().map(|(_, g, _)| *g).collect();
+    let distinct = saves
+        .windows(2)
+        .all(|w| w[0].params.get(11) != w[1].params.get(11));
+    if conn.backend() != crate::conn::Backend::Postgres
+        || saves.len() < 2
+        || !distinct
+        || !saves
+            .iter()
+            .all(|g| g.sql == sql::UPDATE_CASE && g.params.len() == 13)
+    {
+        return Ok(false);
+    }
+    let mut updates: Vec<(String, Vec<Val>, u64)> = Vec::new();
+    let mut rest: &[&Recorded] = &saves;
+    while !rest.is_empty() {
+        let (now, later) = rest.split_at(chunk(rest.len()));
+        updates.push(update_cases(now));
+        rest = later;
+    }
+    let inserts = appends(plans);
+    conn.batch_deferred("SAVEPOINT saves")?;
+    let stmts: Vec<(&str, &[Val])> = updates
+        .iter()
+        .map(|(s, v, _)| (s.as_str(), v.as_slice()))
+        .chain(inserts.iter().map(|(s, v)| (s.as_str(), v.as_slice())))
+        .collect();
+    let mut short = false;
+    for (k, r) in conn.execute_many(&stmts).into_iter().enumerate() {
+        let n = r?;
+        short |= updates.get(k).is_some_and(|u| n != u.2);
+    }
+    if short {
+        conn.batch_deferred("ROLLBACK TO saves; RELEASE saves")?;
+        return Ok(false);
+    }
+    // Released with the group's own savepoint.
+    Ok(true)
+}
+
+/// One [`sql::UPDATE_CASES_HEAD`] statement for these saves, and the rows it must change.
+fn update_cases<'a>(saves: &[&'a Recorded]) -> (String, Vec<Val<'a>>, u64) {
+    let mut sql = String::with_capacity(
+        sql::UPDATE_CASES_HEAD.len()
+            + saves.len() * (sql::UPDATE_CASES_ROW.len() + 2)
+            + sql::UPDATE_CASES_TAIL.len(),
+    );
+    sql.push_str(sql::UPDATE_CASES_HEAD);
+    let mut vals = Vec::with_capacity(saves.len() * 13);
+    for (k, w) in saves.iter().enumerate() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(sql::UPDATE_CASES_ROW);
+        vals.extend(w.params.iter().map(|p| p.borrow()));
+    }
+    sql.push_str(sql::UPDATE_CASES_TAIL);
+    (sql, vals, saves.len() as u64)
+}
+
+/// The appends of these jobs as multi-row `INSERT`s, the tables in [`table_order`].
+fn appends<'a>(held: &[&Plan<'a>]) -> Vec<(String, Vec<Val<'a>>)> {
+    let mut by_head: Vec<(&str, Vec<&Recorded>)> = table_order(held)
         .into_iter()
         .map(|h| (h, Vec::new()))
         .collect();
-    for p in &held {
+    for p in held {
         for (head, w) in &p.appends {
             if let Some((_, rows)) = by_head.iter_mut().find(|(h, _)| h == head) {
                 rows.push(w);
@@ -242,14 +339,7 @@ fn guards_and_appends(
             rest = later;
         }
     }
-    let stmts: Vec<(&str, &[Val])> = sqls
-        .iter()
-        .map(|(s, v)| (s.as_str(), v.as_slice()))
-        .collect();
-    for r in conn.execute_many(&stmts) {
-        r?;
-    }
-    Ok(results)
+    sqls
 }
 
 /// The statements of the jobs' appends in one order that keeps each job's own order
