@@ -16,6 +16,7 @@ use crate::conn::{Backend, Conn, ConnExt};
 enum On {
     Both,
     Sqlite,
+    Postgres,
 }
 
 /// The migrations, in order.
@@ -55,6 +56,12 @@ const MIGRATIONS: &[(i64, &str, On, &str)] = &[
         "events_in_order",
         On::Sqlite,
         include_str!("../migrations/0006_events_in_order_sqlite.sql"),
+    ),
+    (
+        7,
+        "events_unchecked_postgres",
+        On::Postgres,
+        include_str!("../migrations/0007_events_unchecked_postgres.sql"),
     ),
 ];
 
@@ -110,7 +117,11 @@ fn run_to(c: &mut dyn Conn, portable: bool, last: i64) -> Result<Vec<i64>, Error
             c.batch("COMMIT")?;
             continue;
         }
-        let applies = *on == On::Both || (*on == On::Sqlite && c.backend() == Backend::Sqlite);
+        let applies = match on {
+            On::Both => true,
+            On::Sqlite => c.backend() == Backend::Sqlite,
+            On::Postgres => c.backend() == Backend::Postgres,
+        };
         let r = if applies {
             c.batch(&ddl(c.backend(), portable, sql))
         } else {
@@ -200,7 +211,8 @@ mod tests {
             )
             .unwrap();
         }
-        assert_eq!(run(&mut c, false).unwrap(), [6]);
+        // 7 is PostgreSQL's: recorded here as done, changing nothing.
+        assert_eq!(run(&mut c, false).unwrap(), [6, 7]);
         assert!(!events_table_sql(&mut c).contains("WITHOUT ROWID"));
         // Every event, read by its key as the store reads a case's timeline.
         let ats = |c: &mut SqliteConn, case: i64| {
