@@ -8,4 +8,6 @@
 -- the throughput on the benchmark. SQLite keeps the key (its check is a lookup in
 -- the page the save just wrote), so the test suites, which run every case flow on both
 -- backends, still fail on an event written for a case that does not exist.
+-- The key has PostgreSQL's default name; an engine that named it otherwise (older
+-- CockroachDB: fk_case_id_ref_cases) keeps it, which is only slower.
 ALTER TABLE case_events DROP CONSTRAINT IF EXISTS case_events_case_id_fkey;

@@ -168,9 +168,16 @@ pub(crate) struct ReplayGate {
 impl ReplayGate {
     /// Wait while the gate is held.
     pub(crate) async fn pass(&self) {
+        /// Counts a replay waiting until it passes or is dropped while waiting.
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _counted = Waiting(&self.waiting);
         drop(self.lock.read().await);
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Close the gate until the guard is dropped.

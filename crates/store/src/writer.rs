@@ -79,6 +79,13 @@ pub struct Counters {
     pub commit_us: std::sync::atomic::AtomicU64,
     /// Microseconds spent running jobs.
     pub run_us: std::sync::atomic::AtomicU64,
+    /// Groups whose case saves went as one statement (PostgreSQL).
+    pub saves_at_once: std::sync::atomic::AtomicU64,
+    /// Groups whose saves in one statement fell short (a case moved) and ran guard by
+    /// guard.
+    pub saves_fell_short: std::sync::atomic::AtomicU64,
+    /// Groups rolled back and replayed job by job (a statement failed).
+    pub groups_one_by_one: std::sync::atomic::AtomicU64,
 }
 
 /// A snapshot of [`Counters`].
@@ -94,6 +101,12 @@ pub struct WriterStats {
     pub run_us: u64,
     /// Jobs waiting for a writer now.
     pub queued: u64,
+    /// Groups whose case saves went as one statement (PostgreSQL).
+    pub saves_at_once: u64,
+    /// Of those tried so, groups that fell short (a case had moved) and ran guard by guard.
+    pub saves_fell_short: u64,
+    /// Groups rolled back and replayed job by job (a statement other than a guard failed).
+    pub groups_one_by_one: u64,
 }
 
 impl Writer {
@@ -149,6 +162,9 @@ impl Writer {
             jobs: self.stats.jobs.load(Relaxed),
             commit_us: self.stats.commit_us.load(Relaxed),
             run_us: self.stats.run_us.load(Relaxed),
+            saves_at_once: self.stats.saves_at_once.load(Relaxed),
+            saves_fell_short: self.stats.saves_fell_short.load(Relaxed),
+            groups_one_by_one: self.stats.groups_one_by_one.load(Relaxed),
             queued: self
                 .queue
                 .state
@@ -382,7 +398,7 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
         }
     }
     if !replays.is_empty() {
-        let outcomes = group::run(conn, single, &replays);
+        let outcomes = group::run(conn, single, &replays, stats);
         for ((_, reply), r) in replays.into_iter().zip(outcomes) {
             match r {
                 group::Outcome::Done(r) => done.push(replied(reply, r)),

@@ -895,13 +895,14 @@ async fn optimistic_writes(b: Backend) {
     assert_eq!((broken_case, broken_events), (Some(1), 1));
 }
 
-/// Saves of six cases reach the writer in one batch (it is kept busy while they queue),
-/// one of them decided on a kept copy another server has moved since. On PostgreSQL the
-/// batch's saves go as one statement, whose count falls short; they are then run one by
-/// one, and only the stale one fails its guard and is decided again. Every case moves
-/// once more, with its event, and keeps the other server's change.
+/// Saves of six cases reach the writer in one batch: it is kept busy while they queue.
+/// On PostgreSQL the batch's saves go as one statement. Then again, with one of them
+/// decided on a kept copy another server has moved since (with an event of its own, so
+/// the stale save's event number is taken too): the one statement's count falls short,
+/// the group runs guard by guard, not job by job, and only the stale save fails its guard
+/// and is decided again. Every case moves once per round, with its event, and keeps the
+/// other server's change.
 async fn saves_together_one_stale(b: Backend) {
-    use std::sync::Arc;
     let Some(t) = fresh(b) else { return };
     let w = seed(&t.db);
     let one = Db::open_with(
@@ -913,77 +914,63 @@ async fn saves_together_one_stale(b: Backend) {
     )
     .unwrap();
     let ids: Vec<i64> = (0..6).map(|_| receive(&one, &w, 0)).collect();
-    // `one` keeps every case at version 2; another server moves one of them to 3.
+    // `one` keeps every case, at version 2.
     for &id in &ids {
         assert_eq!(rename(&one, id, "本服务器").version, 2);
     }
-    let stale = ids[2];
-    let other = t.another_handle();
-    assert_eq!(rename(&other.db, stale, "另一服务器").version, 3);
+    let pg = b == Backend::Postgres;
 
-    // The writer is kept busy until all six saves wait for it.
-    let (started, is_busy) = tokio::sync::oneshot::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let busy = tokio::spawn({
-        let one = one.clone();
-        async move {
-            one.write(move |_| {
-                let _ = started.send(());
-                let _ = released.recv();
-                Ok(())
-            })
-            .await
-        }
-    });
-    is_busy.await.unwrap();
-    let saves: Vec<_> = ids
-        .iter()
-        .map(|&id| {
-            let one = one.clone();
-            tokio::spawn(async move {
-                one.write_optimistic(move |tx| {
-                    let c = tx
-                        .shared_case_to_save(id)?
-                        .ok_or(Error::NotFound { entity: "case" })?;
-                    let mut next = (*c).clone();
-                    next.version += 1;
-                    next.item_name = format!("{}，再存", c.item_name);
-                    let e = tongban_core::case::Event {
-                        seq: next.version as u32,
-                        at: now(),
-                        actor_id: 0,
-                        actor_name: "系统".into(),
-                        actor_role: Role::System,
-                        action: "touch".into(),
-                        from: Some(c.state),
-                        to: c.state,
-                        reason: None,
-                        data: serde_json::json!({}),
-                    };
-                    tx.save_shared_case(Arc::new(next.clone()), c.version)?;
-                    tx.append_event(id, &e)?;
-                    Ok(next.version)
-                })
-                .await
-            })
-        })
-        .collect();
-    while one.writer_stats().queued < ids.len() as u64 {
-        tokio::task::yield_now().await;
-    }
+    // Round one: nothing stale.
     let before = one.writer_stats();
-    release.send(()).unwrap();
-    busy.await.unwrap().unwrap();
-    for (&id, save) in ids.iter().zip(saves) {
-        let v = save.await.unwrap().unwrap();
-        assert_eq!(v, if id == stale { 4 } else { 3 }, "case {id}");
-    }
-    // After the blocking job (counted as it started): one transaction for the six
-    // saves, one for the stale one's second decision.
+    let versions = saves_in_one_batch(&one, &ids).await;
+    assert!(versions.iter().all(|v| *v == 3), "{versions:?}");
+    // Two transactions: the job that kept the writer busy, and the six saves.
     let after = one.writer_stats();
     assert_eq!(
         (after.batches - before.batches, after.jobs - before.jobs),
         (2, 7)
+    );
+    assert_eq!(
+        (
+            after.saves_at_once - before.saves_at_once,
+            after.saves_fell_short - before.saves_fell_short,
+            after.groups_one_by_one - before.groups_one_by_one,
+        ),
+        (u64::from(pg), 0, 0)
+    );
+
+    // Round two: another server moves one case to version 4, with its event 4.
+    let stale = ids[2];
+    let other = t.another_handle();
+    other
+        .db
+        .write_blocking(move |tx| {
+            let mut c = tx.case(stale)?.ok_or(Error::NotFound { entity: "case" })?;
+            let read = c.version;
+            c.version += 1;
+            c.item_name = "另一服务器".into();
+            tx.update_case(&c, read)?;
+            tx.append_event(stale, &event(c.version as u32, c.state))
+        })
+        .unwrap();
+    let before = one.writer_stats();
+    let versions = saves_in_one_batch(&one, &ids).await;
+    for (&id, v) in ids.iter().zip(versions) {
+        assert_eq!(v, if id == stale { 5 } else { 4 }, "case {id}");
+    }
+    // And one more for the stale save's second decision.
+    let after = one.writer_stats();
+    assert_eq!(
+        (after.batches - before.batches, after.jobs - before.jobs),
+        (3, 8)
+    );
+    assert_eq!(
+        (
+            after.saves_at_once - before.saves_at_once,
+            after.saves_fell_short - before.saves_fell_short,
+            after.groups_one_by_one - before.groups_one_by_one,
+        ),
+        (0, u64::from(pg), 0)
     );
     for &id in &ids {
         let (c, seqs) =
@@ -996,13 +983,89 @@ async fn saves_together_one_stale(b: Backend) {
             .await
             .unwrap();
         if id == stale {
-            assert_eq!((c.version, c.item_name.as_str()), (4, "另一服务器，再存"));
-            assert_eq!(seqs, [1, 4]);
+            assert_eq!((c.version, c.item_name.as_str()), (5, "另一服务器，再存"));
+            assert_eq!(seqs, [1, 3, 4, 5]);
         } else {
-            assert_eq!((c.version, c.item_name.as_str()), (3, "本服务器，再存"));
-            assert_eq!(seqs, [1, 3]);
+            assert_eq!(
+                (c.version, c.item_name.as_str()),
+                (4, "本服务器，再存，再存")
+            );
+            assert_eq!(seqs, [1, 3, 4]);
         }
     }
+}
+
+/// A bare event numbered `seq`.
+fn event(seq: u32, state: CaseState) -> tongban_core::case::Event {
+    tongban_core::case::Event {
+        seq,
+        at: now(),
+        actor_id: 0,
+        actor_name: "系统".into(),
+        actor_role: Role::System,
+        action: "touch".into(),
+        from: Some(state),
+        to: state,
+        reason: None,
+        data: serde_json::json!({}),
+    }
+}
+
+/// An optimistic save of each case (its name gains "，再存", with its event), all
+/// queued behind a writer kept busy until every one waits, so that they run as one
+/// batch of that writer's (`db` has one). The versions saved, in order.
+async fn saves_in_one_batch(db: &Db, ids: &[i64]) -> Vec<i64> {
+    use std::sync::Arc;
+    let (started, is_busy) = tokio::sync::oneshot::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let busy = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.write(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+        }
+    });
+    is_busy.await.unwrap();
+    let saves: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write_optimistic(move |tx| {
+                    let c = tx
+                        .shared_case_to_save(id)?
+                        .ok_or(Error::NotFound { entity: "case" })?;
+                    let mut next = (*c).clone();
+                    next.version += 1;
+                    next.item_name = format!("{}，再存", c.item_name);
+                    tx.save_shared_case(Arc::new(next.clone()), c.version)?;
+                    tx.append_event(id, &event(next.version as u32, c.state))?;
+                    Ok(next.version)
+                })
+                .await
+            })
+        })
+        .collect();
+    let queued = async {
+        while db.writer_stats().queued < ids.len() as u64 {
+            tokio::task::yield_now().await;
+        }
+    };
+    // A bound, not a wait: each save queues as soon as it is decided.
+    tokio::time::timeout(std::time::Duration::from_secs(60), queued)
+        .await
+        .expect("the saves never all queued");
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    let mut versions = Vec::new();
+    for save in saves {
+        versions.push(save.await.unwrap().unwrap());
+    }
+    versions
 }
 
 /// A server keeps the cases it saved decoded; a save by another server (another handle

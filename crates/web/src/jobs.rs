@@ -2,7 +2,8 @@
 //!
 //! Every tick, each server
 //! 1. reloads the working-day calendar if another server changed it (it compares the
-//!    database's calendar revision with the one it holds), and
+//!    database's calendar revision with the one it holds), and sweeps again the cases
+//!    whose recount after a calendar change failed ([`AppState::recount_waiting`]), and
 //! 2. folds the statistics changes recorded since the last tick into the rollups, and
 //! 3. for each periodic job, tries to take the job's lease ([`JobStore`]); only the
 //!    server that gets it runs the job, then gives the lease back with the job's next
@@ -162,8 +163,11 @@ pub async fn warning_sweep(s: &AppState) -> Result<WarningSweep> {
 /// One tick of the background loop for the server `node`; jobs are next due `every`
 /// after they ran.
 pub async fn tick(s: &AppState, node: &str, every: Span) -> Result<Tick> {
+    let calendar_reloaded = s.refresh_calendar().await?;
+    // Writes decided with a replaced calendar whose recount failed: tried again.
+    s.recount_waiting().await?;
     let mut t = Tick {
-        calendar_reloaded: s.refresh_calendar().await?,
+        calendar_reloaded,
         folded: fold_stats(s).await?,
         ..Tick::default()
     };

@@ -193,14 +193,17 @@ impl AppState {
     }
 
     /// Load or correct a year (`PUT /calendar/{year}`). The new calendar is put in
-    /// force inside the write, so that a use case queued behind it already counts with
-    /// it; if the commit fails, the calendar is reloaded from the database.
+    /// force inside the write, before its sweep of the open cases, so that a use case
+    /// queued behind it already counts with it, and a decision made off the writer
+    /// meanwhile either commits before the sweep reads its case or is counted again
+    /// ([`AppState::recount_if_replaced`]); if the commit fails, the calendar is
+    /// reloaded from the database.
     pub async fn save_calendar_year(&self, actor: Actor, y: CalendarYear) -> Result<CalendarSaved> {
         let handle = self.calendar.clone();
         let r = self
             .write(move |tx, env| {
-                let (cal, saved) = save_year(tx, &actor, env, &y)?;
-                write_lock(&handle, cal);
+                let (_, saved) =
+                    save_year(tx, &actor, env, &y, |cal| write_lock(&handle, cal.clone()))?;
                 Ok(saved)
             })
             .await;
@@ -305,9 +308,21 @@ impl AppState {
             return;
         }
         self.recount.wait_for(from - RECOUNT_SLACK);
+        // On a task of its own, so that a request dropped meanwhile (its client gone)
+        // does not drop the sweep its write needs.
+        let me = self.clone();
+        if let Err(e) = tokio::spawn(async move { me.recount_waiting().await }).await {
+            tracing::error!(error = %e, "recounting deadlines decided with a replaced calendar");
+        }
+    }
+
+    /// Sweep the open cases the writes waiting for a recount changed, if any wait (see
+    /// [`AppState::recount_if_replaced`]). The background tick calls it too, so that a
+    /// sweep that failed is tried again.
+    pub async fn recount_waiting(&self) -> Result<()> {
         let _one = self.recount.running.lock().await;
         let Some(since) = self.recount.taken() else {
-            return;
+            return Ok(());
         };
         let which = Recompute {
             due_from: None,
@@ -325,10 +340,11 @@ impl AppState {
                 )
             })
             .await;
-        if let Err(e) = swept {
+        if let Err(e) = &swept {
             tracing::error!(error = %e, "recounting deadlines decided with a replaced calendar");
             self.recount.wait_for(since);
         }
+        swept.map(|_| ())
     }
 
     /// `f` as a decision the store may make more than once: each time with the time of

@@ -22,13 +22,16 @@ pub struct CalendarSaved {
     pub cases_recomputed: u32,
 }
 
-/// Save a year's notice and recompute open cases. Returns the new calendar, which the
-/// caller puts in force once the transaction commits.
+/// Save a year's notice and recompute open cases. `in_force` is given the new calendar
+/// before the open cases are swept, so that a decision made elsewhere meanwhile (off the
+/// writer) either commits before the sweep reads its case, or finds the calendar it
+/// counted with replaced once it has committed. Returns the new calendar.
 pub fn save_year(
     tx: &mut dyn Tx,
     actor: &Actor,
     env: &Env,
     y: &CalendarYear,
+    in_force: impl FnOnce(&Calendar),
 ) -> Result<(Calendar, CalendarSaved)> {
     actor.require(&[Role::SysAdmin, Role::CatalogAdmin])?;
     y.validate().map_err(Error::Validation)?;
@@ -42,6 +45,7 @@ pub fn save_year(
     years.push(y.clone());
     tx.save_calendar_year(&y, actor.account_id, env.now)?;
     let cal = Calendar::new(&years);
+    in_force(&cal);
     // Provisional deadlines always; when an existing year is edited, every open case
     // due from that year on may move too.
     let which = Recompute {

@@ -165,9 +165,15 @@ both!(
         let hold = app.state.db.hold_replays().await;
         let accept = app.act(&reviewer, case, json!({"action": "accept"}));
         let load = async {
-            while app.state.db.replays_held() == 0 {
-                tokio::task::yield_now().await;
-            }
+            let held = async {
+                while app.state.db.replays_held() == 0 {
+                    tokio::task::yield_now().await;
+                }
+            };
+            // A bound, not a wait: the accept reaches the gate as soon as it is decided.
+            tokio::time::timeout(std::time::Duration::from_secs(60), held)
+                .await
+                .expect("the accept never reached the gate");
             let r = app
                 .req(
                     Method::PUT,

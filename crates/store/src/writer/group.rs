@@ -30,8 +30,9 @@
 
 use tongban_core::Error;
 
-use super::ReplyFn;
+use super::{Counters, ReplyFn};
 use std::cmp::Ordering;
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::conn::{Conn, OwnedVal, Recorded, Val, replay};
 use crate::sql;
@@ -101,6 +102,7 @@ pub(super) fn run(
     conn: &mut dyn Conn,
     single: bool,
     jobs: &[(Vec<Recorded>, ReplyFn)],
+    stats: &Counters,
 ) -> Vec<Outcome> {
     let plans: Vec<Option<Plan>> = jobs.iter().map(|(w, _)| plan(w)).collect();
     let mut out: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
@@ -116,7 +118,7 @@ pub(super) fn run(
         .collect();
     if !grouped.is_empty() {
         let ps: Vec<&Plan> = grouped.iter().map(|(_, p)| *p).collect();
-        match together(conn, single, &ps) {
+        match together(conn, single, &ps, stats) {
             Ok(results) => {
                 for ((i, _), r) in grouped.iter().zip(results) {
                     out[*i] = Some(match r {
@@ -133,6 +135,7 @@ pub(super) fn run(
                 out[grouped[0].0] = Some(Outcome::RolledBack(e));
             }
             Err(e) => {
+                stats.groups_one_by_one.fetch_add(1, Relaxed);
                 tracing::warn!(error = %e, jobs = grouped.len(), "group replay failed; replaying its jobs one by one");
                 for (i, _) in &grouped {
                     out[*i] = Some(alone(conn, false, &jobs[*i].0));
@@ -178,11 +181,12 @@ fn together(
     conn: &mut dyn Conn,
     single: bool,
     plans: &[&Plan],
+    stats: &Counters,
 ) -> Result<Vec<Result<(), Error>>, Error> {
     if !single {
         conn.batch_deferred("SAVEPOINT grp")?;
     }
-    let r = guards_and_appends(conn, plans);
+    let r = guards_and_appends(conn, plans, stats);
     if !single {
         let end = conn.batch_deferred(match r {
             Ok(_) => "RELEASE grp",
@@ -198,6 +202,7 @@ fn together(
 fn guards_and_appends(
     conn: &mut dyn Conn,
     plans: &[&Plan],
+    stats: &Counters,
 ) -> Result<Vec<Result<(), Error>>, Error> {
     // The guards lock their rows in one order, the same in every batch (by row, not by
     // job), so that two writers' batches guarding the same rows cannot deadlock.
@@ -207,7 +212,7 @@ fn guards_and_appends(
         .filter_map(|(i, p)| p.guard.map(|(g, why)| (i, g, why)))
         .collect();
     order.sort_by(|a, b| row_order(a.1, b.1));
-    if saves_at_once(conn, plans, &order)? {
+    if saves_at_once(conn, plans, &order, stats)? {
         return Ok(plans.iter().map(|_| Ok(())).collect());
     }
     let guard_params: Vec<Vec<Val>> = order.iter().map(|(_, g, _)| params(g)).collect();
@@ -249,12 +254,18 @@ fn guards_and_appends(
 /// trip, where the saves were a statement each and the appends waited for their counts.
 /// Under a savepoint of its own: if a save's version moved, its statement's count falls
 /// short, the attempt is rolled back, and `false` has the group run statement by
-/// statement (which finds out whose). `false` too when the group is not of that kind,
+/// statement (which finds out whose). The rows are listed in the guards' row order; the
+/// planner's nested loop over the `VALUES` (an index probe per row) locks them in that
+/// order, as the statement-by-statement path does. A plan that scanned `cases` instead
+/// would lock in the table's order; two writers could then deadlock, which PostgreSQL
+/// breaks after `deadlock_timeout`, failing one group, whose jobs are then replayed one by
+/// one: a stall, not a wrong answer. `false` too when the group is not of that kind,
 /// and on SQLite, where a statement costs no round trip.
 fn saves_at_once(
     conn: &mut dyn Conn,
     plans: &[&Plan],
     order: &[(usize, &Recorded, &str)],
+    stats: &Counters,
 ) -> Result<bool, Error> {
     let saves: Vec<&Recorded> = order.iter().map(|(_, g, _)| *g).collect();
     let distinct = saves
@@ -283,15 +294,27 @@ fn saves_at_once(
         .map(|(s, v, _)| (s.as_str(), v.as_slice()))
         .chain(inserts.iter().map(|(s, v)| (s.as_str(), v.as_slice())))
         .collect();
-    let mut short = false;
+    // A short count comes first: a stale save's event can then fail too (its number is
+    // the one the case's mover took), and that is the stale save's doing, not a reason
+    // to replay the whole group job by job.
+    let (mut short, mut failed) = (false, None);
     for (k, r) in conn.execute_many(&stmts).into_iter().enumerate() {
-        let n = r?;
-        short |= updates.get(k).is_some_and(|u| n != u.2);
+        match (r, updates.get(k)) {
+            (Ok(n), Some(u)) => short |= n != u.2,
+            (Ok(_), None) => {}
+            (Err(e), Some(_)) => return Err(e),
+            (Err(e), None) => failed = failed.or(Some(e)),
+        }
     }
     if short {
+        stats.saves_fell_short.fetch_add(1, Relaxed);
         conn.batch_deferred("ROLLBACK TO saves; RELEASE saves")?;
         return Ok(false);
     }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    stats.saves_at_once.fetch_add(1, Relaxed);
     // Released with the group's own savepoint.
     Ok(true)
 }
@@ -634,7 +657,7 @@ mod lock_order {
                 )
             })
             .collect();
-        let out = run(&mut conn, false, &jobs);
+        let out = run(&mut conn, false, &jobs, &Counters::default());
         // Locked by row, 2 < 5 < 9 < 10 (numerically, not as text), whatever the jobs' order.
         assert_eq!(conn.guarded, vec![2, 5, 9, 10]);
         let answers: Vec<Option<String>> = out
@@ -694,7 +717,7 @@ mod lock_order {
             (vec![guard(2, 1), event(2)], reply()),
             (vec![new_case(8), event(8)], reply()),
         ];
-        let out = run(&mut conn, false, &jobs);
+        let out = run(&mut conn, false, &jobs, &Counters::default());
         assert!(out.iter().all(|o| matches!(o, Outcome::Done(Ok(())))));
         let inserts: Vec<&str> = conn
             .sqls
