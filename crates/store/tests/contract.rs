@@ -234,19 +234,7 @@ fn touch(tx: &mut dyn Tx, id: i64, seq: Option<u32>) -> Result<tongban_core::cas
     let read = c.version;
     c.version += 1;
     tx.update_case(&c, read)?;
-    let e = tongban_core::case::Event {
-        seq: seq.unwrap_or(c.version as u32),
-        at: now(),
-        actor_id: 0,
-        actor_name: "系统".into(),
-        actor_role: Role::System,
-        action: "touch".into(),
-        from: Some(c.state),
-        to: c.state,
-        reason: None,
-        data: serde_json::json!({}),
-    };
-    tx.append_event(id, &e)?;
+    tx.append_event(id, &event(seq.unwrap_or(c.version as u32), c.state))?;
     Ok(c)
 }
 
@@ -555,23 +543,8 @@ fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
 /// and a row lock.
 fn an_event_for_no_case_is_refused_on_sqlite_only(b: Backend) {
     let Some(t) = fresh(b) else { return };
-    let r = t.db.write_blocking(|tx| {
-        tx.append_event(
-            424_242,
-            &tongban_core::case::Event {
-                seq: 1,
-                at: now(),
-                actor_id: 0,
-                actor_name: "系统".into(),
-                actor_role: Role::System,
-                action: "touch".into(),
-                from: None,
-                to: CaseState::Received,
-                reason: None,
-                data: serde_json::json!({}),
-            },
-        )
-    });
+    let r =
+        t.db.write_blocking(|tx| tx.append_event(424_242, &event(1, CaseState::Received)));
     match b {
         Backend::Sqlite => assert!(r.is_err(), "{r:?}"),
         Backend::Postgres => {
@@ -925,19 +898,9 @@ async fn saves_together_one_stale(b: Backend) {
     let versions = saves_in_one_batch(&one, &ids).await;
     assert!(versions.iter().all(|v| *v == 3), "{versions:?}");
     // Two transactions: the job that kept the writer busy, and the six saves.
-    let after = one.writer_stats();
-    assert_eq!(
-        (after.batches - before.batches, after.jobs - before.jobs),
-        (2, 7)
-    );
-    assert_eq!(
-        (
-            after.saves_at_once - before.saves_at_once,
-            after.saves_fell_short - before.saves_fell_short,
-            after.groups_one_by_one - before.groups_one_by_one,
-        ),
-        (u64::from(pg), 0, 0)
-    );
+    let (txs, groups) = writes_since(&before, &one.writer_stats());
+    assert_eq!(txs, (2, 7));
+    assert_eq!(groups, (u64::from(pg), 0, 0));
 
     // Round two: another server moves one case to version 4, with its event 4.
     let stale = ids[2];
@@ -959,19 +922,9 @@ async fn saves_together_one_stale(b: Backend) {
         assert_eq!(v, if id == stale { 5 } else { 4 }, "case {id}");
     }
     // And one more for the stale save's second decision.
-    let after = one.writer_stats();
-    assert_eq!(
-        (after.batches - before.batches, after.jobs - before.jobs),
-        (3, 8)
-    );
-    assert_eq!(
-        (
-            after.saves_at_once - before.saves_at_once,
-            after.saves_fell_short - before.saves_fell_short,
-            after.groups_one_by_one - before.groups_one_by_one,
-        ),
-        (0, u64::from(pg), 0)
-    );
+    let (txs, groups) = writes_since(&before, &one.writer_stats());
+    assert_eq!(txs, (3, 8));
+    assert_eq!(groups, (0, u64::from(pg), 0));
     for &id in &ids {
         let (c, seqs) =
             t.db.read(move |tx| {
@@ -993,6 +946,22 @@ async fn saves_together_one_stale(b: Backend) {
             assert_eq!(seqs, [1, 3, 4]);
         }
     }
+}
+
+/// What a writer did between two snapshots of its stats: (transactions, jobs), and its
+/// groups (saved at once, fallen short, replayed job by job).
+fn writes_since(
+    before: &tongban_store::writer::WriterStats,
+    after: &tongban_store::writer::WriterStats,
+) -> ((u64, u64), (u64, u64, u64)) {
+    (
+        (after.batches - before.batches, after.jobs - before.jobs),
+        (
+            after.saves_at_once - before.saves_at_once,
+            after.saves_fell_short - before.saves_fell_short,
+            after.groups_one_by_one - before.groups_one_by_one,
+        ),
+    )
 }
 
 /// A bare event numbered `seq`.

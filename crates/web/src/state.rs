@@ -160,10 +160,11 @@ fn read_lock(c: &RwLock<Arc<Calendar>>) -> Arc<Calendar> {
         .unwrap_or_else(|e| e.into_inner().clone())
 }
 
-fn write_lock(c: &RwLock<Arc<Calendar>>, cal: Calendar) {
+fn write_lock(c: &RwLock<Arc<Calendar>>, cal: impl Into<Arc<Calendar>>) {
+    let cal = cal.into();
     match c.write() {
-        Ok(mut g) => *g = Arc::new(cal),
-        Err(e) => *e.into_inner() = Arc::new(cal),
+        Ok(mut g) => *g = cal,
+        Err(e) => *e.into_inner() = cal,
     }
 }
 
@@ -201,11 +202,7 @@ impl AppState {
     pub async fn save_calendar_year(&self, actor: Actor, y: CalendarYear) -> Result<CalendarSaved> {
         let handle = self.calendar.clone();
         let r = self
-            .write(move |tx, env| {
-                let (_, saved) =
-                    save_year(tx, &actor, env, &y, |cal| write_lock(&handle, cal.clone()))?;
-                Ok(saved)
-            })
+            .write(move |tx, env| save_year(tx, &actor, env, &y, |cal| write_lock(&handle, cal)))
             .await;
         if r.is_err() {
             let years = self.db.read(|tx| tx.calendar_years()).await?;
@@ -240,23 +237,8 @@ impl AppState {
             .db
             .read(|tx| Ok((tx.calendar_revision()?, tx.calendar_years()?)))
             .await?;
-        let cal = Calendar::new(&years);
-        write_lock(&self.calendar, cal);
-        let which = Recompute {
-            due_from: None,
-            updated_since: Some(checked_at),
-        };
-        self.write(move |tx, env| {
-            recompute_open_cases(
-                tx,
-                &Actor::system(),
-                env,
-                env.cal,
-                &which,
-                "节假日安排已更新，重新计算期限",
-            )
-        })
-        .await?;
+        write_lock(&self.calendar, Calendar::new(&years));
+        self.recount_changed_since(checked_at).await?;
         *self
             .calendar_checked
             .lock()
@@ -288,8 +270,16 @@ impl AppState {
         F: Fn(&mut dyn Tx, &Env) -> Result<R> + Send + Sync + 'static,
         R: Send + 'static,
     {
+        self.recounted(self.db.write_optimistic(self.decided_now(f)))
+            .await
+    }
+
+    /// Run `write`, whose decisions are made off the writer with the calendar of then,
+    /// and recount what it committed if that calendar was replaced meanwhile
+    /// ([`AppState::recount_if_replaced`]).
+    async fn recounted<R>(&self, write: impl std::future::Future<Output = Result<R>>) -> Result<R> {
         let (cal, from) = (self.calendar(), self.clock.now());
-        let r = self.db.write_optimistic(self.decided_now(f)).await?;
+        let r = write.await?;
         self.recount_if_replaced(&cal, from).await;
         Ok(r)
     }
@@ -324,27 +314,33 @@ impl AppState {
         let Some(since) = self.recount.taken() else {
             return Ok(());
         };
-        let which = Recompute {
-            due_from: None,
-            updated_since: Some(since),
-        };
-        let swept = self
-            .write(move |tx, env| {
-                recompute_open_cases(
-                    tx,
-                    &Actor::system(),
-                    env,
-                    env.cal,
-                    &which,
-                    "节假日安排已更新，重新计算期限",
-                )
-            })
-            .await;
+        let swept = self.recount_changed_since(since).await;
         if let Err(e) = &swept {
             tracing::error!(error = %e, "recounting deadlines decided with a replaced calendar");
             self.recount.wait_for(since);
         }
-        swept.map(|_| ())
+        swept
+    }
+
+    /// Recount, with the calendar in force, the deadlines of the open cases changed since
+    /// `since` (and of those with provisional deadlines), in the writer.
+    async fn recount_changed_since(&self, since: DateTime<Utc>) -> Result<()> {
+        let which = Recompute {
+            due_from: None,
+            updated_since: Some(since),
+        };
+        self.write(move |tx, env| {
+            recompute_open_cases(
+                tx,
+                &Actor::system(),
+                env,
+                env.cal,
+                &which,
+                "节假日安排已更新，重新计算期限",
+            )
+        })
+        .await
+        .map(|_| ())
     }
 
     /// `f` as a decision the store may make more than once: each time with the time of
@@ -395,19 +391,14 @@ impl AppState {
                 .write(move |tx, env| receive_case(tx, &actor, env, &app))
                 .await;
         }
-        let (cal, from) = (self.calendar(), self.clock.now());
         let (a, n) = (actor.clone(), app.clone());
         let plan = self
             .read(move |tx, env| plan_receive(tx, &a, env, &n, false))
             .await?;
-        let case =
-            self.db
-                .write_inserts(self.decided_now(move |tx, env| {
-                    receive_planned(tx, &actor, env, &app, plan.clone())
-                }))
-                .await?;
-        self.recount_if_replaced(&cal, from).await;
-        Ok(case)
+        self.recounted(self.db.write_inserts(
+            self.decided_now(move |tx, env| receive_planned(tx, &actor, env, &app, plan.clone())),
+        ))
+        .await
     }
 
     /// Run `f` with the time and calendar of now, without the database (to build an

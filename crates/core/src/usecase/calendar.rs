@@ -1,6 +1,8 @@
 //! Calendar use cases: load or edit a year's notice, and recompute the deadlines of
 //! open cases that depended on it.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -25,14 +27,14 @@ pub struct CalendarSaved {
 /// Save a year's notice and recompute open cases. `in_force` is given the new calendar
 /// before the open cases are swept, so that a decision made elsewhere meanwhile (off the
 /// writer) either commits before the sweep reads its case, or finds the calendar it
-/// counted with replaced once it has committed. Returns the new calendar.
+/// counted with replaced once it has committed.
 pub fn save_year(
     tx: &mut dyn Tx,
     actor: &Actor,
     env: &Env,
     y: &CalendarYear,
-    in_force: impl FnOnce(&Calendar),
-) -> Result<(Calendar, CalendarSaved)> {
+    in_force: impl FnOnce(Arc<Calendar>),
+) -> Result<CalendarSaved> {
     actor.require(&[Role::SysAdmin, Role::CatalogAdmin])?;
     y.validate().map_err(Error::Validation)?;
     let mut y = y.clone();
@@ -44,8 +46,8 @@ pub fn save_year(
     years.retain(|x| x.year != y.year);
     years.push(y.clone());
     tx.save_calendar_year(&y, actor.account_id, env.now)?;
-    let cal = Calendar::new(&years);
-    in_force(&cal);
+    let cal = Arc::new(Calendar::new(&years));
+    in_force(cal.clone());
     // Provisional deadlines always; when an existing year is edited, every open case
     // due from that year on may move too.
     let which = Recompute {
@@ -56,12 +58,11 @@ pub fn save_year(
     };
     let reason = format!("载入 {} 年节假日安排，重新计算期限", y.year);
     let recomputed = recompute_open_cases(tx, actor, env, &cal, &which, &reason)?;
-    let saved = CalendarSaved {
+    Ok(CalendarSaved {
         year: y.year,
         working_days: y.working_day_count(),
         cases_recomputed: recomputed,
-    };
-    Ok((cal, saved))
+    })
 }
 
 /// Recompute the clocks of the open cases `which` selects against `cal`, recording an

@@ -302,6 +302,16 @@ pub fn person() -> Value {
     json!({"kind": "person", "identifier": demo::DEMO_PERSON_ID, "name": "张伟", "phone": "13800138000"})
 }
 
+/// The actions of a case's events (`GET /cases/{id}/events`), in order.
+pub fn actions(events: &Value) -> Vec<&str> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
+}
+
 /// Set a material's line in an application.
 pub fn set_material(app: &mut Value, code: &str, line: Value) {
     let mats = app["materials"].as_array_mut().unwrap();

@@ -7,6 +7,18 @@ use serde_json::json;
 use crate::app::*;
 use crate::both;
 
+/// A 食品经营许可 application for the demo enterprise, received at the window now; the
+/// case as answered.
+async fn receive_food(app: &TestApp) -> serde_json::Value {
+    let clerk = app.login("clerk").await;
+    let food = app
+        .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+        .await;
+    let mut body = app.full_application(food, "window").await;
+    body["applicant"] = enterprise();
+    app.post("/api/v1/cases", &clerk, body).await.expect(201)
+}
+
 both!(
     deadlines_follow_the_state_council_notices,
     |app: TestApp| async move {
@@ -56,14 +68,8 @@ both!(
         app.clock
             .set(Utc.with_ymd_and_hms(2026, 12, 31, 1, 0, 0).unwrap());
         let admin = app.login("admin").await;
-        let clerk = app.login("clerk").await;
         let reviewer = app.login("reviewer").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut body = app.full_application(food, "window").await;
-        body["applicant"] = enterprise();
-        let c = app.post("/api/v1/cases", &clerk, body).await.expect(201);
+        let c = receive_food(&app).await;
         let case = c["id"].as_i64().unwrap();
         assert_eq!(c["clocks"]["acceptance"]["deadline"], "2027-01-04");
         assert_eq!(c["clocks"]["acceptance"]["provisional"], true);
@@ -146,14 +152,8 @@ both!(
         app.clock
             .set(Utc.with_ymd_and_hms(2026, 12, 29, 1, 0, 0).unwrap());
         let admin = app.login("admin").await;
-        let clerk = app.login("clerk").await;
         let reviewer = app.login("reviewer").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut body = app.full_application(food, "window").await;
-        body["applicant"] = enterprise();
-        let c = app.post("/api/v1/cases", &clerk, body).await.expect(201);
+        let c = receive_food(&app).await;
         let case = c["id"].as_i64().unwrap();
         assert_eq!(c["clocks"]["acceptance"]["provisional"], false);
 
@@ -222,13 +222,10 @@ both!(
             .get(&format!("/api/v1/cases/{case}/events"), &reviewer)
             .await
             .expect(200);
-        let actions: Vec<&str> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
-        assert_eq!(actions, ["receive", "accept", "recompute_deadlines"]);
+        assert_eq!(
+            actions(&events),
+            ["receive", "accept", "recompute_deadlines"]
+        );
     }
 );
 

@@ -112,14 +112,8 @@ both!(
             .get(&format!("/api/v1/cases/{case}/events"), &clerk)
             .await
             .expect(200);
-        let actions: Vec<&str> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            actions,
+            actions(&events),
             [
                 "receive",
                 "accept",

@@ -240,7 +240,7 @@ fn guards_and_appends(
     let sqls = appends(&held);
     let stmts: Vec<(&str, &[Val])> = sqls
         .iter()
-        .map(|(s, v)| (s.as_str(), v.as_slice()))
+        .map(|(s, v, _)| (s.as_str(), v.as_slice()))
         .collect();
     for r in conn.execute_many(&stmts) {
         r?;
@@ -269,32 +269,35 @@ fn saves_at_once(
     order: &[(usize, &Recorded, &str)],
     stats: &Counters,
 ) -> Result<bool, Error> {
+    /// [`sql::UPDATE_CASE`]'s parameters, and where its `id` is among them.
+    const PARAMS: usize = 13;
+    const ID: usize = 11;
     let saves: Vec<&Recorded> = order.iter().map(|(_, g, _)| *g).collect();
+    // Sorted by row: a case saved twice would be side by side.
     let distinct = saves
         .windows(2)
-        .all(|w| w[0].params.get(11) != w[1].params.get(11));
+        .all(|w| w[0].params.get(ID) != w[1].params.get(ID));
     if conn.backend() != crate::conn::Backend::Postgres
         || saves.len() < 2
         || !distinct
         || !saves
             .iter()
-            .all(|g| g.sql == sql::UPDATE_CASE && g.params.len() == 13)
+            .all(|g| g.sql == sql::UPDATE_CASE && g.params.len() == PARAMS)
     {
         return Ok(false);
     }
-    let mut updates: Vec<(String, Vec<Val>, u64)> = Vec::new();
-    let mut rest: &[&Recorded] = &saves;
-    while !rest.is_empty() {
-        let (now, later) = rest.split_at(chunk(rest.len()));
-        updates.push(update_cases(now));
-        rest = later;
-    }
+    let updates = multi_rows(
+        sql::UPDATE_CASES_HEAD,
+        sql::UPDATE_CASES_ROW,
+        sql::UPDATE_CASES_TAIL,
+        &saves,
+    );
     let inserts = appends(plans);
     conn.batch_deferred("SAVEPOINT saves")?;
     let stmts: Vec<(&str, &[Val])> = updates
         .iter()
+        .chain(&inserts)
         .map(|(s, v, _)| (s.as_str(), v.as_slice()))
-        .chain(inserts.iter().map(|(s, v)| (s.as_str(), v.as_slice())))
         .collect();
     // A short count comes first: a stale save's event can then fail too (its number is
     // the one the case's mover took), and that is the stale save's doing, not a reason
@@ -302,7 +305,7 @@ fn saves_at_once(
     let (mut short, mut failed) = (false, None);
     for (k, r) in conn.execute_many(&stmts).into_iter().enumerate() {
         match (r, updates.get(k)) {
-            (Ok(n), Some(u)) => short |= n != u.2,
+            (Ok(n), Some(u)) => short |= n != u.2 as u64,
             (Ok(_), None) => {}
             (Err(e), Some(_)) => return Err(e),
             (Err(e), None) => failed = failed.or(Some(e)),
@@ -321,28 +324,8 @@ fn saves_at_once(
     Ok(true)
 }
 
-/// One [`sql::UPDATE_CASES_HEAD`] statement for these saves, and the rows it must change.
-fn update_cases<'a>(saves: &[&'a Recorded]) -> (String, Vec<Val<'a>>, u64) {
-    let mut sql = String::with_capacity(
-        sql::UPDATE_CASES_HEAD.len()
-            + saves.len() * (sql::UPDATE_CASES_ROW.len() + 2)
-            + sql::UPDATE_CASES_TAIL.len(),
-    );
-    sql.push_str(sql::UPDATE_CASES_HEAD);
-    let mut vals = Vec::with_capacity(saves.len() * 13);
-    for (k, w) in saves.iter().enumerate() {
-        if k > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(sql::UPDATE_CASES_ROW);
-        vals.extend(w.params.iter().map(|p| p.borrow()));
-    }
-    sql.push_str(sql::UPDATE_CASES_TAIL);
-    (sql, vals, saves.len() as u64)
-}
-
 /// The appends of these jobs as multi-row `INSERT`s, the tables in [`table_order`].
-fn appends<'a>(held: &[&Plan<'a>]) -> Vec<(String, Vec<Val<'a>>)> {
+fn appends<'a>(held: &[&Plan<'a>]) -> Vec<(String, Vec<Val<'a>>, usize)> {
     let mut by_head: Vec<(&str, Vec<&Recorded>)> = table_order(held)
         .into_iter()
         .map(|h| (h, Vec::new()))
@@ -354,17 +337,13 @@ fn appends<'a>(held: &[&Plan<'a>]) -> Vec<(String, Vec<Val<'a>>)> {
             }
         }
     }
-    let mut sqls: Vec<(String, Vec<Val>)> = Vec::new();
-    for (head, rows) in &by_head {
-        let mut rest: &[&Recorded] = rows;
-        while !rest.is_empty() {
-            let n = chunk(rest.len());
-            let (now, later) = rest.split_at(n);
-            sqls.push(multi_row(head, now));
-            rest = later;
-        }
-    }
-    sqls
+    by_head
+        .iter()
+        .flat_map(|(head, rows)| {
+            let tuple = format!("({})", vec!["?"; rows[0].params.len()].join(", "));
+            multi_rows(head, &tuple, "", rows)
+        })
+        .collect()
 }
 
 /// The statements of the jobs' appends in one order that keeps each job's own order
@@ -456,21 +435,36 @@ fn chunk(left: usize) -> usize {
     }
 }
 
-/// One `INSERT … VALUES (…), (…), …` for rows of the same statement.
-fn multi_row<'a>(head: &str, rows: &[&'a Recorded]) -> (String, Vec<Val<'a>>) {
-    let width = rows[0].params.len();
-    let tuple = format!("({})", vec!["?"; width].join(", "));
-    let mut sql = String::with_capacity(head.len() + rows.len() * (tuple.len() + 2));
-    sql.push_str(head);
-    let mut vals = Vec::with_capacity(rows.len() * width);
-    for (k, w) in rows.iter().enumerate() {
-        if k > 0 {
-            sql.push_str(", ");
+/// `head`, then `tuple` once per row (separated by `, `), then `tail`, with every row's
+/// parameters: one statement per chunk of rows ([`chunk`]), each with the number of rows
+/// it carries. A multi-row `INSERT … VALUES (…), (…)`, or PostgreSQL's saves of
+/// several cases ([`sql::UPDATE_CASES_HEAD`]).
+fn multi_rows<'a>(
+    head: &str,
+    tuple: &str,
+    tail: &str,
+    rows: &[&'a Recorded],
+) -> Vec<(String, Vec<Val<'a>>, usize)> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (now, later) = rest.split_at(chunk(rest.len()));
+        let mut sql =
+            String::with_capacity(head.len() + now.len() * (tuple.len() + 2) + tail.len());
+        sql.push_str(head);
+        let mut vals = Vec::with_capacity(now.len() * now[0].params.len());
+        for (k, w) in now.iter().enumerate() {
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(tuple);
+            vals.extend(w.params.iter().map(|p| p.borrow()));
         }
-        sql.push_str(&tuple);
-        vals.extend(w.params.iter().map(|p| p.borrow()));
+        sql.push_str(tail);
+        out.push((sql, vals, now.len()));
+        rest = later;
     }
-    (sql, vals)
+    out
 }
 
 #[cfg(test)]
@@ -564,9 +558,34 @@ mod tests {
     #[test]
     fn multi_row_inserts_carry_every_row() {
         let a = rec("INSERT INTO e (a, b) VALUES (?, ?)", 2, None);
-        let (sql, vals) = multi_row("INSERT INTO e (a, b) VALUES ", &[&a, &a, &a]);
-        assert_eq!(sql, "INSERT INTO e (a, b) VALUES (?, ?), (?, ?), (?, ?)");
-        assert_eq!(vals.len(), 6);
+        let stmts = multi_rows("INSERT INTO e (a, b) VALUES ", "(?, ?)", "", &[&a, &a, &a]);
+        // Three rows: a chunk of two, then one.
+        let sqls: Vec<&str> = stmts.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(
+            sqls,
+            [
+                "INSERT INTO e (a, b) VALUES (?, ?), (?, ?)",
+                "INSERT INTO e (a, b) VALUES (?, ?)"
+            ]
+        );
+        assert_eq!(stmts.iter().map(|s| s.1.len()).sum::<usize>(), 6);
+        assert_eq!(stmts.iter().map(|s| s.2).collect::<Vec<_>>(), [2, 1]);
+        // A head, typed rows and a tail, as PostgreSQL's saves of several cases.
+        let u = rec(sql::UPDATE_CASE, 13, Some(1));
+        let stmts = multi_rows(
+            sql::UPDATE_CASES_HEAD,
+            sql::UPDATE_CASES_ROW,
+            sql::UPDATE_CASES_TAIL,
+            &[&u, &u],
+        );
+        assert_eq!(stmts.len(), 1);
+        assert_eq!(stmts[0].0.matches('?').count(), 26);
+        assert!(
+            stmts[0]
+                .0
+                .ends_with("WHERE c.id = v.id AND c.version = v.expected")
+        );
+        assert_eq!((stmts[0].1.len(), stmts[0].2), (26, 2));
     }
 }
 
