@@ -217,6 +217,60 @@ fn record(h: &mut Histogram<u64>, t: Instant, from: Instant, until: Instant, ste
     }
 }
 
+/// The HTTP exchange alone: what one request costs the machine when the server does
+/// nothing (`GET /healthz`, with the same connection, headers and load generator as the
+/// lifecycle's requests).
+#[derive(Debug, Clone, Serialize)]
+pub struct FloorResult {
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Requests per second.
+    pub per_s: f64,
+    /// Latency.
+    pub latency: Latency,
+    /// Machine CPU microseconds per request.
+    pub cpu_us_per_request: f64,
+    /// Share of the machine busy.
+    pub busy: f64,
+}
+
+/// [`FloorResult`] from `clients` connections for `measure` after `warmup`.
+pub async fn http_floor(
+    addr: SocketAddr,
+    token: String,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<FloorResult> {
+    let from = Instant::now() + warmup;
+    let until = from + measure;
+    let meter = tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let a = cpu::sample();
+        tokio::time::sleep_until(until.into()).await;
+        cpu::between(a, cpu::sample())
+    });
+    let paths: PathPicker = Arc::new(|_| ("/healthz".to_string(), 0));
+    let (per_s, latency) = reads(
+        addr,
+        "GET /healthz",
+        paths,
+        Arc::new(vec![token]),
+        clients,
+        warmup,
+        measure,
+    )
+    .await?;
+    let usage = meter.await?;
+    Ok(FloorResult {
+        clients,
+        per_s,
+        latency,
+        cpu_us_per_request: usage.machine_us_per(per_s * measure.as_secs_f64()),
+        busy: usage.busy_share(),
+    })
+}
+
 /// What a read run measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadResult {

@@ -115,6 +115,8 @@ pub struct Report {
     pub deadline: ceilings::DeadlineResult,
     /// Whole lifecycles over HTTP.
     pub lifecycle: Vec<LifecycleResult>,
+    /// The HTTP exchange alone, on the lifecycle's server and load generator.
+    pub http_floor: Option<load::FloorResult>,
     /// Reads over HTTP, by backend and size.
     pub reads: Vec<ReadSet>,
     /// Cold start and idle memory of `tongban serve`.
@@ -392,6 +394,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     }
 
     let mut lifecycle = Vec::new();
+    let mut http_floor = None;
     let crt = client_runtime()?;
     let mut startup_db: Option<DbUrl> = None;
     for (backend, make) in &backends {
@@ -478,6 +481,25 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             );
             lifecycle.push(r);
         }
+        if http_floor.is_none() {
+            let f = crt.block_on(load::http_floor(
+                server.addr,
+                tokens.clerk.clone(),
+                64,
+                warmup,
+                measure,
+            ))?;
+            println!(
+                "HTTP exchange alone (GET /healthz, {} clients): {:>8.0} requests/s  p50 {:>6.2} ms  p99 {:>6.2} ms  (CPU {:.1} µs/request, machine {:.0} % busy)",
+                f.clients,
+                f.per_s,
+                f.latency.p50_ms,
+                f.latency.p99_ms,
+                f.cpu_us_per_request,
+                100.0 * f.busy,
+            );
+            http_floor = Some(f);
+        }
         drop(server);
         db.close();
         if backend == "sqlite" {
@@ -542,6 +564,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         ceilings: ceil,
         deadline,
         lifecycle,
+        http_floor,
         reads,
         startup,
         search,

@@ -256,6 +256,26 @@ pub fn markdown(r: &Report, o: &Options) -> String {
              that has run a while recycles its segments instead."
         );
     }
+    if let Some(f) = &r.http_floor {
+        let quarter = c.sqlite_batched.steps_per_s / 4.0;
+        let _ = writeln!(
+            s,
+            "\nThe HTTP exchange alone, with nothing behind it: `GET /healthz` from the lifecycle's load generator to the \
+             lifecycle's server ({} clients, kept-alive connections, the same headers), {:.0} requests/s, p50 {:.2} ms, \
+             p99 {:.2} ms, **{:.1} µs of the machine's CPU per request** (machine {:.0} % busy). Every transition pays it. \
+             For a quarter of the bare batched ceiling ({:.0} transitions/s) the machine's {} logical CPUs have {:.1} µs \
+             per transition in all, the exchange included.",
+            f.clients,
+            f.per_s,
+            f.latency.p50_ms,
+            f.latency.p99_ms,
+            f.cpu_us_per_request,
+            100.0 * f.busy,
+            quarter,
+            r.machine.cpus,
+            r.machine.cpus as f64 * 1e6 / quarter.max(1.0),
+        );
+    }
     let _ = writeln!(s, "\n## Lifecycle over HTTP\n");
     let _ = writeln!(
         s,
