@@ -294,7 +294,12 @@ mod cache_tests {
     use tongban_core::testing::{monday, new_case, promised_spec};
 
     fn saved(id: i64, version: i64) -> Saved {
-        let mut c = new_case(&promised_spec(), Channel::Window, false, monday());
+        // Built once: building a case (its spec, its clocks on the calendar) twelve
+        // thousand times had made these tests take two minutes in a debug build.
+        static TEMPLATE: std::sync::OnceLock<Case> = std::sync::OnceLock::new();
+        let mut c = TEMPLATE
+            .get_or_init(|| new_case(&promised_spec(), Channel::Window, false, monday()))
+            .clone();
         c.id = id;
         c.version = version;
         (id, version, Arc::new(c))
