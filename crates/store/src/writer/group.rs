@@ -206,12 +206,13 @@ fn guards_and_appends(
 ) -> Result<Vec<Result<(), Error>>, Error> {
     // The guards lock their rows in one order, the same in every batch (by row, not by
     // job), so that two writers' batches guarding the same rows cannot deadlock.
-    let mut order: Vec<(usize, &Recorded, &str)> = plans
+    let mut keyed: Vec<((usize, &Recorded, &str), &[OwnedVal])> = plans
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| p.guard.map(|(g, why)| (i, g, why)))
+        .filter_map(|(i, p)| p.guard.map(|(g, why)| ((i, g, why), where_params(g))))
         .collect();
-    order.sort_by(|a, b| row_order(a.1, b.1));
+    keyed.sort_by(|a, b| row_order((a.0.1, a.1), (b.0.1, b.1)));
+    let order: Vec<(usize, &Recorded, &str)> = keyed.into_iter().map(|(o, _)| o).collect();
     if saves_at_once(conn, plans, &order, stats)? {
         return Ok(plans.iter().map(|_| Ok(())).collect());
     }
@@ -389,14 +390,18 @@ fn table_order<'a>(plans: &[&Plan<'a>]) -> Vec<&'a str> {
     out
 }
 
+/// The parameters of a statement's `WHERE` clause (the row's key first: `… WHERE id = ?
+/// AND version = ?`); found once per guard, not in every comparison of the sort, where
+/// the search through the statement's text had been 6 % of the SQLite writer's time.
+fn where_params(w: &Recorded) -> &[OwnedVal] {
+    let at = w.sql.find(" WHERE ").unwrap_or(w.sql.len());
+    let before = w.sql[..at].matches('?').count();
+    w.params.get(before..).unwrap_or(&[])
+}
+
 /// The order guards take their row locks in: by statement, then by the parameters of
-/// its `WHERE` clause (the row's key first: `… WHERE id = ? AND version = ?`).
-fn row_order(a: &Recorded, b: &Recorded) -> Ordering {
-    fn key(w: &Recorded) -> &[OwnedVal] {
-        let at = w.sql.find(" WHERE ").unwrap_or(w.sql.len());
-        let before = w.sql[..at].matches('?').count();
-        w.params.get(before..).unwrap_or(&[])
-    }
+/// its `WHERE` clause ([`where_params`], given with each).
+fn row_order((a, ka): (&Recorded, &[OwnedVal]), (b, kb): (&Recorded, &[OwnedVal])) -> Ordering {
     fn rank(v: &OwnedVal) -> u8 {
         match v {
             OwnedVal::Null => 0,
@@ -416,7 +421,6 @@ fn row_order(a: &Recorded, b: &Recorded) -> Ordering {
         }
     }
     a.sql.cmp(&b.sql).then_with(|| {
-        let (ka, kb) = (key(a), key(b));
         ka.iter()
             .zip(kb)
             .map(|(x, y)| val(x, y))
