@@ -199,6 +199,10 @@ fn together(
     r
 }
 
+/// A job's version guard: the job's place in the batch, the guarding statement, and
+/// what its failure means.
+type Guard<'a> = (usize, &'a Recorded, &'a str);
+
 fn guards_and_appends(
     conn: &mut dyn Conn,
     plans: &[&Plan],
@@ -206,13 +210,13 @@ fn guards_and_appends(
 ) -> Result<Vec<Result<(), Error>>, Error> {
     // The guards lock their rows in one order, the same in every batch (by row, not by
     // job), so that two writers' batches guarding the same rows cannot deadlock.
-    let mut keyed: Vec<((usize, &Recorded, &str), &[OwnedVal])> = plans
+    let mut keyed: Vec<(Guard, &[OwnedVal])> = plans
         .iter()
         .enumerate()
         .filter_map(|(i, p)| p.guard.map(|(g, why)| ((i, g, why), where_params(g))))
         .collect();
     keyed.sort_by(|a, b| row_order((a.0.1, a.1), (b.0.1, b.1)));
-    let order: Vec<(usize, &Recorded, &str)> = keyed.into_iter().map(|(o, _)| o).collect();
+    let order: Vec<Guard> = keyed.into_iter().map(|(o, _)| o).collect();
     if saves_at_once(conn, plans, &order, stats)? {
         return Ok(plans.iter().map(|_| Ok(())).collect());
     }
@@ -267,7 +271,7 @@ fn guards_and_appends(
 fn saves_at_once(
     conn: &mut dyn Conn,
     plans: &[&Plan],
-    order: &[(usize, &Recorded, &str)],
+    order: &[Guard],
     stats: &Counters,
 ) -> Result<bool, Error> {
     /// [`sql::UPDATE_CASE`]'s parameters, and where its `id` is among them.
