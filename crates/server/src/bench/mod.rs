@@ -248,6 +248,15 @@ fn fresh_demo(url: &DbUrl) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Write out the page cache's dirty pages before a measurement, so that none pays for
+/// the writeback of the one before: a SQLite run leaves gigabytes of checkpointed pages
+/// for the kernel to flush, which had slowed the PostgreSQL runs after it by up to a
+/// tenth (its ceilings, measured first, never met that).
+fn settle_disk() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
 /// The server, on its own runtime.
 struct Server {
     addr: SocketAddr,
@@ -319,6 +328,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     let measure = Duration::from_secs(o.seconds.max(1));
     let warmup = Duration::from_secs(2);
     println!("== 天花板 ceilings (same machine, same run)");
+    settle_disk();
     let mut ceil = ceilings::Ceilings {
         fsync_per_s: ceilings::fsync_rate(&o.data_dir, Duration::from_secs(3))?,
         ..Default::default()
@@ -335,21 +345,25 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     };
     let five = Duration::from_secs(5);
     use ceilings::Schema::{Bare, Ours};
+    settle_disk();
     ceil.sqlite_single = ceilings::sqlite_raw(&o.data_dir, Bare, 1, five)?;
     raw_line(
         "raw SQLite lifecycle, bare tables, 1 step/commit:",
         &ceil.sqlite_single,
     );
+    settle_disk();
     ceil.sqlite_batched = ceilings::sqlite_raw(&o.data_dir, Bare, 100, five)?;
     raw_line(
         "raw SQLite lifecycle, bare tables, 100 steps/commit:",
         &ceil.sqlite_batched,
     );
+    settle_disk();
     ceil.sqlite_ours_single = ceilings::sqlite_raw(&o.data_dir, Ours, 1, five)?;
     raw_line(
         "raw SQLite lifecycle, our schema, 1 step/commit:",
         &ceil.sqlite_ours_single,
     );
+    settle_disk();
     ceil.sqlite_ours_batched = ceilings::sqlite_raw(&o.data_dir, Ours, 100, five)?;
     raw_line(
         "raw SQLite lifecycle, our schema, 100 steps/commit:",
@@ -357,9 +371,11 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     );
     if let Some(url) = &o.postgres_url {
         let eight = Duration::from_secs(8);
+        settle_disk();
         let r = ceilings::postgres_raw(url, Bare, 8, eight)?;
         raw_line("raw PostgreSQL lifecycle, bare tables, 8 clients:", &r);
         ceil.postgres_single = Some(r);
+        settle_disk();
         let r = ceilings::postgres_raw(url, Ours, 8, eight)?;
         raw_line("raw PostgreSQL lifecycle, our schema, 8 clients:", &r);
         ceil.postgres_ours_single = Some(r);
@@ -447,6 +463,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             })
         })?;
         for &clients in &o.clients {
+            settle_disk();
             let before = db.writer_stats();
             let mut r = crt.block_on(load::lifecycles(
                 server.addr,
@@ -482,6 +499,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             lifecycle.push(r);
         }
         if http_floor.is_none() {
+            settle_disk();
             let f = crt.block_on(load::http_floor(
                 server.addr,
                 tokens.clerk.clone(),

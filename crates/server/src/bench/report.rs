@@ -167,8 +167,9 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         s,
         "Written by `tongban bench` on {}. Every figure below was measured in that one run, on the machine below, \
          with the load generator in the same process as the server (two runtimes of two threads each, over TCP \
-         on loopback). The machine is shared and noisy: read the ratios to the ceilings measured in the same run \
-         rather than the absolute numbers.\n",
+         on loopback). Every measurement, ceilings included, starts after `sync(2)` has written out the page \
+         cache's dirty pages, so that none pays for the writeback of the one before. The machine is shared and \
+         noisy: read the ratios to the ceilings measured in the same run rather than the absolute numbers.\n",
         r.at
     );
     let m = &r.machine;
