@@ -250,8 +250,8 @@ fn fresh_demo(url: &DbUrl) -> anyhow::Result<Db> {
 
 /// Write out the page cache's dirty pages before a measurement, so that none pays for
 /// the writeback of the one before: a SQLite run leaves gigabytes of checkpointed pages
-/// for the kernel to flush, which had slowed the PostgreSQL runs after it by up to a
-/// tenth (its ceilings, measured first, never met that).
+/// for the kernel to flush while the next measurement (the PostgreSQL runs, whose
+/// ceilings were measured on a quiet disk) is under way.
 fn settle_disk() {
     // SAFETY: sync(2) takes no arguments and cannot fail.
     unsafe { libc::sync() };
