@@ -252,6 +252,19 @@ fn rename(db: &Db, id: i64, name: &'static str) -> tongban_core::case::Case {
     .unwrap()
 }
 
+/// Save case `id` as a decision takes it to save (the kept copy, maybe unchecked) at the
+/// next version, its item name followed by `suffix`; the case as saved.
+fn save_kept(tx: &mut dyn Tx, id: i64, suffix: &str) -> Result<tongban_core::case::Case, Error> {
+    let c = tx
+        .shared_case_to_save(id)?
+        .ok_or(Error::NotFound { entity: "case" })?;
+    let mut next = (*c).clone();
+    next.version += 1;
+    next.item_name = format!("{}{suffix}", c.item_name);
+    tx.save_shared_case(std::sync::Arc::new(next.clone()), c.version)?;
+    Ok(next)
+}
+
 /// A case list query with no filter but its scope and states.
 fn filter(scope: CaseScope, states: Vec<CaseState>, order: CaseOrder, limit: u32) -> CaseFilter {
     CaseFilter {
@@ -984,7 +997,6 @@ fn event(seq: u32, state: CaseState) -> tongban_core::case::Event {
 /// queued behind a writer kept busy until every one waits, so that they run as one
 /// batch of that writer's (`db` has one). The versions saved, in order.
 async fn saves_in_one_batch(db: &Db, ids: &[i64]) -> Vec<i64> {
-    use std::sync::Arc;
     let (started, is_busy) = tokio::sync::oneshot::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let busy = tokio::spawn({
@@ -1005,14 +1017,8 @@ async fn saves_in_one_batch(db: &Db, ids: &[i64]) -> Vec<i64> {
             let db = db.clone();
             tokio::spawn(async move {
                 db.write_optimistic(move |tx| {
-                    let c = tx
-                        .shared_case_to_save(id)?
-                        .ok_or(Error::NotFound { entity: "case" })?;
-                    let mut next = (*c).clone();
-                    next.version += 1;
-                    next.item_name = format!("{}，再存", c.item_name);
-                    tx.save_shared_case(Arc::new(next.clone()), c.version)?;
-                    tx.append_event(id, &event(next.version as u32, c.state))?;
+                    let next = save_kept(tx, id, "，再存")?;
+                    tx.append_event(id, &event(next.version as u32, next.state))?;
                     Ok(next.version)
                 })
                 .await
@@ -1080,14 +1086,7 @@ async fn decision_on_a_stale_kept_case(b: Backend) {
     let v =
         t.db.write_optimistic(move |tx| {
             n.fetch_add(1, Ordering::Relaxed);
-            let c = tx
-                .shared_case_to_save(id)?
-                .ok_or(Error::NotFound { entity: "case" })?;
-            let mut next = (*c).clone();
-            next.version += 1;
-            next.item_name = format!("{}，再经本服务器", c.item_name);
-            tx.save_shared_case(Arc::new(next), c.version)?;
-            Ok(c.version + 1)
+            Ok(save_kept(tx, id, "，再经本服务器")?.version)
         })
         .await
         .unwrap();
@@ -1369,15 +1368,7 @@ async fn decisions_without_the_database(b: Backend) {
         let s = db.decision_stats();
         (s.offline, s.on_snapshot)
     };
-    let save = move |tx: &mut dyn Tx| -> Result<i64, Error> {
-        let c = tx
-            .shared_case_to_save(id)?
-            .ok_or(Error::NotFound { entity: "case" })?;
-        let mut next = (*c).clone();
-        next.version += 1;
-        tx.save_shared_case(std::sync::Arc::new(next), c.version)?;
-        Ok(c.version + 1)
-    };
+    let save = move |tx: &mut dyn Tx| -> Result<i64, Error> { Ok(save_kept(tx, id, "")?.version) };
     // Filed by this server: kept, and its membership (none) known.
     let before = stats(&t.db);
     assert_eq!(t.db.write_optimistic(save).await.unwrap(), 2);

@@ -255,6 +255,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The demo county's 食品经营许可（新办） and a whole window application for it from
+    /// the demo enterprise.
+    pub async fn food_application(&self) -> (i64, Value) {
+        let food = self
+            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
+            .await;
+        let mut body = self.full_application(food, "window").await;
+        body["applicant"] = enterprise();
+        (food, body)
+    }
+
     /// An application that hands in every required material and fills every required
     /// field of the item's published version; `overrides` replaces materials by code.
     pub async fn full_application(&self, item: i64, channel: &str) -> Value {

@@ -11,11 +11,7 @@ use crate::both;
 /// case as answered.
 async fn receive_food(app: &TestApp) -> serde_json::Value {
     let clerk = app.login("clerk").await;
-    let food = app
-        .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-        .await;
-    let mut body = app.full_application(food, "window").await;
-    body["applicant"] = enterprise();
+    let (_, body) = app.food_application().await;
     app.post("/api/v1/cases", &clerk, body).await.expect(201)
 }
 

@@ -217,11 +217,7 @@ both!(
     |app: TestApp| async move {
         let catalog = app.login("catalog").await;
         let clerk = app.login("clerk").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut body = app.full_application(food, "window").await;
-        body["applicant"] = enterprise();
+        let (food, body) = app.food_application().await;
         let open_case = app
             .post("/api/v1/cases", &clerk, body.clone())
             .await

@@ -14,11 +14,7 @@ both!(
         let catalog = app.login("catalog").await;
         let clerk = app.login("clerk").await;
         let reviewer = app.login("reviewer").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut good = app.full_application(food, "window").await;
-        good["applicant"] = enterprise();
+        let (food, good) = app.food_application().await;
         let spec = app
             .req(Method::GET, &format!("/api/v1/items/{food}"), None, None)
             .await

@@ -220,11 +220,7 @@ both!(
     forms_without_the_session_csrf_token_change_nothing,
     |app: TestApp| async move {
         let clerk = app.login("clerk").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut body = app.full_application(food, "window").await;
-        body["applicant"] = enterprise();
+        let (_, body) = app.food_application().await;
         let id = app.post("/api/v1/cases", &clerk, body).await.expect(201)["id"]
             .as_i64()
             .unwrap();
@@ -302,11 +298,7 @@ both!(
         }
         // A case of another department is not found for a reviewer.
         let clerk = app.login("clerk").await;
-        let food = app
-            .item("茂名市茂南区市场监督管理局", "食品经营许可（新办）")
-            .await;
-        let mut body = app.full_application(food, "window").await;
-        body["applicant"] = enterprise();
+        let (_, body) = app.food_application().await;
         let id = app.post("/api/v1/cases", &clerk, body).await.expect(201)["id"]
             .as_i64()
             .unwrap();
