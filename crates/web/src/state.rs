@@ -132,9 +132,9 @@ pub struct Shared {
     pub kb: Arc<crate::kb_search::KbSearch>,
     /// The database's calendar revision the calendar above was built from, and when
     /// this server last found it current.
-    calendar_checked: Arc<std::sync::Mutex<(i64, DateTime<Utc>)>>,
+    calendar_checked: std::sync::Mutex<(i64, DateTime<Utc>)>,
     /// Writes decided off the writer whose calendar was replaced before they committed.
-    recount: Arc<Recount>,
+    recount: Recount,
 }
 
 /// Writes decided off the writer (optimistic actions, receipts filed without the
@@ -197,8 +197,8 @@ impl AppState {
             settings: Arc::new(settings),
             calendar: Arc::new(RwLock::new(Arc::new(Calendar::new(&years)))),
             sessions: Arc::new(SessionCache::default()),
-            calendar_checked: Arc::new(std::sync::Mutex::new((revision, now))),
-            recount: Arc::default(),
+            calendar_checked: std::sync::Mutex::new((revision, now)),
+            recount: Recount::default(),
         })))
     }
 

@@ -6,7 +6,8 @@
 //! one `write`, and reads the answer into a buffer it keeps, parsing only the head
 //! (`httparse`, hyper's own parser). hyper's client, used before, spent about 9 µs of
 //! the machine's CPU per transition (two tasks per connection, a header map and a
-//! `Request` built per request); this one about half that.
+//! `Request` built per request); with this one the whole machine spends 4–6 µs less
+//! per transition (same-hour runs at 64 clients).
 
 use std::net::SocketAddr;
 

@@ -120,12 +120,7 @@ pub async fn lifecycles(
     let from = start + warmup;
     let until = from + measure;
     let tokens = Arc::new(tokens);
-    let meter = tokio::spawn(async move {
-        tokio::time::sleep_until(from.into()).await;
-        let a = cpu::sample();
-        tokio::time::sleep_until(until.into()).await;
-        cpu::between(a, cpu::sample())
-    });
+    let meter = cpu_meter(from, until);
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let (tokens, body) = (tokens.clone(), receive_body.clone());
@@ -209,6 +204,16 @@ pub async fn lifecycles(
     })
 }
 
+/// The machine's CPU time between `from` and `until`, measured on a task of its own.
+fn cpu_meter(from: Instant, until: Instant) -> tokio::task::JoinHandle<cpu::Usage> {
+    tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let a = cpu::sample();
+        tokio::time::sleep_until(until.into()).await;
+        cpu::between(a, cpu::sample())
+    })
+}
+
 fn record(h: &mut Histogram<u64>, t: Instant, from: Instant, until: Instant, steps: &mut u64) {
     let now = Instant::now();
     if t >= from && now <= until {
@@ -244,12 +249,7 @@ pub async fn http_floor(
 ) -> anyhow::Result<FloorResult> {
     let from = Instant::now() + warmup;
     let until = from + measure;
-    let meter = tokio::spawn(async move {
-        tokio::time::sleep_until(from.into()).await;
-        let a = cpu::sample();
-        tokio::time::sleep_until(until.into()).await;
-        cpu::between(a, cpu::sample())
-    });
+    let meter = cpu_meter(from, until);
     let paths: PathPicker = Arc::new(|_| ("/healthz".to_string(), 0));
     let (per_s, latency) = reads(
         addr,

@@ -277,14 +277,16 @@ fn saves_at_once(
     /// [`sql::UPDATE_CASE`]'s parameters, and where its `id` is among them.
     const PARAMS: usize = 13;
     const ID: usize = 11;
+    // Checked first: on SQLite, the one writer's serial path, nothing else is looked at.
+    if conn.backend() != crate::conn::Backend::Postgres || order.len() < 2 {
+        return Ok(false);
+    }
     let saves: Vec<&Recorded> = order.iter().map(|(_, g, _)| *g).collect();
     // Sorted by row: a case saved twice would be side by side.
     let distinct = saves
         .windows(2)
         .all(|w| w[0].params.get(ID) != w[1].params.get(ID));
-    if conn.backend() != crate::conn::Backend::Postgres
-        || saves.len() < 2
-        || !distinct
+    if !distinct
         || !saves
             .iter()
             .all(|g| g.sql == sql::UPDATE_CASE && g.params.len() == PARAMS)
