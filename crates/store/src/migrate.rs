@@ -63,6 +63,12 @@ const MIGRATIONS: &[(i64, &str, On, &str)] = &[
         On::Postgres,
         include_str!("../migrations/0007_events_unchecked_postgres.sql"),
     ),
+    (
+        8,
+        "case_keys_postgres",
+        On::Postgres,
+        include_str!("../migrations/0008_case_keys_postgres.sql"),
+    ),
 ];
 
 /// The DDL for a backend: tokens replaced. `portable` leaves out what some
@@ -168,12 +174,9 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn sqlite_events_move_to_a_table_in_arrival_order_and_keep_their_key_and_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut c = SqliteConn::new(open_conn(&dir.path().join("t.db"), false).unwrap());
-        assert_eq!(run_to(&mut c, false, 5).unwrap(), [1, 2, 3, 4, 5]);
-        assert!(events_table_sql(&mut c).contains("WITHOUT ROWID"));
+    /// A department, an item and cases 1..=n (case 2 through an agent, account 7), as
+    /// migration 1 left them.
+    fn some_cases(c: &mut dyn Conn, n: i64) {
         c.batch(
             "INSERT INTO regions (code, name, level, parent) VALUES ('440902', '茂南区', 'county', NULL);
              INSERT INTO departments (id, name, short_name, credit_code, region) VALUES (1, '卫健局', '卫健', 'X', '440902');
@@ -182,16 +185,101 @@ mod tests {
                  VALUES (1, 'I1', 'B1', 'licensing', 1, '440902', '食品经营许可', 'active', 0, 0);",
         )
         .unwrap();
-        for id in [1i64, 2] {
+        for id in 1..=n {
             c.execute(
                 "INSERT INTO cases (id, number, item_id, item_name, processing_type, department_id, region, applicant_id, \
-                 applicant_name, applicant_kind, channel, state, is_open, due_provisional, any_provisional, due_sort, \
-                 created_at, updated_at, version, data) VALUES (?, ?, 1, '食品经营许可', 'promised', 1, '440902', 1, '张三', \
-                 'person', 'window', 'received', 1, 0, 0, '2026-12-24', 0, 0, 1, x'00')",
-                &[id.into(), format!("N{id}").as_str().into()],
+                 applicant_name, applicant_kind, agent_account, channel, state, is_open, due_provisional, any_provisional, \
+                 due_sort, created_at, updated_at, version, data) VALUES (?, ?, 1, '食品经营许可', 'promised', 1, '440902', \
+                 ?, '张三', 'person', ?, 'window', 'received', 1, 0, 0, '2026-12-24', ?, 0, 1, ?)",
+                &[
+                    id.into(),
+                    format!("N{id}").as_str().into(),
+                    (id % 2 + 1).into(),
+                    (id == 2).then_some(7i64).into(),
+                    (id * 1000).into(),
+                    Val::Bytes(&[0]),
+                ],
             )
             .unwrap();
         }
+    }
+
+    #[test]
+    fn postgres_case_keys_take_the_cases_and_their_indexes() {
+        let Some(crate::DbUrl::Postgres(url)) = crate::testing::postgres_url() else {
+            return;
+        };
+        let mut c = crate::postgres::connect_unmigrated(&url).unwrap();
+        assert_eq!(run_to(&mut c, false, 7).unwrap(), [1, 2, 3, 4, 5, 6, 7]);
+        some_cases(&mut c, 3);
+        assert_eq!(run(&mut c, false).unwrap(), [8]);
+        let keys = c
+            .all(
+                "SELECT id, number, department_id, region, applicant_id, agent_account, created_at \
+                 FROM case_keys ORDER BY id",
+                &[],
+                |r| {
+                    Ok((
+                        r.int(0)?,
+                        r.text(1)?,
+                        r.int(2)?,
+                        r.text(3)?,
+                        r.int(4)?,
+                        r.opt_int(5)?,
+                        r.int(6)?,
+                    ))
+                },
+            )
+            .unwrap();
+        let n = |s: &str| s.to_string();
+        assert_eq!(
+            keys,
+            [
+                (1, n("N1"), 1, n("440902"), 2, None, 1000),
+                (2, n("N2"), 1, n("440902"), 1, Some(7), 2000),
+                (3, n("N3"), 1, n("440902"), 2, None, 3000),
+            ]
+        );
+        let indexes = |c: &mut dyn Conn, table: &str| {
+            c.all(
+                "SELECT indexname FROM pg_indexes WHERE tablename = ? ORDER BY indexname",
+                &[table.into()],
+                |r| r.text(0),
+            )
+            .unwrap()
+        };
+        // `cases` keeps its key and the indexes whose columns a save changes.
+        assert_eq!(
+            indexes(&mut c, "cases"),
+            [
+                "cases_department_open",
+                "cases_pkey",
+                "cases_provisional",
+                "cases_region_open",
+                "cases_rongque"
+            ]
+        );
+        assert_eq!(
+            indexes(&mut c, "case_keys"),
+            [
+                "case_keys_agent",
+                "case_keys_applicant",
+                "case_keys_department_created",
+                "case_keys_number",
+                "case_keys_pkey",
+                "case_keys_region_created"
+            ]
+        );
+        assert!(run(&mut c, false).unwrap().is_empty());
+    }
+
+    #[test]
+    fn sqlite_events_move_to_a_table_in_arrival_order_and_keep_their_key_and_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = SqliteConn::new(open_conn(&dir.path().join("t.db"), false).unwrap());
+        assert_eq!(run_to(&mut c, false, 5).unwrap(), [1, 2, 3, 4, 5]);
+        assert!(events_table_sql(&mut c).contains("WITHOUT ROWID"));
+        some_cases(&mut c, 2);
         for (case, seq) in [(2i64, 1i64), (1, 1), (1, 2)] {
             c.execute(
                 crate::sql::INSERT_EVENT,
@@ -211,8 +299,8 @@ mod tests {
             )
             .unwrap();
         }
-        // 7 is PostgreSQL's: recorded here as done, changing nothing.
-        assert_eq!(run(&mut c, false).unwrap(), [6, 7]);
+        // 7 and 8 are PostgreSQL's: recorded here as done, changing nothing.
+        assert_eq!(run(&mut c, false).unwrap(), [6, 7, 8]);
         assert!(!events_table_sql(&mut c).contains("WITHOUT ROWID"));
         // Every event, read by its key as the store reads a case's timeline.
         let ats = |c: &mut SqliteConn, case: i64| {

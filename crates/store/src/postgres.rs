@@ -403,6 +403,19 @@ pub struct PgPool {
     max: usize,
 }
 
+/// A connection to `url` without running the migrations (to test them).
+#[cfg(test)]
+pub(crate) fn connect_unmigrated(url: &str) -> Result<PgConn, Error> {
+    PgPool {
+        url: url.to_string(),
+        idle: Mutex::new(Vec::new()),
+        open: Mutex::new(0),
+        freed: Condvar::new(),
+        max: 1,
+    }
+    .connect()
+}
+
 impl PgPool {
     /// Connect once (to fail early), run migrations.
     pub fn open(url: &str, max: usize, portable_sql: bool) -> Result<Arc<PgPool>, Error> {

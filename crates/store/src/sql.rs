@@ -20,6 +20,11 @@ pub const INSERT_CASE_WITH_ID: &str = concat!(
     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 );
 
+/// PostgreSQL: a new case's key row (migration 8): id, number, department, region,
+/// applicant, agent account and time of receipt, which never change.
+pub const INSERT_CASE_KEYS: &str = "INSERT INTO case_keys (id, number, department_id, region, applicant_id, \
+     agent_account, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
 /// A new case, its id given by the database: 23 parameters.
 pub const INSERT_CASE: &str = concat!(
     "INSERT INTO cases (",

@@ -142,9 +142,13 @@ pub fn fingerprint(db: &Db) -> Vec<(String, i64, i64)> {
         ("kb_articles", "LENGTH(data)"),
         ("open311_keys", "LENGTH(name)"),
     ];
+    // PostgreSQL's key table of cases (migration 8).
+    const POSTGRES_ONLY: &[(&str, &str)] = &[("case_keys", "LENGTH(number) + created_at % 1000")];
+    let postgres = db.backend() == Backend::Postgres;
     db.read_raw(|c| {
         let mut out = Vec::new();
-        for (t, measure) in TABLES {
+        let extra = if postgres { POSTGRES_ONLY } else { &[] };
+        for (t, measure) in TABLES.iter().chain(extra) {
             let (n, m) = crate::conn::ConnExt::one(
                 c,
                 &format!("SELECT COUNT(*), CAST(COALESCE(SUM({measure}), 0) AS BIGINT) FROM {t}"),

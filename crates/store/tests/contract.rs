@@ -41,6 +41,7 @@ on_both_backends!(
     case_lists_are_scoped_filtered_ordered_and_paged,
     an_inbox_over_several_states_is_one_deadline_order,
     case_lists_narrow_by_item_department_number_and_creation_time,
+    newest_first_lists_page_by_time_of_receipt,
     a_failed_use_case_leaves_nothing_behind,
     published_versions_never_change,
     case_serials_count_per_region_and_day,
@@ -548,6 +549,57 @@ fn case_lists_narrow_by_item_department_number_and_creation_time(b: Backend) {
             ids[1..3]
         );
     }
+}
+
+/// Newest first (an applicant's 我的办件, a department's register): by time of receipt,
+/// paged by its keyset, in every scope, open cases only or all. On PostgreSQL these
+/// read the key table's indexes (migration 8).
+fn newest_first_lists_page_by_time_of_receipt(b: Backend) {
+    let Some(t) = fresh(b) else { return };
+    let w = seed(&t.db);
+    // Five receipts on five days.
+    let ids: Vec<i64> = (0..5).map(|d| receive(&t.db, &w, d)).collect();
+    let newest: Vec<i64> = ids.iter().rev().copied().collect();
+    let pages = |scope: CaseScope, states: Vec<CaseState>| {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let f = CaseFilter {
+                after: after.clone(),
+                ..filter(scope.clone(), states.clone(), CaseOrder::Newest, 2)
+            };
+            let page = t.db.read_blocking(move |tx| tx.cases(&f)).unwrap();
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            after = Some((last.sort_key.clone(), last.id));
+            seen.extend(page.iter().map(|c| c.id));
+        }
+        seen
+    };
+    let owner = CaseScope::Owner {
+        applicant_id: Some(1),
+        agent_account: None,
+    };
+    for scope in [
+        CaseScope::All,
+        CaseScope::Department(w.dept),
+        CaseScope::RegionPrefix("4409".into()),
+        owner,
+    ] {
+        assert_eq!(pages(scope.clone(), vec![]), newest, "{scope:?}");
+        assert_eq!(
+            pages(scope.clone(), vec![CaseState::Received]),
+            newest,
+            "{scope:?}"
+        );
+        assert!(pages(scope.clone(), vec![CaseState::Archived]).is_empty());
+    }
+    assert!(pages(CaseScope::Department(w.other_dept), vec![]).is_empty());
+    let strangers = CaseScope::Owner {
+        applicant_id: Some(2),
+        agent_account: Some(99),
+    };
+    assert!(pages(strangers, vec![]).is_empty());
 }
 
 /// SQLite keeps the foreign key from an event to its case, as a tripwire for the

@@ -344,6 +344,20 @@ impl Lifecycle {
                 }
                 None => c.ints(sql::INSERT_CASE, &params[1..])?[0],
             };
+            if c.is_postgres() {
+                c.exec(
+                    sql::INSERT_CASE_KEYS,
+                    &[
+                        self.case_id.into(),
+                        params[1].clone(),
+                        params[5].clone(),
+                        params[6].clone(),
+                        params[7].clone(),
+                        Val::Null,
+                        self.at.into(),
+                    ],
+                )?;
+            }
         } else {
             let n = c.exec(
                 sql::UPDATE_CASE,

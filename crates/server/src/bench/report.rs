@@ -206,7 +206,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          nothing of Tongban around it: on *bare tables*, the case (a new 1.7 KB value at every step, as a compressed case \
          changes whole) inserted or updated under its version, and its event, in two tables with primary keys only; on \
          *our schema*, the statements the store runs (`tongban_store::sql`) on the tables, indexes and foreign keys the \
-         migrations make: the day's serial and the case row on receipt, the case saved whole under its version with the \
+         migrations make: the day's serial and the case row (on PostgreSQL also its key row) on receipt, the case saved whole under its version with the \
          columns lists sort on, the event, and the statistics change on receipt and decision. SQLite as the store's \
          writer sets it up (WAL, `synchronous=FULL`, foreign keys on). The targets are judged against the bare tables; \
          our schema shows how much of the distance is the schema's. CPU is the whole machine's busy time per step, the \

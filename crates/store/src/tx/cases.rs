@@ -59,6 +59,13 @@ const SUMMARY_COLS: &str = "id, number, item_id, item_name, processing_type, dep
                             applicant_kind, channel, state, due_date, due_clock, due_provisional, rongque_due, \
                             created_at, updated_at, version, due_sort";
 
+/// [`SUMMARY_COLS`] from `cases c JOIN case_keys k` (PostgreSQL, migration 8): the
+/// never-changing columns from the key table, whose indexes order and filter by them.
+const SUMMARY_COLS_KEYED: &str = "c.id, k.number, c.item_id, c.item_name, c.processing_type, k.department_id, \
+                                  k.region, c.applicant_name, c.applicant_kind, c.channel, c.state, c.due_date, \
+                                  c.due_clock, c.due_provisional, c.rongque_due, k.created_at, c.updated_at, \
+                                  c.version, c.due_sort";
+
 fn summary_row(r: &dyn Row, order: CaseOrder) -> R<CaseSummary> {
     let created = r.int(15)?;
     Ok(CaseSummary {
@@ -172,6 +179,20 @@ impl CaseStore for SqlTx<'_> {
             }
             None => self.c.one(sql::INSERT_CASE, &params[1..], |r| r.int(0))?,
         };
+        if self.c.backend() == Backend::Postgres {
+            self.c.append(
+                sql::INSERT_CASE_KEYS,
+                &[
+                    id.into(),
+                    c.number.as_str().into(),
+                    c.department_id.into(),
+                    c.region.as_str().into(),
+                    c.applicant.id.into(),
+                    c.agent.as_ref().map(|a| a.account_id).into(),
+                    ms(c.created_at).into(),
+                ],
+            )?;
+        }
         case.id = id;
         self.filed.push((id, None));
         let case = Arc::new(case);
@@ -214,11 +235,14 @@ impl CaseStore for SqlTx<'_> {
     }
 
     fn case_by_number(&mut self, number: &str) -> R<Option<Case>> {
-        self.c.opt(
-            "SELECT id, data FROM cases WHERE number = ?",
-            &[number.into()],
-            case_row,
-        )
+        // On PostgreSQL the index on numbers is the key table's (migration 8).
+        let sql = match self.c.backend() {
+            Backend::Sqlite => "SELECT id, data FROM cases WHERE number = ?",
+            Backend::Postgres => {
+                "SELECT c.id, c.data FROM case_keys k JOIN cases c ON c.id = k.id WHERE k.number = ?"
+            }
+        };
+        self.c.opt(sql, &[number.into()], case_row)
     }
 
     fn save_shared_case(&mut self, case: Arc<Case>, expected_version: i64) -> R<()> {
@@ -387,19 +411,37 @@ impl SqlTx<'_> {
     /// included, and stops. One range over all the department's open cases would also
     /// walk those waiting elsewhere (delivered results waiting to be archived, say),
     /// thousands of rows at a million cases.
+    ///
+    /// On PostgreSQL the indexes on the columns that never change are the key table's
+    /// (migration 8): a query that needs one of them (an applicant's cases, a number,
+    /// a time of receipt, newest first, or a scope over closed cases too) reads
+    /// `case_keys k` joined to `cases c`, the rest `cases` alone.
     fn case_summaries(&mut self, f: &CaseFilter) -> R<Vec<CaseSummary>> {
+        let open_only = !f.states.is_empty() && f.states.iter().all(|s| !s.is_final());
+        let keyed = self.c.backend() == Backend::Postgres
+            && (!open_only
+                || f.order == CaseOrder::Newest
+                || matches!(f.scope, CaseScope::Owner { .. })
+                || f.number.is_some()
+                || f.created.is_some());
+        // A column both tables have, named for the query's FROM.
+        let col =
+            |plain: &'static str, from_keys: &'static str| if keyed { from_keys } else { plain };
         let mut conds: Vec<&str> = Vec::new();
         let mut params: Vec<Val> = Vec::new();
         let end;
         match &f.scope {
             CaseScope::All => {}
             CaseScope::Department(d) => {
-                conds.push("department_id = ?");
+                conds.push(col("department_id = ?", "k.department_id = ?"));
                 params.push((*d).into());
             }
             CaseScope::RegionPrefix(p) => {
                 end = prefix_end(p);
-                conds.push("region >= ? AND region < ?");
+                conds.push(col(
+                    "region >= ? AND region < ?",
+                    "k.region >= ? AND k.region < ?",
+                ));
                 params.push(p.as_str().into());
                 params.push(end.as_str().into());
             }
@@ -407,12 +449,14 @@ impl SqlTx<'_> {
                 applicant_id,
                 agent_account,
             } => {
-                conds.push("(applicant_id = ? OR agent_account = ?)");
+                conds.push(col(
+                    "(applicant_id = ? OR agent_account = ?)",
+                    "(k.applicant_id = ? OR k.agent_account = ?)",
+                ));
                 params.push(applicant_id.unwrap_or(-1).into());
                 params.push(agent_account.unwrap_or(-1).into());
             }
         }
-        let open_only = !f.states.is_empty() && f.states.iter().all(|s| !s.is_final());
         // Open states only: say so, so that the inbox reads the index of open cases.
         if open_only {
             conds.push("is_open = 1");
@@ -434,15 +478,18 @@ impl SqlTx<'_> {
             params.push(i.into());
         }
         if let Some(d) = f.department_id {
-            conds.push("department_id = ?");
+            conds.push(col("department_id = ?", "k.department_id = ?"));
             params.push(d.into());
         }
         if let Some(n) = &f.number {
-            conds.push("number = ?");
+            conds.push(col("number = ?", "k.number = ?"));
             params.push(n.as_str().into());
         }
         if let Some((from, to)) = f.created {
-            conds.push("created_at >= ? AND created_at < ?");
+            conds.push(col(
+                "created_at >= ? AND created_at < ?",
+                "k.created_at >= ? AND k.created_at < ?",
+            ));
             params.push(super::ms(from).into());
             params.push(super::ms(to).into());
         }
@@ -468,7 +515,10 @@ impl SqlTx<'_> {
         match (&f.after, f.order) {
             (Some((k, id)), CaseOrder::Due) => {
                 cursor_key = k.clone();
-                conds.push("(due_sort, id) > (?, ?)");
+                conds.push(col(
+                    "(due_sort, id) > (?, ?)",
+                    "(c.due_sort, c.id) > (?, ?)",
+                ));
                 params.push(cursor_key.as_str().into());
                 params.push((*id).into());
             }
@@ -476,12 +526,17 @@ impl SqlTx<'_> {
                 newest_key = k
                     .parse()
                     .map_err(|_| Error::field("cursor", "翻页游标无效"))?;
-                conds.push("(created_at, id) < (?, ?)");
+                conds.push(col(
+                    "(created_at, id) < (?, ?)",
+                    "(k.created_at, k.id) < (?, ?)",
+                ));
                 params.push(newest_key.into());
                 params.push((*id).into());
             }
             (None, _) => {}
         }
+        // The output's names: `created_at` is the key table's when joined, so that
+        // PostgreSQL orders by its index.
         let order_by = match f.order {
             CaseOrder::Due => " ORDER BY due_sort, id",
             CaseOrder::Newest => " ORDER BY created_at DESC, id DESC",
@@ -510,9 +565,15 @@ impl SqlTx<'_> {
             if limited_arms {
                 sql.push_str("SELECT * FROM (");
             }
-            sql.push_str("SELECT ");
-            sql.push_str(SUMMARY_COLS);
-            sql.push_str(" FROM cases WHERE ");
+            if keyed {
+                sql.push_str("SELECT ");
+                sql.push_str(SUMMARY_COLS_KEYED);
+                sql.push_str(" FROM case_keys k JOIN cases c ON c.id = k.id WHERE ");
+            } else {
+                sql.push_str("SELECT ");
+                sql.push_str(SUMMARY_COLS);
+                sql.push_str(" FROM cases WHERE ");
+            }
             sql.push_str(&c.join(" AND "));
             all.extend(params.iter().cloned());
             all.extend(arm.iter().map(|s| Val::from(*s)));
