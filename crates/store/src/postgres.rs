@@ -190,6 +190,8 @@ pub struct PgConn {
     rt: tokio::runtime::Runtime,
     client: tokio_postgres::Client,
     statements: HashMap<String, Statement>,
+    /// Statement lookups since `statements` was last emptied ([`REPREPARE_EVERY`]).
+    lookups: u32,
     /// Transaction control and appends not sent yet, in the order they were made: they
     /// go out ahead of the next statement, in its round trip.
     pending: Vec<Held>,
@@ -243,8 +245,29 @@ async fn send_held(
     Ok(())
 }
 
+/// Statement lookups after which a connection prepares its statements again.
+///
+/// PostgreSQL plans a prepared statement for its first five runs, then keeps one
+/// generic plan until the table's statistics change (an `ANALYZE`, which autovacuum
+/// runs at most once a minute per database). A plan made while a table was small (a
+/// new database, a county's first hours, every benchmark run) can outlive that size:
+/// the writer's saves of a group of cases (`UPDATE cases … FROM (VALUES …)`) were seen
+/// hash-joining a sequential scan of `cases` planned for 390 rows while the table grew
+/// past 20,000, which cost a third of the lifecycle's throughput for as long as it
+/// lasted. Preparing again every few thousand statements (every second or two under
+/// load, a few dozen statements each time) bounds how long a plan can be outgrown;
+/// preparing every statement each time (`plan_cache_mode = force_custom_plan`) costs
+/// about 35 µs per transition.
+const REPREPARE_EVERY: u32 = 8192;
+
 impl PgConn {
     fn statement(&mut self, sql: &str) -> Result<Statement, Error> {
+        self.lookups += 1;
+        if self.lookups >= REPREPARE_EVERY {
+            // Dropping a `Statement` closes it on the server once no one holds it.
+            self.lookups = 0;
+            self.statements.clear();
+        }
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
@@ -467,6 +490,7 @@ impl PgPool {
             rt,
             client,
             statements: HashMap::new(),
+            lookups: 0,
             pending: Vec::new(),
             unopened: false,
         };
@@ -578,6 +602,7 @@ impl Drop for PgPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::ConnExt;
 
     #[test]
     fn placeholders_are_numbered_outside_literals() {
@@ -585,5 +610,38 @@ mod tests {
             number_placeholders("SELECT a FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)"),
             "SELECT a FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)"
         );
+    }
+
+    /// A statement is prepared anew after [`REPREPARE_EVERY`] lookups, and the old
+    /// one is closed on the server.
+    #[test]
+    fn statements_are_prepared_again_now_and_then() {
+        let Some(crate::DbUrl::Postgres(url)) = crate::testing::postgres_url() else {
+            return;
+        };
+        let mut c = connect_unmigrated(&url).unwrap();
+        let add = |c: &mut PgConn| c.one("SELECT ?::bigint + 1", &[1i64.into()], |r| r.int(0));
+        let names = |c: &mut PgConn| {
+            c.all(
+                "SELECT name FROM pg_prepared_statements WHERE statement = 'SELECT $1::bigint + 1'",
+                &[],
+                |r| r.text(0),
+            )
+        };
+        assert_eq!(add(&mut c).unwrap(), 2);
+        let first = names(&mut c).unwrap();
+        assert_eq!(first.len(), 1);
+        // The same statement until the count is reached …
+        for _ in 0..REPREPARE_EVERY / 2 {
+            add(&mut c).unwrap();
+        }
+        assert_eq!(names(&mut c).unwrap(), first);
+        // … then another, and only that one.
+        for _ in 0..REPREPARE_EVERY / 2 {
+            assert_eq!(add(&mut c).unwrap(), 2);
+        }
+        let later = names(&mut c).unwrap();
+        assert_eq!(later.len(), 1);
+        assert_ne!(later, first);
     }
 }
