@@ -311,6 +311,7 @@ impl Lifecycle {
                 (r[0], None)
             };
             self.number = format!("{region}20261205{serial:06}");
+            let applicant = 1 + self.rng.below(50_000) as i64;
             let params: [Val; 24] = [
                 reserved.into(),
                 self.number.as_str().into(),
@@ -319,7 +320,7 @@ impl Lifecycle {
                 "promised".into(),
                 self.item.department_id.into(),
                 region.as_str().into(),
-                (1 + self.rng.below(50_000) as i64).into(),
+                applicant.into(),
                 "张伟".into(),
                 "person".into(),
                 Val::Null,
@@ -349,10 +350,10 @@ impl Lifecycle {
                     sql::INSERT_CASE_KEYS,
                     &[
                         self.case_id.into(),
-                        params[1].clone(),
-                        params[5].clone(),
-                        params[6].clone(),
-                        params[7].clone(),
+                        self.number.as_str().into(),
+                        self.item.department_id.into(),
+                        region.as_str().into(),
+                        applicant.into(),
                         Val::Null,
                         self.at.into(),
                     ],

@@ -565,15 +565,17 @@ impl SqlTx<'_> {
             if limited_arms {
                 sql.push_str("SELECT * FROM (");
             }
-            if keyed {
-                sql.push_str("SELECT ");
-                sql.push_str(SUMMARY_COLS_KEYED);
-                sql.push_str(" FROM case_keys k JOIN cases c ON c.id = k.id WHERE ");
+            let (cols, from) = if keyed {
+                (
+                    SUMMARY_COLS_KEYED,
+                    " FROM case_keys k JOIN cases c ON c.id = k.id WHERE ",
+                )
             } else {
-                sql.push_str("SELECT ");
-                sql.push_str(SUMMARY_COLS);
-                sql.push_str(" FROM cases WHERE ");
-            }
+                (SUMMARY_COLS, " FROM cases WHERE ")
+            };
+            sql.push_str("SELECT ");
+            sql.push_str(cols);
+            sql.push_str(from);
             sql.push_str(&c.join(" AND "));
             all.extend(params.iter().cloned());
             all.extend(arm.iter().map(|s| Val::from(*s)));
