@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::clock::{ClockKind, Clocks, Warning, warning_for};
 use super::number::CaseNumber;
@@ -325,10 +326,11 @@ pub struct Case {
     pub created_by: i64,
     /// The window that received it.
     pub window_id: Option<i64>,
-    /// Form values.
-    pub form: BTreeMap<String, String>,
-    /// The materials checklist.
-    pub materials: Vec<MaterialEntry>,
+    /// Form values. Shared between the versions of a case (a transition copies the case
+    /// and seldom changes its form): change it through `Arc::make_mut`.
+    pub form: Arc<BTreeMap<String, String>>,
+    /// The materials checklist, shared as the form is.
+    pub materials: Arc<Vec<MaterialEntry>>,
     /// Pre-review returns and correction notices.
     pub notices: Vec<CorrectionNotice>,
     /// 容缺 commitments.

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::action::MaterialLine;
 use super::application::{
@@ -214,8 +215,8 @@ pub fn receive(
         state,
         created_by: actor.account_id,
         window_id: actor.window_id,
-        form,
-        materials,
+        form: Arc::new(form),
+        materials: Arc::new(materials),
         notices: vec![],
         commitments,
         clocks: Clocks::default(),

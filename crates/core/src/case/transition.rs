@@ -1,6 +1,8 @@
 //! Applying an action to a case: a pure function from (case, actor, action, context) to
 //! the new case, its event and any effects outside the case.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::{Action, ActionKind, MaterialInput, MaterialLine};
@@ -131,12 +133,18 @@ fn apply_form_changes(
     materials: &[MaterialLine],
     e: &mut FieldErrors,
 ) {
-    let mut merged = case.form.clone();
+    let mut merged = (*case.form).clone();
     for (k, v) in form {
         merged.insert(k.clone(), v.clone());
     }
-    case.form = check_form_values(spec, &merged, true, e);
-    case.materials = update_checklist(spec, &case.form, &case.materials, materials, e);
+    case.form = Arc::new(check_form_values(spec, &merged, true, e));
+    case.materials = Arc::new(update_checklist(
+        spec,
+        &case.form,
+        &case.materials,
+        materials,
+        e,
+    ));
     if materials.iter().any(|l| l.input == MaterialInput::Rongque) {
         e.add("materials", "补正时不能新增容缺材料");
     }
@@ -268,7 +276,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
 
     match action {
         Action::Submit => {
-            c.form = check_form_values(spec, &c.form, true, &mut e);
+            c.form = Arc::new(check_form_values(spec, &c.form, true, &mut e));
             check_complete(&c.materials, &mut e);
             // A draft's 容缺 promise becomes a commitment when it is submitted: its due
             // date counts from today, and a barred applicant cannot make it.
@@ -694,7 +702,7 @@ fn merged_form(
     c: &Case,
     form: &std::collections::BTreeMap<String, String>,
 ) -> std::collections::BTreeMap<String, String> {
-    let mut m = c.form.clone();
+    let mut m = (*c.form).clone();
     m.extend(form.iter().map(|(k, v)| (k.clone(), v.clone())));
     m
 }
@@ -832,7 +840,7 @@ fn fulfil(
     if !e.is_empty() {
         return Ok(());
     }
-    c.materials = update_checklist(ctx.spec, &c.form, &c.materials, lines, e);
+    c.materials = Arc::new(update_checklist(ctx.spec, &c.form, &c.materials, lines, e));
     let k = &mut c.commitments[idx];
     k.supplied.extend(lines.iter().map(|l| l.code.clone()));
     if k.materials.iter().all(|m| k.supplied.contains(m)) {
