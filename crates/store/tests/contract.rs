@@ -1041,7 +1041,7 @@ fn event(seq: u32, state: CaseState) -> tongban_core::case::Event {
         from: Some(state),
         to: state,
         reason: None,
-        data: serde_json::json!({}),
+        data: tongban_core::case::EventData::of(&serde_json::json!({})),
     }
 }
 

@@ -477,5 +477,42 @@ pub struct Event {
     pub reason: Option<String>,
     /// The action's data.
     #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    pub data: EventData,
+}
+
+/// An event's data (a JSON object), kept as the JSON text it was written as: made once
+/// from the action when the event is, stored and answered as it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventData(Box<serde_json::value::RawValue>);
+
+impl EventData {
+    /// The JSON of `v`.
+    pub fn of<T: Serialize + ?Sized>(v: &T) -> EventData {
+        EventData(
+            serde_json::value::to_raw_value(v)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
+        )
+    }
+
+    /// Data read back as the JSON text it was stored as.
+    pub fn from_json(json: String) -> Result<EventData, serde_json::Error> {
+        serde_json::value::RawValue::from_string(json).map(EventData)
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The data as a JSON value.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for EventData {
+    fn eq(&self, other: &EventData) -> bool {
+        self.value() == other.value()
+    }
 }

@@ -10,7 +10,7 @@ use super::application::{
     build_checklist, check_complete, check_form_values, check_service_object, has_rongque,
 };
 use super::clock::{Clock, Clocks};
-use super::model::{AgentRef, ApplicantKind, ApplicantRef, Case, Event};
+use super::model::{AgentRef, ApplicantKind, ApplicantRef, Case, Event, EventData};
 use super::number::CaseNumber;
 use super::state::{CaseState, Channel};
 use super::transition::{Ctx, cal_err, new_commitment, start_received};
@@ -71,20 +71,50 @@ fn yes() -> bool {
 }
 
 /// The application as the event log keeps it: the applicant's numbers masked.
-fn redacted(app: &Application) -> serde_json::Value {
-    let mut v = serde_json::to_value(app).unwrap_or(serde_json::Value::Null);
-    if let Some(a) = &app.applicant {
-        let id = match a.kind {
-            ApplicantKind::Person => IdNumber::parse(&a.identifier)
-                .map(|i| i.mask())
-                .unwrap_or_default(),
-            ApplicantKind::Enterprise => a.identifier.clone(),
-        };
-        let phone = Phone::parse(&a.phone).map(|p| p.mask()).unwrap_or_default();
-        v["applicant"]["identifier"] = serde_json::Value::String(id);
-        v["applicant"]["phone"] = serde_json::Value::String(phone);
+fn redacted(app: &Application) -> EventData {
+    /// The application as its event keeps it: written straight from the borrowed
+    /// parts, the applicant's ID number and phone masked.
+    #[derive(Serialize)]
+    struct Redacted<'a> {
+        item_id: i64,
+        channel: Channel,
+        form: &'a BTreeMap<String, String>,
+        materials: &'a [MaterialLine],
+        rongque_due: Option<NaiveDate>,
+        submit: bool,
+        authorization: &'a Option<String>,
+        applicant: Option<RedactedApplicant<'a>>,
     }
-    v
+    #[derive(Serialize)]
+    struct RedactedApplicant<'a> {
+        kind: ApplicantKind,
+        identifier: std::borrow::Cow<'a, str>,
+        name: &'a str,
+        phone: String,
+        legal_representative: &'a Option<String>,
+    }
+    EventData::of(&Redacted {
+        item_id: app.item_id,
+        channel: app.channel,
+        form: &app.form,
+        materials: &app.materials,
+        rongque_due: app.rongque_due,
+        submit: app.submit,
+        authorization: &app.authorization,
+        applicant: app.applicant.as_ref().map(|a| RedactedApplicant {
+            kind: a.kind,
+            identifier: match a.kind {
+                ApplicantKind::Person => IdNumber::parse(&a.identifier)
+                    .map(|i| i.mask())
+                    .unwrap_or_default()
+                    .into(),
+                ApplicantKind::Enterprise => a.identifier.as_str().into(),
+            },
+            name: &a.name,
+            phone: Phone::parse(&a.phone).map(|p| p.mask()).unwrap_or_default(),
+            legal_representative: &a.legal_representative,
+        }),
+    })
 }
 
 /// Who may file through which channel, for which item.

@@ -9,8 +9,8 @@ use super::action::{Action, ActionKind, MaterialInput, MaterialLine};
 use super::application::{check_complete, check_form_values, has_rongque, update_checklist};
 use super::clock::Clock;
 use super::model::{
-    Case, CommitmentStatus, CorrectionItem, CorrectionNotice, Decision, Delivery, Event, Extension,
-    NoticeKind, Outcome, Pause, Refusal, ResultRecord, ReviewOpinion,
+    Case, CommitmentStatus, CorrectionItem, CorrectionNotice, Decision, Delivery, Event, EventData,
+    Extension, NoticeKind, Outcome, Pause, Refusal, ResultRecord, ReviewOpinion,
 };
 use super::rules::{authorize, next_state};
 use super::state::CaseState;
@@ -652,8 +652,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
 }
 
 /// The action as the event log keeps it: personal numbers masked (DOMAIN §10).
-fn redacted(action: &Action) -> serde_json::Value {
-    let mut v = serde_json::to_value(action).unwrap_or(serde_json::Value::Null);
+fn redacted(action: &Action) -> EventData {
     if let Action::DeliverPickup {
         signer_id_number: Some(id),
         ..
@@ -662,9 +661,16 @@ fn redacted(action: &Action) -> serde_json::Value {
         let masked = IdNumber::parse(id)
             .map(|i| i.mask())
             .unwrap_or_else(|_| "********".into());
-        v["signer_id_number"] = serde_json::Value::String(masked);
+        let mut action = action.clone();
+        if let Action::DeliverPickup {
+            signer_id_number, ..
+        } = &mut action
+        {
+            *signer_id_number = Some(masked);
+        }
+        return EventData::of(&action);
     }
-    v
+    EventData::of(action)
 }
 
 /// A 容缺 commitment for every material now under 容缺, due by `due` or after the item's

@@ -107,7 +107,9 @@ pub fn recompute_open_cases(
                         from: Some(case.state),
                         to: case.state,
                         reason: Some(reason.to_string()),
-                        data: serde_json::json!({ "before": before.due(), "after": case.due() }),
+                        data: crate::case::EventData::of(
+                            &serde_json::json!({ "before": before.due(), "after": case.due() }),
+                        ),
                     },
                 )?;
                 recomputed += 1;

@@ -4,15 +4,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tongban_core::Error;
-use tongban_core::case::{Case, Event};
+use tongban_core::case::{Case, Event, EventData};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{
     SerialBlock, SerialBlocks, SerialKey, SqlTx, date, enum_of, instant, ms, name_of, prefix_end,
 };
-use crate::conn::{
-    Backend, ConnExt, Row, Val, from_json, from_packed_json, to_json, to_packed_json,
-};
+use crate::conn::{Backend, ConnExt, Row, Val, from_packed_json, to_packed_json};
 use crate::sql;
 
 type R<T> = Result<T, Error>;
@@ -113,7 +111,8 @@ fn event_row(r: &dyn Row) -> R<Event> {
         from: r.opt_text(6)?.map(|s| enum_of(&s)).transpose()?,
         to: enum_of(&r.text(7)?)?,
         reason: r.opt_text(8)?,
-        data: from_json(&r.text(9)?)?,
+        data: EventData::from_json(r.text(9)?)
+            .map_err(|e| Error::Store(format!("bad stored JSON: {e}")))?,
     })
 }
 
@@ -278,7 +277,7 @@ impl CaseStore for SqlTx<'_> {
     fn append_event(&mut self, case_id: i64, e: &Event) -> R<u32> {
         let seq = i64::from(e.seq);
         let role = name_of(&e.actor_role);
-        let data = to_json(&e.data)?;
+        let data = e.data.json();
         self.c.append(
             sql::INSERT_EVENT,
             &[
@@ -292,7 +291,7 @@ impl CaseStore for SqlTx<'_> {
                 e.from.map(|s| s.as_str()).into(),
                 e.to.as_str().into(),
                 e.reason.as_deref().into(),
-                data.as_str().into(),
+                data.into(),
             ],
         )?;
         Ok(seq as u32)
