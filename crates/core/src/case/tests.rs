@@ -996,6 +996,51 @@ fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
     );
 }
 
+/// A step copies the case without copying its form and checklist: the versions share
+/// them until a step changes one, which gives the new version its own and leaves the
+/// version before as it was.
+#[test]
+fn versions_share_the_form_and_checklist_until_a_step_changes_them() {
+    let spec = promised_spec();
+    let c = new_case(&spec, Channel::Window, true, monday());
+    let asked = act(
+        &c,
+        &spec,
+        Role::DeptReviewer,
+        sample_action(K::RequestCorrection).0,
+        1,
+    )
+    .unwrap()
+    .case;
+    assert!(std::sync::Arc::ptr_eq(&c.form, &asked.form));
+    assert!(std::sync::Arc::ptr_eq(&c.materials, &asked.materials));
+    let before = (*asked.materials).clone();
+    let supplied = act(
+        &asked,
+        &spec,
+        Role::Applicant,
+        Action::SupplyCorrection {
+            form: Default::default(),
+            materials: vec![MaterialLine {
+                code: "M1".into(),
+                input: MaterialInput::Provided {
+                    electronic: true,
+                    files: vec![],
+                },
+            }],
+        },
+        2,
+    )
+    .unwrap()
+    .case;
+    assert!(!std::sync::Arc::ptr_eq(
+        &asked.materials,
+        &supplied.materials
+    ));
+    assert_ne!(*supplied.materials, before);
+    assert_eq!(*asked.materials, before);
+}
+
 #[test]
 fn a_held_case_restarts_no_clock_until_the_material_comes() {
     let mut spec = promised_spec();
