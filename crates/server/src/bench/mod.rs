@@ -572,8 +572,8 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     };
     if let Some(s) = &startup {
         println!(
-            "\n== 启动 cold start: first answer after {:.0} ms; idle memory {:.1} MB",
-            s.first_answer_ms, s.idle_rss_mb
+            "\n== 启动 cold start: first answer after {:.0} ms; idle memory {:.1} MB ({:.1} MB at 3 s)",
+            s.first_answer_ms, s.idle_rss_mb, s.rss_at_3s_mb
         );
     }
     let report = Report {
