@@ -327,7 +327,7 @@ pub struct Case {
     /// The window that received it.
     pub window_id: Option<i64>,
     /// Form values. Shared between the versions of a case (a transition copies the case
-    /// and seldom changes its form): change it through `Arc::make_mut`.
+    /// and seldom changes its form): a step that changes it gives the case a new one.
     pub form: Arc<BTreeMap<String, String>>,
     /// The materials checklist, shared as the form is.
     pub materials: Arc<Vec<MaterialEntry>>,
@@ -493,11 +493,6 @@ impl EventData {
             serde_json::value::to_raw_value(v)
                 .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
         )
-    }
-
-    /// Data read back as the JSON text it was stored as.
-    pub fn from_json(json: String) -> Result<EventData, serde_json::Error> {
-        serde_json::value::RawValue::from_string(json).map(EventData)
     }
 
     /// The JSON text.

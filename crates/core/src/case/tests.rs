@@ -943,44 +943,45 @@ fn a_draft_signs_its_rongque_commitment_when_it_is_submitted() {
     assert!(f.fields()["materials"].contains("暂停容缺"));
 }
 
-#[test]
-fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
-    let spec = promised_spec();
-    let c = new_case(&spec, Channel::Window, true, monday());
-    let c = act(
+/// A 容缺 window case with a correction asked of it on day 1.
+fn rongque_case_asked_to_correct(spec: &ItemSpec) -> (Case, Case) {
+    let c = new_case(spec, Channel::Window, true, monday());
+    let asked = act(
         &c,
-        &spec,
+        spec,
         Role::DeptReviewer,
         sample_action(K::RequestCorrection).0,
         1,
     )
     .unwrap()
     .case;
-    let provided = || MaterialInput::Provided {
-        electronic: false,
-        files: vec![],
+    (c, asked)
+}
+
+/// The applicant answers a correction on day 2 with these materials handed in.
+fn supply_materials(c: &Case, spec: &ItemSpec, codes: &[&str], electronic: bool) -> Case {
+    let materials = codes
+        .iter()
+        .map(|code| MaterialLine {
+            code: (*code).into(),
+            input: MaterialInput::Provided {
+                electronic,
+                files: vec![],
+            },
+        })
+        .collect();
+    let supply = Action::SupplyCorrection {
+        form: Default::default(),
+        materials,
     };
-    let c = act(
-        &c,
-        &spec,
-        Role::Applicant,
-        Action::SupplyCorrection {
-            form: Default::default(),
-            materials: vec![
-                MaterialLine {
-                    code: "M1".into(),
-                    input: provided(),
-                },
-                MaterialLine {
-                    code: "M2".into(),
-                    input: provided(),
-                },
-            ],
-        },
-        2,
-    )
-    .unwrap()
-    .case;
+    act(c, spec, Role::Applicant, supply, 2).unwrap().case
+}
+
+#[test]
+fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
+    let spec = promised_spec();
+    let (_, c) = rongque_case_asked_to_correct(&spec);
+    let c = supply_materials(&c, &spec, &["M1", "M2"], false);
     assert_eq!(c.commitments[0].status, CommitmentStatus::Fulfilled);
     assert_eq!(c.rongque_due(), None);
     // Nothing is left to breach.
@@ -1002,37 +1003,11 @@ fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
 #[test]
 fn versions_share_the_form_and_checklist_until_a_step_changes_them() {
     let spec = promised_spec();
-    let c = new_case(&spec, Channel::Window, true, monday());
-    let asked = act(
-        &c,
-        &spec,
-        Role::DeptReviewer,
-        sample_action(K::RequestCorrection).0,
-        1,
-    )
-    .unwrap()
-    .case;
+    let (c, asked) = rongque_case_asked_to_correct(&spec);
     assert!(std::sync::Arc::ptr_eq(&c.form, &asked.form));
     assert!(std::sync::Arc::ptr_eq(&c.materials, &asked.materials));
     let before = (*asked.materials).clone();
-    let supplied = act(
-        &asked,
-        &spec,
-        Role::Applicant,
-        Action::SupplyCorrection {
-            form: Default::default(),
-            materials: vec![MaterialLine {
-                code: "M1".into(),
-                input: MaterialInput::Provided {
-                    electronic: true,
-                    files: vec![],
-                },
-            }],
-        },
-        2,
-    )
-    .unwrap()
-    .case;
+    let supplied = supply_materials(&asked, &spec, &["M1"], true);
     assert!(!std::sync::Arc::ptr_eq(
         &asked.materials,
         &supplied.materials
@@ -1208,7 +1183,7 @@ fn the_event_log_masks_personal_numbers() {
     whole["applicant"]["phone"] = "138****8000".into();
     assert_eq!(ev.data.value(), whole);
     assert!(!ev.data.json().contains("11010519491231002X"));
-    let stored = EventData::from_json(ev.data.json().to_string()).unwrap();
+    let stored: EventData = serde_json::from_str(ev.data.json()).unwrap();
     assert_eq!(stored, ev.data);
     assert_eq!(serde_json::to_value(&ev).unwrap()["data"], whole);
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::Env;
 use crate::actor::{Actor, Role};
 use crate::calendar::{Calendar, CalendarYear};
-use crate::case::Event;
+use crate::case::{Event, EventData};
 use crate::error::{Error, Result};
 use crate::store::{Recompute, Tx};
 
@@ -107,7 +107,7 @@ pub fn recompute_open_cases(
                         from: Some(case.state),
                         to: case.state,
                         reason: Some(reason.to_string()),
-                        data: crate::case::EventData::of(
+                        data: EventData::of(
                             &serde_json::json!({ "before": before.due(), "after": case.due() }),
                         ),
                     },

@@ -35,13 +35,7 @@ pub fn machine() -> Machine {
         .and_then(|l| l.split(':').nth(1))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| "unknown".into());
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let kib: f64 = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemTotal"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
+    let kib = proc_kib("/proc/meminfo", "MemTotal");
     Machine {
         cpu,
         cpus: std::thread::available_parallelism()
@@ -75,16 +69,21 @@ pub struct Startup {
     pub rss_at_3s_mb: f64,
 }
 
-/// Resident memory of a process, MB (0 if it cannot be read).
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib: f64 = status
+/// The kB figure of the line starting with `key` in a `/proc` file such as
+/// `/proc/meminfo` (0 if it cannot be read).
+fn proc_kib(path: &str, key: &str) -> f64 {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
         .lines()
-        .find(|l| l.starts_with("VmRSS"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
+        .unwrap_or(0.0)
+}
+
+/// Resident memory of a process, MB (0 if it cannot be read).
+fn rss_mb(pid: u32) -> f64 {
+    proc_kib(&format!("/proc/{pid}/status"), "VmRSS") / 1024.0
 }
 
 /// The first of three readings in a row that agree within 0.5 MB.

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tongban_core::Error;
-use tongban_core::case::{Case, Event, EventData};
+use tongban_core::case::{Case, Event};
 use tongban_core::store::{CaseFilter, CaseOrder, CaseScope, CaseStore, CaseSummary, Recompute};
 
 use super::{
     SerialBlock, SerialBlocks, SerialKey, SqlTx, date, enum_of, instant, ms, name_of, prefix_end,
 };
-use crate::conn::{Backend, ConnExt, Row, Val, from_packed_json, to_packed_json};
+use crate::conn::{Backend, ConnExt, Row, Val, from_json, from_packed_json, to_packed_json};
 use crate::sql;
 
 type R<T> = Result<T, Error>;
@@ -111,8 +111,7 @@ fn event_row(r: &dyn Row) -> R<Event> {
         from: r.opt_text(6)?.map(|s| enum_of(&s)).transpose()?,
         to: enum_of(&r.text(7)?)?,
         reason: r.opt_text(8)?,
-        data: EventData::from_json(r.text(9)?)
-            .map_err(|e| Error::Store(format!("bad stored JSON: {e}")))?,
+        data: from_json(&r.text(9)?)?,
     })
 }
 
