@@ -766,6 +766,18 @@ pub struct WorkOrder {
     pub signed_on_time: Option<bool>,
     /// To be replied by (end of that day).
     pub reply_due: Option<NaiveDate>,
+    /// The day the reply time is counted from (the dispatch that set `reply_due`), so
+    /// that the deadline can be counted again when the calendar changes.
+    #[serde(default)]
+    pub reply_from: Option<NaiveDate>,
+    /// Working days for the reply, counted from `reply_from`: the order type's reply
+    /// time plus the extensions granted.
+    #[serde(default)]
+    pub reply_days: u32,
+    /// `reply_due` was counted over a year without the State Council's notice
+    /// (节假日安排), with weekends only: it may move once that year is loaded.
+    #[serde(default)]
+    pub reply_provisional: bool,
     /// When replied.
     pub replied_at: Option<DateTime<Utc>>,
     /// Replied by its due date.
@@ -795,6 +807,27 @@ pub struct WorkOrder {
 }
 
 impl WorkOrder {
+    /// The reply deadline counted again with `cal` (a year loaded or corrected), when
+    /// the order still waits for its reply and the counted day or its provisional mark
+    /// differ: the new day and mark. Orders dispatched before the reply time was kept
+    /// with its start (no `reply_from`) are left as they are.
+    pub fn reply_due_recounted(
+        &self,
+        cal: &crate::calendar::Calendar,
+    ) -> Result<Option<(NaiveDate, bool)>, crate::calendar::CalendarError> {
+        let (Some(from), Some(due)) = (self.reply_from, self.reply_due) else {
+            return Ok(None);
+        };
+        if self.state.is_final() || self.replied_at.is_some() {
+            return Ok(None);
+        }
+        let d = cal.deadline(from, self.reply_days)?;
+        Ok(
+            (d.deadline != due || d.provisional != self.reply_provisional)
+                .then_some((d.deadline, d.provisional)),
+        )
+    }
+
     /// An extension waiting for the dispatcher.
     pub fn pending_extension(&self) -> bool {
         self.extensions.iter().any(|e| e.granted.is_none())
@@ -929,12 +962,14 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
             dispatch(&mut n, *lead, assisting)?;
             if n.reply_due.is_none() || o.state == OrderState::Reopened {
                 let days = c.deadlines.reply_days(o.order_type, o.urgency);
-                n.reply_due = Some(
-                    c.cal
-                        .deadline(today, days)
-                        .map_err(|e| Error::Store(e.to_string()))?
-                        .deadline,
-                );
+                let due = c
+                    .cal
+                    .deadline(today, days)
+                    .map_err(|e| Error::Store(e.to_string()))?;
+                n.reply_due = Some(due.deadline);
+                n.reply_provisional = due.provisional;
+                n.reply_from = Some(today);
+                n.reply_days = days;
                 n.replied_at = None;
                 n.replied_on_time = None;
             }
@@ -996,12 +1031,15 @@ pub fn apply(o: &WorkOrder, actor: &Actor, action: &OrderAction, c: &Ctx) -> Res
             if let Some(e) = n.extensions.iter_mut().find(|e| e.granted.is_none()) {
                 e.granted = Some(granted);
                 if granted && let Some(due) = n.reply_due {
-                    n.reply_due = Some(
-                        c.cal
-                            .deadline(due, e.days)
-                            .map_err(|x| Error::Store(x.to_string()))?
-                            .deadline,
-                    );
+                    // Counted on from the due date: the same day as counting the whole
+                    // time from the dispatch, which a calendar change does again.
+                    let moved = c
+                        .cal
+                        .deadline(due, e.days)
+                        .map_err(|x| Error::Store(x.to_string()))?;
+                    n.reply_due = Some(moved.deadline);
+                    n.reply_provisional |= moved.provisional;
+                    n.reply_days += e.days;
                 }
             }
         }

@@ -11,7 +11,8 @@ use crate::actor::{Actor, Role};
 use crate::calendar::{Calendar, CalendarYear};
 use crate::case::{Event, EventData};
 use crate::error::{Error, Result};
-use crate::store::{Recompute, Tx};
+use crate::hotline::Step;
+use crate::store::{OrderListFilter, Recompute, Tx};
 
 /// What loading a year changed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -22,6 +23,8 @@ pub struct CalendarSaved {
     pub working_days: u32,
     /// Open cases whose deadlines were recomputed.
     pub cases_recomputed: u32,
+    /// 12345 work orders waiting for their reply whose reply deadline moved.
+    pub orders_recomputed: u32,
 }
 
 /// Save a year's notice and recompute open cases. `in_force` is given the new calendar
@@ -58,11 +61,67 @@ pub fn save_year(
     };
     let reason = format!("载入 {} 年节假日安排，重新计算期限", y.year);
     let recomputed = recompute_open_cases(tx, actor, env, &cal, &which, &reason)?;
+    let orders = recompute_open_orders(tx, actor, env, &cal, &reason)?;
     Ok(CalendarSaved {
         year: y.year,
         working_days: y.working_day_count(),
         cases_recomputed: recomputed,
+        orders_recomputed: orders,
     })
+}
+
+/// Count again the reply deadlines of the open 12345 work orders still waiting for
+/// their reply (答复期限), recording a step on each that moved. Hotline actions run in
+/// the writer with the calendar in force, so every order is either counted with the
+/// new calendar already or swept here. Returns how many moved.
+pub fn recompute_open_orders(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    env: &Env,
+    cal: &Calendar,
+    reason: &str,
+) -> Result<u32> {
+    let mut moved = 0;
+    let mut before_id = None;
+    loop {
+        let page = tx.orders(&OrderListFilter {
+            open_only: true,
+            before_id,
+            limit: 500,
+            ..Default::default()
+        })?;
+        let Some(last) = page.last() else { break };
+        before_id = Some(last.id);
+        for o in page {
+            let Some((due, provisional)) = o
+                .reply_due_recounted(cal)
+                .map_err(|e| Error::field("year", e.to_string()))?
+            else {
+                continue;
+            };
+            let mut n = o.clone();
+            n.steps.push(Step {
+                action: "recompute_reply_due".into(),
+                from: Some(o.state),
+                to: o.state,
+                text: format!(
+                    "{reason}：答复期限 {} → {due}",
+                    o.reply_due.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                by: actor.account_id,
+                by_name: actor.name.clone(),
+                unit: None,
+                at: env.now,
+            });
+            n.reply_due = Some(due);
+            n.reply_provisional = provisional;
+            n.version += 1;
+            n.updated_at = env.now;
+            tx.update_order(&n, o.version)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
 }
 
 /// Recompute the clocks of the open cases `which` selects against `cal`, recording an

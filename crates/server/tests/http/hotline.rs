@@ -1238,3 +1238,125 @@ both!(
         assert!(page.text.contains("提交诉求"));
     }
 );
+
+both!(
+    loading_a_year_counts_again_the_reply_deadlines_of_orders_waiting_for_a_reply,
+    |app: TestApp| async move {
+        // Thursday 31 December 2026, 09:00: the 2027 notice is not out yet.
+        app.clock
+            .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 1, 0, 0).unwrap());
+        let op = app.login("operator").await;
+        let zjj = app.login("unit-zjj").await;
+        let admin = app.login("admin").await;
+        let zjj_id = dept(&app, ZJJ).await;
+        let mut orders = vec![];
+        for text in ["路灯不亮", "路灯闪烁", "路灯倒伏"] {
+            let n = id(&call(&app, &op, "road-light", text).await);
+            let d = act(&app, &op, n, json!({"action": "dispatch", "lead": zjj_id}))
+                .await
+                .expect(200);
+            // 5 working days over weekends only, 1 January included, until 2027 is loaded.
+            assert_eq!(
+                (d["reply_due"].as_str(), d["reply_provisional"].as_bool()),
+                (Some("2027-01-07"), Some(true))
+            );
+            act(&app, &zjj, n, json!({"action": "sign"}))
+                .await
+                .expect(200);
+            orders.push(n);
+        }
+        let desk = app.sign_in("operator").await;
+        let page = app
+            .page(&desk, &format!("/hotline/orders/{}", orders[0]))
+            .await
+            .text;
+        assert!(page.contains("2027-01-07（暂定"), "{page}");
+        // The second is extended by 2 working days; the third is replied already, its
+        // verdict on time given.
+        act(
+            &app,
+            &zjj,
+            orders[1],
+            json!({"action": "request_extension", "days": 2, "reason": "需更换灯杆"}),
+        )
+        .await
+        .expect(200);
+        let e = act(&app, &op, orders[1], json!({"action": "approve_extension"}))
+            .await
+            .expect(200);
+        assert_eq!(e["reply_due"], "2027-01-11");
+        act(
+            &app,
+            &zjj,
+            orders[2],
+            json!({"action": "reply", "text": "已更换灯具"}),
+        )
+        .await
+        .expect(200);
+
+        // The notice: 1–4 January off, Saturday 9 January worked.
+        let year = json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
+                     {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
+        "adjusted_workdays": [{"date": "2027-01-09", "name": "元旦"}]});
+        let r = app
+            .req(
+                Method::PUT,
+                "/api/v1/calendar/2027",
+                Some(&admin),
+                Some(year.clone()),
+            )
+            .await
+            .expect(200);
+        assert_eq!(r["orders_recomputed"], 2);
+        let order = |n: i64| {
+            let (app, op) = (&app, &op);
+            async move {
+                app.get(&format!("/api/v1/hotline/orders/{n}"), op)
+                    .await
+                    .expect(200)
+            }
+        };
+        let o = order(orders[0]).await;
+        assert_eq!(
+            (o["reply_due"].as_str(), o["reply_provisional"].as_bool()),
+            (Some("2027-01-09"), Some(false))
+        );
+        let step = o["steps"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(step["action"], "recompute_reply_due");
+        assert!(
+            step["text"]
+                .as_str()
+                .unwrap()
+                .contains("2027-01-07 → 2027-01-09"),
+            "{step}"
+        );
+        // The extension is counted on from the new day.
+        assert_eq!(order(orders[1]).await["reply_due"], "2027-01-12");
+        let replied = order(orders[2]).await;
+        assert_eq!(
+            (
+                replied["reply_due"].as_str(),
+                replied["replied_on_time"].as_bool()
+            ),
+            (Some("2027-01-07"), Some(true))
+        );
+        let page = app
+            .page(&desk, &format!("/hotline/orders/{}", orders[0]))
+            .await
+            .text;
+        assert!(page.contains("重算答复期限"), "{page}");
+        assert!(!page.contains("暂定"), "{page}");
+        // Loading the same notice again moves nothing.
+        let r = app
+            .req(
+                Method::PUT,
+                "/api/v1/calendar/2027",
+                Some(&admin),
+                Some(year),
+            )
+            .await
+            .expect(200);
+        assert_eq!(r["orders_recomputed"], 0);
+    }
+);

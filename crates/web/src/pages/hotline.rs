@@ -365,7 +365,9 @@ pub async fn order_page(
                         .find(|k| k.as_str() == st.action)
                     {
                         Some(k) => k.label().to_string(),
-                        None => "登记".to_string(),
+                        None if st.action == "recompute_reply_due" => "重算答复期限".to_string(),
+                        None if st.action == "register" => "登记".to_string(),
+                        None => st.action.clone(),
                     },
                     st.text.clone(),
                 )
