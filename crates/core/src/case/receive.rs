@@ -3,14 +3,13 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::action::MaterialLine;
 use super::application::{
     build_checklist, check_complete, check_form_values, check_service_object, has_rongque,
 };
 use super::clock::{Clock, Clocks};
-use super::model::{AgentRef, ApplicantKind, ApplicantRef, Case, Event, EventData};
+use super::model::{AgentRef, ApplicantKind, ApplicantRef, Case, Event, EventData, Shared};
 use super::number::CaseNumber;
 use super::state::{CaseState, Channel};
 use super::transition::{Ctx, cal_err, new_commitment, start_received};
@@ -245,8 +244,8 @@ pub fn receive(
         state,
         created_by: actor.account_id,
         window_id: actor.window_id,
-        form: Arc::new(form),
-        materials: Arc::new(materials),
+        form: Shared::new(form),
+        materials: Shared::new(materials),
         notices: vec![],
         commitments,
         clocks: Clocks::default(),

@@ -998,22 +998,37 @@ fn supplying_a_rongque_material_in_a_correction_writes_off_its_commitment() {
 }
 
 /// A step copies the case without copying its form and checklist: the versions share
-/// them until a step changes one, which gives the new version its own and leaves the
-/// version before as it was.
+/// them (and their JSON once written) until a step changes one, which gives the new
+/// version its own and leaves the version before as it was.
 #[test]
 fn versions_share_the_form_and_checklist_until_a_step_changes_them() {
     let spec = promised_spec();
     let (c, asked) = rongque_case_asked_to_correct(&spec);
-    assert!(std::sync::Arc::ptr_eq(&c.form, &asked.form));
-    assert!(std::sync::Arc::ptr_eq(&c.materials, &asked.materials));
+    assert!(Shared::ptr_eq(&c.form, &asked.form));
+    assert!(Shared::ptr_eq(&c.materials, &asked.materials));
     let before = (*asked.materials).clone();
     let supplied = supply_materials(&asked, &spec, &["M1"], true);
-    assert!(!std::sync::Arc::ptr_eq(
-        &asked.materials,
-        &supplied.materials
-    ));
+    assert!(!Shared::ptr_eq(&asked.materials, &supplied.materials));
     assert_ne!(*supplied.materials, before);
     assert_eq!(*asked.materials, before);
+    // Each version's JSON holds its own parts, whether written for the first time or
+    // from what a version before it wrote; and reads back as the same case.
+    for _ in 0..2 {
+        for v in [&c, &asked, &supplied] {
+            let json = serde_json::to_value(v).unwrap();
+            assert_eq!(json["form"], serde_json::to_value(&*v.form).unwrap());
+            assert_eq!(
+                json["materials"],
+                serde_json::to_value(&*v.materials).unwrap()
+            );
+            let text = serde_json::to_string(v).unwrap();
+            assert_eq!(&serde_json::from_str::<Case>(&text).unwrap(), v);
+        }
+    }
+    assert_ne!(
+        serde_json::to_value(&asked).unwrap()["materials"],
+        serde_json::to_value(&supplied).unwrap()["materials"]
+    );
 }
 
 #[test]

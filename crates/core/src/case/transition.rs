@@ -1,8 +1,6 @@
 //! Applying an action to a case: a pure function from (case, actor, action, context) to
 //! the new case, its event and any effects outside the case.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::{Action, ActionKind, MaterialInput, MaterialLine};
@@ -10,7 +8,7 @@ use super::application::{check_complete, check_form_values, has_rongque, update_
 use super::clock::Clock;
 use super::model::{
     Case, CommitmentStatus, CorrectionItem, CorrectionNotice, Decision, Delivery, Event, EventData,
-    Extension, NoticeKind, Outcome, Pause, Refusal, ResultRecord, ReviewOpinion,
+    Extension, NoticeKind, Outcome, Pause, Refusal, ResultRecord, ReviewOpinion, Shared,
 };
 use super::rules::{authorize, next_state};
 use super::state::CaseState;
@@ -137,8 +135,8 @@ fn apply_form_changes(
     for (k, v) in form {
         merged.insert(k.clone(), v.clone());
     }
-    case.form = Arc::new(check_form_values(spec, &merged, true, e));
-    case.materials = Arc::new(update_checklist(
+    case.form = Shared::new(check_form_values(spec, &merged, true, e));
+    case.materials = Shared::new(update_checklist(
         spec,
         &case.form,
         &case.materials,
@@ -276,7 +274,7 @@ pub fn apply(case: &Case, actor: &Actor, action: &Action, ctx: &Ctx) -> Result<T
 
     match action {
         Action::Submit => {
-            c.form = Arc::new(check_form_values(spec, &c.form, true, &mut e));
+            c.form = Shared::new(check_form_values(spec, &c.form, true, &mut e));
             check_complete(&c.materials, &mut e);
             // A draft's 容缺 promise becomes a commitment when it is submitted: its due
             // date counts from today, and a barred applicant cannot make it.
@@ -846,7 +844,7 @@ fn fulfil(
     if !e.is_empty() {
         return Ok(());
     }
-    c.materials = Arc::new(update_checklist(ctx.spec, &c.form, &c.materials, lines, e));
+    c.materials = Shared::new(update_checklist(ctx.spec, &c.form, &c.materials, lines, e));
     let k = &mut c.commitments[idx];
     k.supplied.extend(lines.iter().map(|l| l.code.clone()));
     if k.materials.iter().all(|m| k.supplied.contains(m)) {
