@@ -10,7 +10,9 @@ use tongban_core::org::Session;
 use tongban_core::store::Recompute;
 use tongban_core::store::Tx;
 use tongban_core::usecase::Env;
-use tongban_core::usecase::calendar::{CalendarSaved, recompute_open_cases, save_year};
+use tongban_core::usecase::calendar::{
+    CalendarSaved, recompute_open_cases, recompute_open_orders, save_year,
+};
 use tongban_core::usecase::cases::{plan_receive, receive_case, receive_planned};
 use tongban_core::{Error, Result};
 use tongban_store::Db;
@@ -337,21 +339,20 @@ impl AppState {
     }
 
     /// Recount, with the calendar in force, the deadlines of the open cases changed since
-    /// `since` (and of those with provisional deadlines), in the writer.
+    /// `since` (and of those with provisional deadlines), and the reply deadlines of the
+    /// open 12345 work orders still waiting for their reply, in the writer.
     async fn recount_changed_since(&self, since: DateTime<Utc>) -> Result<()> {
         let which = Recompute {
             due_from: None,
             updated_since: Some(since),
         };
         self.write(move |tx, env| {
-            recompute_open_cases(
-                tx,
-                &Actor::system(),
-                env,
-                env.cal,
-                &which,
-                "节假日安排已更新，重新计算期限",
-            )
+            let reason = "节假日安排已更新，重新计算期限";
+            recompute_open_cases(tx, &Actor::system(), env, env.cal, &which, reason)?;
+            // Work orders this server dispatched or extended with the old calendar after
+            // the loading server's sweep: every open one still waiting for its reply is
+            // counted again (few, and only those whose day moves are saved).
+            recompute_open_orders(tx, &Actor::system(), env, env.cal, reason)
         })
         .await
         .map(|_| ())

@@ -154,3 +154,92 @@ both!(
         );
     }
 );
+
+both!(
+    a_work_order_dispatched_on_the_other_server_before_its_reload_is_counted_again,
+    |a: TestApp| async move {
+        // Thursday 31 December 2026, 09:00.
+        a.clock
+            .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 1, 0, 0).unwrap());
+        let b = a.second_node();
+        let admin = a.login("admin").await;
+        let op = b.login("operator").await;
+        let found = |list: serde_json::Value, key: &str, want: &str| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x[key] == want)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        let cat = found(
+            b.req(
+                axum::http::Method::GET,
+                "/api/v1/hotline/categories",
+                None,
+                None,
+            )
+            .await
+            .expect(200),
+            "code",
+            "road-light",
+        );
+        let zjj = found(
+            b.req(axum::http::Method::GET, "/api/v1/departments", None, None)
+                .await
+                .expect(200),
+            "name",
+            "茂名市茂南区住房和城乡建设局",
+        );
+        // The notice is loaded on the first server; the second has not ticked yet.
+        a.req(
+            axum::http::Method::PUT,
+            "/api/v1/calendar/2027",
+            Some(&admin),
+            Some(json!({"year": 2027,
+        "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
+        )
+        .await
+        .expect(200);
+        let o = b
+            .post(
+                "/api/v1/hotline/orders",
+                &op,
+                json!({"category_id": cat, "caller": {"name": "陈女士", "phone": "13902681234"},
+                       "location": {"address": "茂南区油城五路 18 号", "region": "440902"},
+                       "content": "路灯不亮"}),
+            )
+            .await
+            .expect(201);
+        let n = o["id"].as_i64().unwrap();
+        let d = b
+            .post(
+                &format!("/api/v1/hotline/orders/{n}/actions"),
+                &op,
+                json!({"action": "dispatch", "lead": zjj}),
+            )
+            .await
+            .expect(200);
+        // Counted with the calendar the second server still holds: 1 January worked.
+        assert_eq!(
+            (d["reply_due"].as_str(), d["reply_provisional"].as_bool()),
+            (Some("2027-01-07"), Some(true))
+        );
+        assert!(
+            tick(&b.state, "node-b", Duration::minutes(5))
+                .await
+                .unwrap()
+                .calendar_reloaded
+        );
+        let o = b
+            .get(&format!("/api/v1/hotline/orders/{n}"), &op)
+            .await
+            .expect(200);
+        assert_eq!(
+            (o["reply_due"].as_str(), o["reply_provisional"].as_bool()),
+            (Some("2027-01-08"), Some(false))
+        );
+    }
+);
