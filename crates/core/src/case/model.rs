@@ -539,12 +539,6 @@ impl<T: PartialEq> PartialEq for Shared<T> {
     }
 }
 
-impl<T: Default> Default for Shared<T> {
-    fn default() -> Shared<T> {
-        Shared::new(T::default())
-    }
-}
-
 impl<T: Serialize> Serialize for Shared<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if let Some(raw) = self.0.json.get() {

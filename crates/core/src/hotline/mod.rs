@@ -673,10 +673,31 @@ pub fn next(
     }
 }
 
+/// The step that registers an order (`Step::action`).
+pub const STEP_REGISTER: &str = "register";
+/// The step a calendar change records on an order whose reply deadline it moved.
+pub const STEP_RECOMPUTE_REPLY_DUE: &str = "recompute_reply_due";
+
+impl Step {
+    /// Chinese label of the step's action, for the order's timeline.
+    pub fn label(&self) -> &str {
+        match ActionKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == self.action)
+        {
+            Some(k) => k.label(),
+            None if self.action == STEP_REGISTER => "登记",
+            None if self.action == STEP_RECOMPUTE_REPLY_DUE => "重算答复期限",
+            None => &self.action,
+        }
+    }
+}
+
 /// One step of an order (every step an event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
-    /// The action (or `register`).
+    /// The action: an [`ActionKind`]'s name, [`STEP_REGISTER`] or
+    /// [`STEP_RECOMPUTE_REPLY_DUE`].
     pub action: String,
     /// From.
     pub from: Option<OrderState>,

@@ -11,7 +11,7 @@ use crate::actor::{Actor, Role};
 use crate::calendar::{Calendar, CalendarYear};
 use crate::case::{Event, EventData};
 use crate::error::{Error, Result};
-use crate::hotline::Step;
+use crate::hotline::{STEP_RECOMPUTE_REPLY_DUE, Step};
 use crate::store::{OrderListFilter, Recompute, Tx};
 
 /// What loading a year changed.
@@ -92,32 +92,30 @@ pub fn recompute_open_orders(
         })?;
         let Some(last) = page.last() else { break };
         before_id = Some(last.id);
-        for o in page {
+        for mut o in page {
             let Some((due, provisional)) = o
                 .reply_due_recounted(cal)
                 .map_err(|e| Error::field("year", e.to_string()))?
             else {
                 continue;
             };
-            let mut n = o.clone();
-            n.steps.push(Step {
-                action: "recompute_reply_due".into(),
+            let was = o.reply_due.map(|d| d.to_string()).unwrap_or_default();
+            o.steps.push(Step {
+                action: STEP_RECOMPUTE_REPLY_DUE.into(),
                 from: Some(o.state),
                 to: o.state,
-                text: format!(
-                    "{reason}：答复期限 {} → {due}",
-                    o.reply_due.map(|d| d.to_string()).unwrap_or_default()
-                ),
+                text: format!("{reason}：答复期限 {was} → {due}"),
                 by: actor.account_id,
                 by_name: actor.name.clone(),
                 unit: None,
                 at: env.now,
             });
-            n.reply_due = Some(due);
-            n.reply_provisional = provisional;
-            n.version += 1;
-            n.updated_at = env.now;
-            tx.update_order(&n, o.version)?;
+            let expected = o.version;
+            o.reply_due = Some(due);
+            o.reply_provisional = provisional;
+            o.version += 1;
+            o.updated_at = env.now;
+            tx.update_order(&o, expected)?;
             moved += 1;
         }
     }

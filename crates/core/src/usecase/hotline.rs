@@ -279,7 +279,7 @@ pub fn register(
         merged_into: None,
         duplicates: vec![],
         steps: vec![Step {
-            action: "register".into(),
+            action: crate::hotline::STEP_REGISTER.into(),
             from: None,
             to: OrderState::Registered,
             text: format!("{}受理", source.label()),

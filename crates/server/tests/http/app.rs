@@ -331,3 +331,58 @@ pub fn set_material(app: &mut Value, code: &str, line: Value) {
     line["code"] = json!(code);
     mats.push(line);
 }
+
+/// 茂南区住房和城乡建设局, a 12345 unit of the demo county.
+pub const ZJJ: &str = "茂名市茂南区住房和城乡建设局";
+
+/// A department's id by its name.
+pub async fn dept(app: &TestApp, name: &str) -> i64 {
+    let d = app
+        .req(Method::GET, "/api/v1/departments", None, None)
+        .await
+        .expect(200);
+    d.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A 12345 dispatch category's id by its code.
+pub async fn category(app: &TestApp, code: &str) -> i64 {
+    let c = app
+        .req(Method::GET, "/api/v1/hotline/categories", None, None)
+        .await
+        .expect(200);
+    c.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == code)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A 12345 call registered by `operator` in `code`'s category: the order as answered.
+pub async fn call(app: &TestApp, operator: &str, code: &str, content: &str) -> Value {
+    let cat = category(app, code).await;
+    app.post(
+        "/api/v1/hotline/orders",
+        operator,
+        json!({"category_id": cat, "caller": {"name": "陈女士", "phone": "13902681234"},
+               "location": {"address": "茂南区油城五路 18 号", "region": "440902"}, "content": content}),
+    )
+    .await
+    .expect(201)
+}
+
+/// The 2027 notice as the calendar tests load it: New Year's Day 1–3 January, and (for
+/// the tests) Monday 4 January off too; Saturday 9 January worked.
+pub fn notice_2027() -> Value {
+    json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+    "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
+                 {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
+    "adjusted_workdays": [{"date": "2027-01-09", "name": "元旦"}]})
+}

@@ -83,10 +83,7 @@ both!(
         assert_eq!(row["due_provisional"], true);
 
         // The 2027 notice: New Year's Day 1–3 January, and (for this test) Monday 4 January off too.
-        let year = json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
-                     {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
-        "adjusted_workdays": [{"date": "2027-01-09", "name": "元旦"}]});
+        let year = notice_2027();
         let r = app
             .req(
                 Method::PUT,

@@ -11,46 +11,6 @@ use serde_json::{Value, json};
 use crate::app::*;
 use crate::both;
 
-async fn dept(app: &TestApp, name: &str) -> i64 {
-    let d = app
-        .req(Method::GET, "/api/v1/departments", None, None)
-        .await
-        .expect(200);
-    d.as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn category(app: &TestApp, code: &str) -> i64 {
-    let c = app
-        .req(Method::GET, "/api/v1/hotline/categories", None, None)
-        .await
-        .expect(200);
-    c.as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["code"] == code)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn call(app: &TestApp, operator: &str, code: &str, content: &str) -> Value {
-    let cat = category(app, code).await;
-    app.post(
-        "/api/v1/hotline/orders",
-        operator,
-        json!({"category_id": cat, "caller": {"name": "陈女士", "phone": "13902681234"},
-               "location": {"address": "茂南区油城五路 18 号", "region": "440902"}, "content": content}),
-    )
-    .await
-    .expect(201)
-}
-
 fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
@@ -65,7 +25,6 @@ async fn act(app: &TestApp, token: &str, order: i64, body: Value) -> crate::app:
 }
 
 const WJJ: &str = "茂名市茂南区卫生健康局";
-const ZJJ: &str = "茂名市茂南区住房和城乡建设局";
 
 both!(
     a_call_is_dispatched_signed_replied_reviewed_and_closed_at_the_call_back,
@@ -1295,10 +1254,7 @@ both!(
         .expect(200);
 
         // The notice: 1–4 January off, Saturday 9 January worked.
-        let year = json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
-                     {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
-        "adjusted_workdays": [{"date": "2027-01-09", "name": "元旦"}]});
+        let year = notice_2027();
         let r = app
             .req(
                 Method::PUT,

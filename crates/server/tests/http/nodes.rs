@@ -109,6 +109,20 @@ both!(
     }
 );
 
+/// The 2027 notice (New Year's Day off, nothing else) loaded on `a`.
+async fn load_2027(a: &TestApp, admin: &str) {
+    a.req(
+        axum::http::Method::PUT,
+        "/api/v1/calendar/2027",
+        Some(admin),
+        Some(json!({"year": 2027,
+        "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
+    )
+    .await
+    .expect(200);
+}
+
 both!(
     a_year_loaded_on_one_server_is_used_by_the_other_after_its_next_tick,
     |a: TestApp| async move {
@@ -123,16 +137,7 @@ both!(
             before,
             json!({"deadline": "2027-01-01", "provisional": true})
         );
-        a.req(
-            axum::http::Method::PUT,
-            "/api/v1/calendar/2027",
-            Some(&admin),
-            Some(json!({"year": 2027,
-        "source": "国务院办公厅关于2027年部分节假日安排的通知",
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
-        )
-        .await
-        .expect(200);
+        load_2027(&a, &admin).await;
         let t = tick(&b.state, "node-b", Duration::minutes(5))
             .await
             .unwrap();
@@ -164,55 +169,10 @@ both!(
         let b = a.second_node();
         let admin = a.login("admin").await;
         let op = b.login("operator").await;
-        let found = |list: serde_json::Value, key: &str, want: &str| {
-            list.as_array()
-                .unwrap()
-                .iter()
-                .find(|x| x[key] == want)
-                .unwrap()["id"]
-                .as_i64()
-                .unwrap()
-        };
-        let cat = found(
-            b.req(
-                axum::http::Method::GET,
-                "/api/v1/hotline/categories",
-                None,
-                None,
-            )
-            .await
-            .expect(200),
-            "code",
-            "road-light",
-        );
-        let zjj = found(
-            b.req(axum::http::Method::GET, "/api/v1/departments", None, None)
-                .await
-                .expect(200),
-            "name",
-            "茂名市茂南区住房和城乡建设局",
-        );
+        let zjj = dept(&b, ZJJ).await;
         // The notice is loaded on the first server; the second has not ticked yet.
-        a.req(
-            axum::http::Method::PUT,
-            "/api/v1/calendar/2027",
-            Some(&admin),
-            Some(json!({"year": 2027,
-        "source": "国务院办公厅关于2027年部分节假日安排的通知",
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
-        )
-        .await
-        .expect(200);
-        let o = b
-            .post(
-                "/api/v1/hotline/orders",
-                &op,
-                json!({"category_id": cat, "caller": {"name": "陈女士", "phone": "13902681234"},
-                       "location": {"address": "茂南区油城五路 18 号", "region": "440902"},
-                       "content": "路灯不亮"}),
-            )
-            .await
-            .expect(201);
+        load_2027(&a, &admin).await;
+        let o = call(&b, &op, "road-light", "路灯不亮").await;
         let n = o["id"].as_i64().unwrap();
         let d = b
             .post(

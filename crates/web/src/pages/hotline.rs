@@ -360,15 +360,7 @@ pub async fn order_page(
                 (
                     tongban_core::time::china_datetime(st.at),
                     st.by_name.clone(),
-                    match ActionKind::ALL
-                        .into_iter()
-                        .find(|k| k.as_str() == st.action)
-                    {
-                        Some(k) => k.label().to_string(),
-                        None if st.action == "recompute_reply_due" => "重算答复期限".to_string(),
-                        None if st.action == "register" => "登记".to_string(),
-                        None => st.action.clone(),
-                    },
+                    st.label().to_string(),
                     st.text.clone(),
                 )
             })
