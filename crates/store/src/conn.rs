@@ -125,6 +125,11 @@ pub trait Conn {
         Ok(())
     }
 
+    /// Give back the memory the connection holds but does not need now (its page cache);
+    /// called by a writer that has had nothing to do for [`crate::writer::IDLE_AFTER`],
+    /// outside any transaction. The default holds nothing to give back.
+    fn release_memory(&mut self) {}
+
     /// Run several statements, each with its own result (rows changed), in order. A
     /// driver that can send them together (PostgreSQL: one pipeline, one round trip)
     /// does; the others run them one after another. A failed statement leaves the

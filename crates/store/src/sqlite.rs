@@ -100,6 +100,20 @@ impl Conn for SqliteConn {
         Backend::Sqlite
     }
 
+    /// The writer's page cache (up to 8 MiB) and what its last statements sorted in
+    /// memory live in the C heap, which keeps freed memory for reuse. After a start that
+    /// folded a busy day's statistics, that was some 12 MB of an idle server's 93 MB.
+    /// `shrink_memory` frees the cache's pages; `malloc_trim` hands the free pages back.
+    fn release_memory(&mut self) {
+        let _ = self.0.execute_batch("PRAGMA shrink_memory");
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim takes a plain integer and works on the allocator's own
+        // state under its locks; it is safe from any thread.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, Error> {
         let mut st = self.0.prepare_cached(sql).map_err(map_err)?;
         st.execute(rusqlite::params_from_iter(params.iter()))

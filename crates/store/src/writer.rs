@@ -40,6 +40,10 @@ use crate::conn::{Conn, Recorded};
 /// Jobs gathered into one transaction at most.
 pub const MAX_BATCH: usize = 256;
 
+/// How long a writer waits with nothing to do before it gives back its connection's
+/// spare memory ([`Conn::release_memory`]), once per quiet spell.
+pub const IDLE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A use case run inside the writer's transaction: it returns whether it succeeded and
 /// how to answer once the commit's outcome is known.
 pub(crate) type RunJob = Box<dyn FnOnce(&mut dyn Conn) -> (bool, Completion) + Send>;
@@ -116,7 +120,19 @@ impl Writer {
         begin: &'static str,
         name: &str,
     ) -> Result<Writer, Error> {
-        let queue = Arc::new(Queue::default());
+        Self::start_idle_after(conns, begin, name, IDLE_AFTER)
+    }
+
+    fn start_idle_after(
+        conns: Vec<Box<dyn Conn + Send>>,
+        begin: &'static str,
+        name: &str,
+        idle_after: std::time::Duration,
+    ) -> Result<Writer, Error> {
+        let queue = Arc::new(Queue {
+            idle_after,
+            ..Queue::default()
+        });
         let stats = Arc::new(Counters::default());
         let mut threads = Vec::new();
         let alone = conns.len() == 1;
@@ -135,8 +151,18 @@ impl Writer {
                     .spawn(move || {
                         // However the first writer ends, nothing is queued for it after.
                         let _gone = (role != Role::Other).then(|| FirstGone(queue.clone()));
-                        while let Some(batch) = queue.next_batch(role) {
-                            run_batch(conn.as_mut(), begin, batch, &stats);
+                        let mut worked = false;
+                        while let Some(next) = queue.next_batch(role, worked) {
+                            match next {
+                                Next::Batch(batch) => {
+                                    run_batch(conn.as_mut(), begin, batch, &stats);
+                                    worked = true;
+                                }
+                                Next::Idle => {
+                                    conn.release_memory();
+                                    worked = false;
+                                }
+                            }
                         }
                     })
                     .map_err(|e| Error::Store(format!("writer thread: {e}")))?,
@@ -194,6 +220,14 @@ impl Drop for Writer {
     }
 }
 
+/// What a writer does next.
+enum Next {
+    /// Run these jobs in one transaction.
+    Batch(Vec<WriteJob>),
+    /// Nothing came for [`IDLE_AFTER`] since the last batch: give memory back.
+    Idle,
+}
+
 /// Which jobs a writer takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -230,6 +264,8 @@ impl Drop for FirstGone {
 struct Queue {
     state: Mutex<Waiting>,
     ready: Condvar,
+    /// [`IDLE_AFTER`], but for tests.
+    idle_after: std::time::Duration,
 }
 
 #[derive(Default)]
@@ -280,10 +316,13 @@ impl Queue {
     }
 
     /// Wait for a job this writer runs, then take every other such job already
-    /// waiting, up to [`MAX_BATCH`]. None once closed and drained.
-    fn next_batch(&self, role: Role) -> Option<Vec<WriteJob>> {
+    /// waiting, up to [`MAX_BATCH`]. None once closed and drained. A writer that has
+    /// `worked` since it last gave memory back is told [`Next::Idle`] after waiting
+    /// [`IDLE_AFTER`] in vain.
+    fn next_batch(&self, role: Role, worked: bool) -> Option<Next> {
         let runs = role != Role::Other;
         let mut w = self.state.lock().ok()?;
+        let mut waited = std::time::Duration::ZERO;
         loop {
             let mine = !w.replays.is_empty() || (runs && !w.runs.is_empty());
             if mine {
@@ -295,7 +334,21 @@ impl Queue {
                 return None;
             }
             w.idle += 1;
-            w = self.ready.wait(w).ok()?;
+            if worked {
+                if waited >= self.idle_after {
+                    w.idle -= 1;
+                    return Some(Next::Idle);
+                }
+                let t = std::time::Instant::now();
+                w = self
+                    .ready
+                    .wait_timeout(w, self.idle_after.saturating_sub(waited))
+                    .ok()?
+                    .0;
+                waited += t.elapsed();
+            } else {
+                w = self.ready.wait(w).ok()?;
+            }
             w.idle -= 1;
         }
         let mut batch = Vec::new();
@@ -310,7 +363,7 @@ impl Queue {
             let n = w.replays.len().min(MAX_BATCH - batch.len());
             batch.extend(w.replays.drain(..n));
         }
-        Some(batch)
+        Some(Next::Batch(batch))
     }
 }
 
@@ -457,6 +510,16 @@ mod tests {
         }
     }
 
+    impl Queue {
+        /// The next batch of a writer that has not worked since it last gave memory back.
+        fn take(&self, role: Role) -> Option<Vec<WriteJob>> {
+            match self.next_batch(role, false)? {
+                Next::Batch(b) => Some(b),
+                Next::Idle => panic!("a writer that has not worked is never told Idle"),
+            }
+        }
+    }
+
     fn kinds(b: &[WriteJob]) -> String {
         b.iter()
             .map(|j| match j {
@@ -481,23 +544,23 @@ mod tests {
         }
         // Another writer takes the grouped replays and leaves the use cases and the
         // replay that locks in its own order.
-        assert_eq!(kinds(&q.next_batch(Role::Other).unwrap()), "RR");
+        assert_eq!(kinds(&q.take(Role::Other).unwrap()), "RR");
         q.push(replay_job()).unwrap();
         // The first of several takes those while any wait, and replays when none does.
-        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "ULU");
-        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "R");
+        assert_eq!(kinds(&q.take(Role::First).unwrap()), "ULU");
+        assert_eq!(kinds(&q.take(Role::First).unwrap()), "R");
         // The only writer takes both kinds into one batch (one commit).
         for j in [replay_job(), run_job(), replay_job()] {
             q.push(j).unwrap();
         }
-        assert_eq!(kinds(&q.next_batch(Role::Only).unwrap()), "URR");
+        assert_eq!(kinds(&q.take(Role::Only).unwrap()), "URR");
         // Closed: the other writers stop at once when no replay is left; the first
         // still drains the use cases queued before.
         q.push(run_job()).unwrap();
         q.close();
-        assert!(q.next_batch(Role::Other).is_none());
-        assert_eq!(kinds(&q.next_batch(Role::First).unwrap()), "U");
-        assert!(q.next_batch(Role::First).is_none());
+        assert!(q.take(Role::Other).is_none());
+        assert_eq!(kinds(&q.take(Role::First).unwrap()), "U");
+        assert!(q.take(Role::First).is_none());
         assert!(q.push(run_job()).is_err());
     }
 
@@ -517,15 +580,15 @@ mod tests {
         assert!(q.push(run_job()).is_err());
         assert!(q.push(lone_replay_job()).is_err());
         q.push(replay_job()).unwrap();
-        assert_eq!(kinds(&q.next_batch(Role::Other).unwrap()), "R");
+        assert_eq!(kinds(&q.take(Role::Other).unwrap()), "R");
     }
 
     #[test]
     fn a_waiting_writer_is_woken_by_its_kind_of_job() {
         let q = Arc::new(Queue::default());
         let (first, other) = (q.clone(), q.clone());
-        let first = std::thread::spawn(move || kinds(&first.next_batch(Role::First).unwrap()));
-        let other = std::thread::spawn(move || other.next_batch(Role::Other).map(|b| kinds(&b)));
+        let first = std::thread::spawn(move || kinds(&first.take(Role::First).unwrap()));
+        let other = std::thread::spawn(move || other.take(Role::Other).map(|b| kinds(&b)));
         // Both waiting (so that the pushes below must wake them).
         while q.state.lock().unwrap().idle < 2 {
             std::thread::yield_now();
@@ -545,8 +608,86 @@ mod tests {
         for _ in 0..MAX_BATCH + 1 {
             q.push(run_job()).unwrap();
         }
-        assert_eq!(q.next_batch(Role::Other).unwrap().len(), MAX_BATCH);
-        assert_eq!(q.next_batch(Role::First).unwrap().len(), MAX_BATCH);
-        assert_eq!(kinds(&q.next_batch(Role::Only).unwrap()), "URRR");
+        assert_eq!(q.take(Role::Other).unwrap().len(), MAX_BATCH);
+        assert_eq!(q.take(Role::First).unwrap().len(), MAX_BATCH);
+        assert_eq!(kinds(&q.take(Role::Only).unwrap()), "URRR");
+    }
+
+    /// A connection that does nothing but count the transactions it commits and the
+    /// times it is asked to give memory back.
+    struct Counting(Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>);
+
+    impl Conn for Counting {
+        fn backend(&self) -> crate::conn::Backend {
+            crate::conn::Backend::Sqlite
+        }
+        fn execute(&mut self, _: &str, _: &[crate::conn::Val]) -> Result<u64, Error> {
+            Ok(0)
+        }
+        fn query(
+            &mut self,
+            _: &str,
+            _: &[crate::conn::Val],
+            _: &mut dyn FnMut(&dyn crate::conn::Row) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+        fn batch(&mut self, sql: &str) -> Result<(), Error> {
+            if sql == "COMMIT" {
+                self.0.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Ok(())
+        }
+        fn release_memory(&mut self) {
+            self.0.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_writer_gives_memory_back_once_per_quiet_spell_after_working() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let counts: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)> =
+            Arc::default();
+        // Quiet at once: the writer gives memory back as soon as it finds no job.
+        let writer = Writer::start_idle_after(
+            vec![Box::new(Counting(counts.clone()))],
+            "BEGIN",
+            "test-writer",
+            std::time::Duration::ZERO,
+        )
+        .unwrap();
+        let (commits, releases) = (|| counts.0.load(SeqCst), || counts.1.load(SeqCst));
+        // Spins until `done`; a writer that never gets there fails the test, not hangs it.
+        let until = |done: &dyn Fn() -> bool, what: &str| {
+            let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !done() {
+                assert!(std::time::Instant::now() < give_up, "{what}");
+                std::thread::yield_now();
+            }
+        };
+        let waiting = || writer.queue.state.lock().unwrap().idle == 1;
+        // Before any work, nothing to give back: the writer waits without releasing.
+        until(&waiting, "the writer waits for a job");
+        assert_eq!(releases(), 0);
+        for round in 1..=3 {
+            let (tx, rx) = std::sync::mpsc::channel();
+            writer
+                .submit(WriteJob::Run(Box::new(move |_| {
+                    (
+                        true,
+                        Box::new(move |_: Option<&Error>| tx.send(()).unwrap()) as Completion,
+                    )
+                })))
+                .unwrap();
+            rx.recv().unwrap();
+            // Then it waits for the next job again, having released once.
+            until(
+                &|| releases() == round && waiting(),
+                "the writer released once and waits again",
+            );
+            assert_eq!(commits(), round);
+            assert_eq!(releases(), round, "one release per quiet spell, not a loop");
+        }
+        writer.close();
     }
 }
