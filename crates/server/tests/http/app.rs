@@ -224,18 +224,7 @@ impl TestApp {
 
     /// The id of a published item by department key name and item name.
     pub async fn item(&self, department_name: &str, item_name: &str) -> i64 {
-        let depts = self
-            .req(Method::GET, "/api/v1/departments", None, None)
-            .await
-            .expect(200);
-        let dept = depts
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == department_name)
-            .unwrap_or_else(|| panic!("no department {department_name}"))["id"]
-            .as_i64()
-            .unwrap();
+        let dept = dept(self, department_name).await;
         let items = self
             .req(
                 Method::GET,
@@ -335,34 +324,40 @@ pub fn set_material(app: &mut Value, code: &str, line: Value) {
 /// 茂南区住房和城乡建设局, a 12345 unit of the demo county.
 pub const ZJJ: &str = "茂名市茂南区住房和城乡建设局";
 
-/// A department's id by its name.
-pub async fn dept(app: &TestApp, name: &str) -> i64 {
-    let d = app
-        .req(Method::GET, "/api/v1/departments", None, None)
-        .await
-        .expect(200);
-    d.as_array()
+/// The id of the entry whose `key` is `value` in the public list at `path`.
+pub async fn listed_id(app: &TestApp, path: &str, key: &str, value: &str) -> i64 {
+    let list = app.req(Method::GET, path, None, None).await.expect(200);
+    list.as_array()
         .unwrap()
         .iter()
-        .find(|x| x["name"] == name)
-        .unwrap()["id"]
+        .find(|x| x[key] == value)
+        .unwrap_or_else(|| panic!("no {key} {value} in {path}"))["id"]
         .as_i64()
         .unwrap()
 }
 
+/// A department's id by its name.
+pub async fn dept(app: &TestApp, name: &str) -> i64 {
+    listed_id(app, "/api/v1/departments", "name", name).await
+}
+
 /// A 12345 dispatch category's id by its code.
 pub async fn category(app: &TestApp, code: &str) -> i64 {
-    let c = app
-        .req(Method::GET, "/api/v1/hotline/categories", None, None)
-        .await
-        .expect(200);
-    c.as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["code"] == code)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
+    listed_id(app, "/api/v1/hotline/categories", "code", code).await
+}
+
+/// Load a year's 节假日安排 as `admin`: the answer (`cases_recomputed`,
+/// `orders_recomputed` …).
+pub async fn load_year(app: &TestApp, admin: &str, notice: Value) -> Value {
+    let year = notice["year"].as_i64().unwrap();
+    app.req(
+        Method::PUT,
+        &format!("/api/v1/calendar/{year}"),
+        Some(admin),
+        Some(notice),
+    )
+    .await
+    .expect(200)
 }
 
 /// A 12345 call registered by `operator` in `code`'s category: the order as answered.

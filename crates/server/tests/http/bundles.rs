@@ -7,17 +7,7 @@ use crate::app::*;
 use crate::both;
 
 pub(crate) async fn bundle_id(app: &TestApp, name: &str) -> i64 {
-    let all = app
-        .req(axum::http::Method::GET, "/api/v1/bundles", None, None)
-        .await
-        .expect(200);
-    all.as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["name"] == name)
-        .unwrap_or_else(|| panic!("no bundle {name}"))["id"]
-        .as_i64()
-        .unwrap()
+    listed_id(app, "/api/v1/bundles", "name", name).await
 }
 
 pub(crate) async fn guide(app: &TestApp, id: i64, answers: Value) -> Value {

@@ -84,15 +84,7 @@ both!(
 
         // The 2027 notice: New Year's Day 1–3 January, and (for this test) Monday 4 January off too.
         let year = notice_2027();
-        let r = app
-            .req(
-                Method::PUT,
-                "/api/v1/calendar/2027",
-                Some(&admin),
-                Some(year.clone()),
-            )
-            .await
-            .expect(200);
+        let r = load_year(&app, &admin, year.clone()).await;
         assert_eq!(r["cases_recomputed"], 1);
         let c = app
             .get(&format!("/api/v1/cases/{case}"), &reviewer)
@@ -125,15 +117,7 @@ both!(
             .expect(200);
         assert_eq!(y["official"], true);
         // Saving the same year again changes no case.
-        let r = app
-            .req(
-                Method::PUT,
-                "/api/v1/calendar/2027",
-                Some(&admin),
-                Some(year),
-            )
-            .await
-            .expect(200);
+        let r = load_year(&app, &admin, year).await;
         assert_eq!(r["cases_recomputed"], 0);
     }
 );
@@ -167,18 +151,9 @@ both!(
             tokio::time::timeout(std::time::Duration::from_secs(60), held)
                 .await
                 .expect("the accept never reached the gate");
-            let r = app
-                .req(
-                    Method::PUT,
-                    "/api/v1/calendar/2027",
-                    Some(&admin),
-                    Some(json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
-                    "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-02", "name": "元旦"},
-                                 {"date": "2027-01-03", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
-                    "adjusted_workdays": []})),
-                )
-                .await
-                .expect(200);
+            let mut notice = notice_2027();
+            notice["adjusted_workdays"] = json!([]);
+            let r = load_year(&app, &admin, notice).await;
             // The case as committed has no provisional deadline: the load's own sweep
             // leaves it, and the held decision's version guard will hold.
             assert_eq!(r["cases_recomputed"], 0);

@@ -1255,15 +1255,7 @@ both!(
 
         // The notice: 1–4 January off, Saturday 9 January worked.
         let year = notice_2027();
-        let r = app
-            .req(
-                Method::PUT,
-                "/api/v1/calendar/2027",
-                Some(&admin),
-                Some(year.clone()),
-            )
-            .await
-            .expect(200);
+        let r = load_year(&app, &admin, year.clone()).await;
         assert_eq!(r["orders_recomputed"], 2);
         let order = |n: i64| {
             let (app, op) = (&app, &op);
@@ -1304,15 +1296,7 @@ both!(
         assert!(page.contains("重算答复期限"), "{page}");
         assert!(!page.contains("暂定"), "{page}");
         // Loading the same notice again moves nothing.
-        let r = app
-            .req(
-                Method::PUT,
-                "/api/v1/calendar/2027",
-                Some(&admin),
-                Some(year),
-            )
-            .await
-            .expect(200);
+        let r = load_year(&app, &admin, year).await;
         assert_eq!(r["orders_recomputed"], 0);
     }
 );

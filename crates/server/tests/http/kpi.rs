@@ -407,18 +407,7 @@ both!(
         assert!(page.text.contains("id=\"kpi-data\""));
         assert!(page.text.contains("窗口千分制考核"));
         // Drill-down: the cases behind 收件 4.
-        let depts = app
-            .req(Method::GET, "/api/v1/departments", None, None)
-            .await
-            .expect(200);
-        let dept = depts
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["name"] == SCJG)
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let dept = dept(&app, SCJG).await;
         let cases = app
             .page(
                 &supervisor,

@@ -111,16 +111,9 @@ both!(
 
 /// The 2027 notice (New Year's Day off, nothing else) loaded on `a`.
 async fn load_2027(a: &TestApp, admin: &str) {
-    a.req(
-        axum::http::Method::PUT,
-        "/api/v1/calendar/2027",
-        Some(admin),
-        Some(json!({"year": 2027,
-        "source": "国务院办公厅关于2027年部分节假日安排的通知",
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []})),
-    )
-    .await
-    .expect(200);
+    let notice = json!({"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": [{"date": "2027-01-01", "name": "元旦"}], "adjusted_workdays": []});
+    load_year(a, admin, notice).await;
 }
 
 both!(

@@ -26,17 +26,7 @@ const ACCOUNTS: &[&str] = &[
 
 /// Create a staff account as the city administrator; returns its token.
 async fn staff(app: &TestApp, admin: &str, username: &str, role: &str, department: &str) -> String {
-    let depts = app
-        .req(Method::GET, "/api/v1/departments", None, None)
-        .await
-        .expect(200);
-    let dept = depts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["name"] == department)
-        .unwrap()["id"]
-        .clone();
+    let dept = dept(app, department).await;
     app.post(
         "/api/v1/accounts",
         admin,
