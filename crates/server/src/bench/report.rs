@@ -99,10 +99,34 @@ fn settled(readings: &[f64]) -> Option<f64> {
         .map(|w| w[0])
 }
 
+/// One `GET /healthz` to a local port: the answer, or None while nothing answers there.
+///
+/// Connecting to a port nothing listens on can connect the socket to itself when the
+/// system picks the same port as its source (TCP simultaneous open, possible for any
+/// port in the ephemeral range); such a socket would then hold the port the server is
+/// about to bind and wait for an answer forever. It is dropped at once, and no read
+/// waits longer than two seconds.
+fn probe(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    if s.local_addr().ok()? == s.peer_addr().ok()? {
+        return None;
+    }
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    Some(buf)
+}
+
 /// Start `tongban serve` on an existing database, time its first answer, read its idle
 /// memory, stop it.
 pub fn startup(db: &Path) -> anyhow::Result<Startup> {
-    let port = 40_000 + (std::process::id() % 20_000) as u16;
+    // A port the system says is free now (the child binds it a moment later).
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port();
     let exe = std::env::current_exe()?;
     let start = Instant::now();
     let mut child = std::process::Command::new(exe)
@@ -114,12 +138,11 @@ pub fn startup(db: &Path) -> anyhow::Result<Startup> {
         .spawn()?;
     let mut first = None;
     while start.elapsed() < Duration::from_secs(30) {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
-            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            let _ = s.read_to_string(&mut buf);
-            if buf.starts_with("HTTP/1.1 200") {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("tongban serve exited ({status}) before it answered");
+        }
+        if let Some(answer) = probe(port) {
+            if answer.starts_with("HTTP/1.1 200") {
                 first = Some(start.elapsed());
                 break;
             }

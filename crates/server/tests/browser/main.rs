@@ -116,12 +116,14 @@ async fn driver() -> Option<Driver> {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver starts");
-    // Wait until it listens (a process starting up, not the domain's time).
+    // Wait until it listens (a process starting up, not the domain's time). A socket
+    // connected to itself (TCP simultaneous open, when the system picks the port as its
+    // own source) is not chromedriver listening.
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+        let listening = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
-            .is_ok()
-        {
+            .is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok());
+        if listening {
             return Some(Driver {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
