@@ -141,11 +141,9 @@ pub fn startup(db: &Path) -> anyhow::Result<Startup> {
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("tongban serve exited ({status}) before it answered");
         }
-        if let Some(answer) = probe(port) {
-            if answer.starts_with("HTTP/1.1 200") {
-                first = Some(start.elapsed());
-                break;
-            }
+        if probe(port).is_some_and(|a| a.starts_with("HTTP/1.1 200")) {
+            first = Some(start.elapsed());
+            break;
         }
         std::thread::sleep(Duration::from_millis(2));
     }
