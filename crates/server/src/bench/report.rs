@@ -123,11 +123,15 @@ fn probe(port: u16) -> Option<String> {
 /// Start `tongban serve` on an existing database, time its first answer, read its idle
 /// memory, stop it.
 pub fn startup(db: &Path) -> anyhow::Result<Startup> {
+    startup_of(&std::env::current_exe()?, db)
+}
+
+/// [`startup`], starting `exe serve …`.
+fn startup_of(exe: &Path, db: &Path) -> anyhow::Result<Startup> {
     // A port the system says is free now (the child binds it a moment later).
     let port = std::net::TcpListener::bind(("127.0.0.1", 0))?
         .local_addr()?
         .port();
-    let exe = std::env::current_exe()?;
     let start = Instant::now();
     let mut child = std::process::Command::new(exe)
         .args(["serve", "--no-demo", "--bind", &format!("127.0.0.1:{port}")])
@@ -610,7 +614,17 @@ pub fn markdown(r: &Report, o: &Options) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::settled;
+    use super::{settled, startup_of};
+    use std::path::Path;
+
+    /// A server that exits without answering is reported as such at once, not waited
+    /// for (until the 30 s give-up, whose error says something else).
+    #[test]
+    fn a_server_that_exits_before_answering_is_reported() {
+        let e = startup_of(Path::new("/bin/false"), Path::new("/nonexistent/x.db"))
+            .expect_err("/bin/false never answers");
+        assert!(e.to_string().contains("exited"), "{e}");
+    }
 
     /// Idle memory is the first of three readings in a row that agree: after a drop
     /// (the start's memory given back), the level it drops to; a level that holds from
