@@ -212,6 +212,16 @@ impl TestApp {
             .await
     }
 
+    /// Act on a 12345 work order.
+    pub async fn order_act(&self, token: &str, order: i64, action: Value) -> Resp {
+        self.post(
+            &format!("/api/v1/hotline/orders/{order}/actions"),
+            token,
+            action,
+        )
+        .await
+    }
+
     /// Move the clock.
     pub fn advance_days(&self, days: i64) {
         self.clock.advance(Duration::days(days));

@@ -15,15 +15,6 @@ fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn act(app: &TestApp, token: &str, order: i64, body: Value) -> crate::app::Resp {
-    app.post(
-        &format!("/api/v1/hotline/orders/{order}/actions"),
-        token,
-        body,
-    )
-    .await
-}
-
 const WJJ: &str = "茂名市茂南区卫生健康局";
 
 both!(
@@ -45,14 +36,14 @@ both!(
         assert!(o["number"].as_str().unwrap().starts_with("12345-20261123-"));
         let n = id(&o);
         // Dispatched at 09:00: sign within 30 working minutes (09:30), reply in 5 working days.
-        let d = act(
-            &app,
-            &op,
-            n,
-            json!({"action": "dispatch", "lead": wjj, "note": "请核实处理"}),
-        )
-        .await
-        .expect(200);
+        let d = app
+            .order_act(
+                &op,
+                n,
+                json!({"action": "dispatch", "lead": wjj, "note": "请核实处理"}),
+            )
+            .await
+            .expect(200);
         assert_eq!(d["state"], "dispatched");
         assert_eq!(d["sign_due"], "2026-11-23T01:30:00Z");
         assert_eq!(d["reply_due"], "2026-11-30");
@@ -75,32 +66,38 @@ both!(
             404
         );
         assert_eq!(
-            act(&app, &zjj, n, json!({"action": "sign"})).await.status,
+            app.order_act(&zjj, n, json!({"action": "sign"}))
+                .await
+                .status,
             404
         );
         // The operator may not sign; the unit may not dispatch.
         assert_eq!(
-            act(&app, &op, n, json!({"action": "sign"})).await.status,
+            app.order_act(&op, n, json!({"action": "sign"}))
+                .await
+                .status,
             403
         );
         assert_eq!(
-            act(&app, &unit, n, json!({"action": "dispatch", "lead": wjj}))
+            app.order_act(&unit, n, json!({"action": "dispatch", "lead": wjj}))
                 .await
                 .status,
             403
         );
         app.clock.advance(Duration::minutes(20));
-        let s = act(&app, &unit, n, json!({"action": "sign"}))
+        let s = app
+            .order_act(&unit, n, json!({"action": "sign"}))
             .await
             .expect(200);
         assert_eq!(
             (s["state"].as_str(), s["signed_on_time"].as_bool()),
             (Some("handling"), Some(true))
         );
-        let r = act(&app, &unit, n, json!({"action": "reply", "text": " "})).await;
+        let r = app
+            .order_act(&unit, n, json!({"action": "reply", "text": " "}))
+            .await;
         assert_eq!(r.fields(), ["text"]);
-        act(
-            &app,
+        app.order_act(
             &unit,
             n,
             json!({"action": "reply", "text": "已约谈诊所负责人，退还多收费用，医生书面检讨"}),
@@ -108,28 +105,27 @@ both!(
         .await
         .expect(200);
         // The dispatcher sends it back once, then accepts.
-        act(
-            &app,
+        app.order_act(
             &op,
             n,
             json!({"action": "send_back", "reason": "请说明退费金额"}),
         )
         .await
         .expect(200);
-        let r = act(
-            &app,
-            &unit,
-            n,
-            json!({"action": "reply", "text": "已退还多收挂号费 20 元，医生书面检讨"}),
-        )
-        .await
-        .expect(200);
+        let r = app
+            .order_act(
+                &unit,
+                n,
+                json!({"action": "reply", "text": "已退还多收挂号费 20 元，医生书面检讨"}),
+            )
+            .await
+            .expect(200);
         assert_eq!(r["replied_on_time"], true);
-        act(&app, &op, n, json!({"action": "accept_reply"}))
+        app.order_act(&op, n, json!({"action": "accept_reply"}))
             .await
             .expect(200);
         // The call-back closes it.
-        let c = act(&app, &op, n, json!({"action": "call_back", "reached": true, "satisfied": true, "note": "陈女士表示满意"})).await.expect(200);
+        let c = app.order_act(&op, n, json!({"action": "call_back", "reached": true, "satisfied": true, "note": "陈女士表示满意"})).await.expect(200);
         assert_eq!(c["state"], "closed");
         let steps: Vec<&str> = c["steps"]
             .as_array()
@@ -152,7 +148,7 @@ both!(
         );
         // Nothing more; the caller tracks it with the number and the phone's last digits.
         assert_eq!(
-            act(&app, &op, n, json!({"action": "accept_reply"}))
+            app.order_act(&op, n, json!({"action": "accept_reply"}))
                 .await
                 .status,
             409
@@ -195,7 +191,8 @@ both!(
         app.clock.advance(Duration::minutes(170));
         let o = call(&app, &op, "road-light", "油城五路路灯一排都不亮").await;
         let n = id(&o);
-        let d = act(&app, &op, n, json!({"action": "dispatch", "lead": zjj_id}))
+        let d = app
+            .order_act(&op, n, json!({"action": "dispatch", "lead": zjj_id}))
             .await
             .expect(200);
         assert_eq!(d["sign_due"], "2026-11-23T06:50:00Z");
@@ -237,7 +234,8 @@ both!(
         assert_eq!(mine[0]["clock"], "hotline_sign");
         assert_eq!(mine[0]["department_id"].as_i64(), Some(zjj_id));
         // Signed late.
-        let s = act(&app, &zjj, n, json!({"action": "sign"}))
+        let s = app
+            .order_act(&zjj, n, json!({"action": "sign"}))
             .await
             .expect(200);
         assert_eq!(s["signed_on_time"], false);
@@ -245,14 +243,10 @@ both!(
         app.advance_days(4);
         app.clock.advance(Duration::minutes(140));
         let o2 = call(&app, &op, "sanitation", "小区垃圾三天没人清运").await;
-        let d2 = act(
-            &app,
-            &op,
-            id(&o2),
-            json!({"action": "dispatch", "lead": zjj_id}),
-        )
-        .await
-        .expect(200);
+        let d2 = app
+            .order_act(&op, id(&o2), json!({"action": "dispatch", "lead": zjj_id}))
+            .await
+            .expect(200);
         assert_eq!(d2["sign_due"], "2026-11-30T00:50:00Z", "{d2}");
     }
 );
@@ -266,59 +260,52 @@ both!(
         let (wjj_id, zjj_id) = (dept(&app, WJJ).await, dept(&app, ZJJ).await);
         let o = call(&app, &op, "sanitation", "医院门口垃圾堆积").await;
         let n = id(&o);
-        act(&app, &op, n, json!({"action": "dispatch", "lead": wjj_id}))
+        app.order_act(&op, n, json!({"action": "dispatch", "lead": wjj_id}))
             .await
             .expect(200);
-        let r = act(&app, &unit, n, json!({"action": "return"})).await;
+        let r = app.order_act(&unit, n, json!({"action": "return"})).await;
         assert_eq!(r.fields(), ["reason"]);
-        let r = act(
-            &app,
-            &unit,
-            n,
-            json!({"action": "return", "reason": "环境卫生属住建部门职责"}),
-        )
-        .await
-        .expect(200);
+        let r = app
+            .order_act(
+                &unit,
+                n,
+                json!({"action": "return", "reason": "环境卫生属住建部门职责"}),
+            )
+            .await
+            .expect(200);
         assert_eq!(r["state"], "returned");
         // Redispatch to the same unit is refused: that is a ruling.
-        let r = act(
-            &app,
-            &op,
-            n,
-            json!({"action": "redispatch", "lead": wjj_id}),
-        )
-        .await;
+        let r = app
+            .order_act(&op, n, json!({"action": "redispatch", "lead": wjj_id}))
+            .await;
         assert_eq!(r.fields(), ["lead"]);
-        let r = act(
-            &app,
-            &op,
-            n,
-            json!({"action": "redispatch", "lead": 999_999}),
-        )
-        .await;
+        let r = app
+            .order_act(&op, n, json!({"action": "redispatch", "lead": 999_999}))
+            .await;
         assert_eq!(r.fields(), ["lead"]);
-        let r = act(
-            &app,
-            &op,
-            n,
-            json!({"action": "redispatch", "lead": zjj_id, "assisting": [wjj_id]}),
-        )
-        .await
-        .expect(200);
+        let r = app
+            .order_act(
+                &op,
+                n,
+                json!({"action": "redispatch", "lead": zjj_id, "assisting": [wjj_id]}),
+            )
+            .await
+            .expect(200);
         assert_eq!(
             (r["lead"].as_i64(), r["assisting"][0].as_i64()),
             (Some(zjj_id), Some(wjj_id))
         );
         // The assisting unit adds its note; only the lead signs.
         assert_eq!(
-            act(&app, &unit, n, json!({"action": "sign"})).await.status,
+            app.order_act(&unit, n, json!({"action": "sign"}))
+                .await
+                .status,
             403
         );
-        act(&app, &zjj, n, json!({"action": "sign"}))
+        app.order_act(&zjj, n, json!({"action": "sign"}))
             .await
             .expect(200);
-        act(
-            &app,
+        app.order_act(
             &unit,
             n,
             json!({"action": "assist_note", "text": "已通知医院配合清运"}),
@@ -328,25 +315,20 @@ both!(
         // Another order returned and ruled: the unit must handle it after all.
         let o2 = call(&app, &op, "sanitation", "街道垃圾桶满溢").await;
         let m = id(&o2);
-        act(&app, &op, m, json!({"action": "dispatch", "lead": zjj_id}))
+        app.order_act(&op, m, json!({"action": "dispatch", "lead": zjj_id}))
             .await
             .expect(200);
-        act(
-            &app,
-            &zjj,
-            m,
-            json!({"action": "return", "reason": "不在本辖区"}),
-        )
-        .await
-        .expect(200);
-        let ruled = act(
-            &app,
-            &op,
-            m,
-            json!({"action": "rule", "reason": "该路段属茂南区住建局环卫职责"}),
-        )
-        .await
-        .expect(200);
+        app.order_act(&zjj, m, json!({"action": "return", "reason": "不在本辖区"}))
+            .await
+            .expect(200);
+        let ruled = app
+            .order_act(
+                &op,
+                m,
+                json!({"action": "rule", "reason": "该路段属茂南区住建局环卫职责"}),
+            )
+            .await
+            .expect(200);
         assert_eq!(
             (ruled["state"].as_str(), ruled["lead"].as_i64()),
             (Some("dispatched"), Some(zjj_id))
@@ -363,9 +345,12 @@ both!(
         let a = id(&call(&app, &op, "noise", "工地夜间施工噪音").await);
         let b = id(&call(&app, &op, "noise", "同一工地晚上十一点还在施工").await);
         // A duplicate merged into the first.
-        let r = act(&app, &op, b, json!({"action": "merge_into", "into": b})).await;
+        let r = app
+            .order_act(&op, b, json!({"action": "merge_into", "into": b}))
+            .await;
         assert_eq!(r.fields(), ["into"]);
-        let m = act(&app, &op, b, json!({"action": "merge_into", "into": a}))
+        let m = app
+            .order_act(&op, b, json!({"action": "merge_into", "into": a}))
             .await
             .expect(200);
         assert_eq!(
@@ -379,23 +364,23 @@ both!(
         assert_eq!(master["duplicates"], json!([b]));
         // Extension: asked by the unit, approved by the dispatcher, the deadline moves.
         let s3 = id(&call(&app, &op, "road-light", "路灯闪烁").await);
-        let d = act(&app, &op, s3, json!({"action": "dispatch", "lead": zjj_id}))
+        let d = app
+            .order_act(&op, s3, json!({"action": "dispatch", "lead": zjj_id}))
             .await
             .expect(200);
         assert_eq!(d["reply_due"], "2026-11-30");
-        act(&app, &zjj, s3, json!({"action": "sign"}))
+        app.order_act(&zjj, s3, json!({"action": "sign"}))
             .await
             .expect(200);
-        let r = act(
-            &app,
-            &zjj,
-            s3,
-            json!({"action": "request_extension", "days": 30, "reason": "需更换电缆"}),
-        )
-        .await;
+        let r = app
+            .order_act(
+                &zjj,
+                s3,
+                json!({"action": "request_extension", "days": 30, "reason": "需更换电缆"}),
+            )
+            .await;
         assert_eq!(r.fields(), ["days"]);
-        act(
-            &app,
+        app.order_act(
             &zjj,
             s3,
             json!({"action": "request_extension", "days": 3, "reason": "需更换电缆"}),
@@ -403,8 +388,7 @@ both!(
         .await
         .expect(200);
         assert_eq!(
-            act(
-                &app,
+            app.order_act(
                 &zjj,
                 s3,
                 json!({"action": "request_extension", "days": 2, "reason": "再延"})
@@ -413,31 +397,25 @@ both!(
             .status,
             409
         );
-        let e = act(&app, &op, s3, json!({"action": "approve_extension"}))
+        let e = app
+            .order_act(&op, s3, json!({"action": "approve_extension"}))
             .await
             .expect(200);
         assert_eq!(e["reply_due"], "2026-12-03");
         assert_eq!(
-            act(&app, &op, s3, json!({"action": "approve_extension"}))
+            app.order_act(&op, s3, json!({"action": "approve_extension"}))
                 .await
                 .status,
             409
         );
         // Replied, accepted; the caller is not satisfied: reopened, dispatched again.
-        act(
-            &app,
-            &zjj,
-            s3,
-            json!({"action": "reply", "text": "已更换灯具"}),
-        )
-        .await
-        .expect(200);
-        act(&app, &op, s3, json!({"action": "accept_reply"}))
+        app.order_act(&zjj, s3, json!({"action": "reply", "text": "已更换灯具"}))
             .await
             .expect(200);
-        let c = act(
-            &app,
-            &op,
+        app.order_act(&op, s3, json!({"action": "accept_reply"}))
+            .await
+            .expect(200);
+        let c = app.order_act(&op,
             s3,
             json!({"action": "call_back", "reached": true, "satisfied": false, "note": "仍然闪烁"}),
         )
@@ -448,14 +426,14 @@ both!(
             (Some("reopened"), Some(1))
         );
         app.advance_days(1);
-        let again = act(
-            &app,
-            &op,
-            s3,
-            json!({"action": "dispatch", "lead": zjj_id, "note": "重办"}),
-        )
-        .await
-        .expect(200);
+        let again = app
+            .order_act(
+                &op,
+                s3,
+                json!({"action": "dispatch", "lead": zjj_id, "note": "重办"}),
+            )
+            .await
+            .expect(200);
         assert_eq!(again["state"], "dispatched");
         assert_eq!(
             again["reply_due"], "2026-12-01",
@@ -463,39 +441,26 @@ both!(
         );
         assert!(again["signed_at"].is_null());
         // Unanswered call-backs: the third closes it.
-        act(&app, &zjj, s3, json!({"action": "sign"}))
+        app.order_act(&zjj, s3, json!({"action": "sign"}))
             .await
             .expect(200);
-        act(
-            &app,
-            &zjj,
-            s3,
-            json!({"action": "reply", "text": "更换整条线路"}),
-        )
-        .await
-        .expect(200);
-        act(&app, &op, s3, json!({"action": "accept_reply"}))
+        app.order_act(&zjj, s3, json!({"action": "reply", "text": "更换整条线路"}))
+            .await
+            .expect(200);
+        app.order_act(&op, s3, json!({"action": "accept_reply"}))
             .await
             .expect(200);
         for _ in 0..2 {
-            let c = act(
-                &app,
-                &op,
-                s3,
-                json!({"action": "call_back", "reached": false}),
-            )
-            .await
-            .expect(200);
+            let c = app
+                .order_act(&op, s3, json!({"action": "call_back", "reached": false}))
+                .await
+                .expect(200);
             assert_eq!(c["state"], "reviewed");
         }
-        let c = act(
-            &app,
-            &op,
-            s3,
-            json!({"action": "call_back", "reached": false}),
-        )
-        .await
-        .expect(200);
+        let c = app
+            .order_act(&op, s3, json!({"action": "call_back", "reached": false}))
+            .await
+            .expect(200);
         assert_eq!(c["state"], "closed");
     }
 );
@@ -515,7 +480,7 @@ both!(
         assert!(hits[0]["snippet_html"].as_str().unwrap().contains("<b>"));
         let article = hits[0]["item_id"].as_i64().unwrap();
         let o = id(&call(&app, &op, "policy", "暂住证怎么办理，需要什么材料").await);
-        let r = act(&app, &op, o, json!({"action": "answer_directly", "answer": "携带身份证和租房合同到派出所申领居住证", "article_id": article})).await.expect(200);
+        let r = app.order_act(&op, o, json!({"action": "answer_directly", "answer": "携带身份证和租房合同到派出所申领居住证", "article_id": article})).await.expect(200);
         assert_eq!(r["state"], "closed");
         // Into the knowledge base; a new version of an article; a withdrawn one no longer found.
         let a = app
@@ -937,7 +902,7 @@ both!(
         // Dispatched and closed: the request says so, with the responsible agency.
         let zjj_id = dept(&app, ZJJ).await;
         let n = order[0]["id"].as_i64().unwrap();
-        act(&app, &op, n, json!({"action": "dispatch", "lead": zjj_id}))
+        app.order_act(&op, n, json!({"action": "dispatch", "lead": zjj_id}))
             .await
             .expect(200);
         let listed = app
@@ -1053,10 +1018,10 @@ both!(
             "站前路的路灯白天常亮",
         ] {
             let n = id(&call(&app, &op, "road-light", t).await);
-            act(&app, &op, n, json!({"action": "dispatch", "lead": zjj_id}))
+            app.order_act(&op, n, json!({"action": "dispatch", "lead": zjj_id}))
                 .await
                 .expect(200);
-            act(&app, &zjj, n, json!({"action": "sign"}))
+            app.order_act(&zjj, n, json!({"action": "sign"}))
                 .await
                 .expect(200);
         }
@@ -1109,14 +1074,9 @@ both!(
         let op_token = app.login("operator").await;
         let wjj = dept(&app, WJJ).await;
         let n = id(&call(&app, &op_token, "medical", "诊所乱收费").await);
-        act(
-            &app,
-            &op_token,
-            n,
-            json!({"action": "dispatch", "lead": wjj}),
-        )
-        .await
-        .expect(200);
+        app.order_act(&op_token, n, json!({"action": "dispatch", "lead": wjj}))
+            .await
+            .expect(200);
         let op = app.sign_in("operator").await;
         let desk = app.page(&op, "/hotline").await;
         assert_eq!(desk.status, 200);
@@ -1211,7 +1171,8 @@ both!(
         let mut orders = vec![];
         for text in ["路灯不亮", "路灯闪烁", "路灯倒伏"] {
             let n = id(&call(&app, &op, "road-light", text).await);
-            let d = act(&app, &op, n, json!({"action": "dispatch", "lead": zjj_id}))
+            let d = app
+                .order_act(&op, n, json!({"action": "dispatch", "lead": zjj_id}))
                 .await
                 .expect(200);
             // 5 working days over weekends only, 1 January included, until 2027 is loaded.
@@ -1219,7 +1180,7 @@ both!(
                 (d["reply_due"].as_str(), d["reply_provisional"].as_bool()),
                 (Some("2027-01-07"), Some(true))
             );
-            act(&app, &zjj, n, json!({"action": "sign"}))
+            app.order_act(&zjj, n, json!({"action": "sign"}))
                 .await
                 .expect(200);
             orders.push(n);
@@ -1232,20 +1193,19 @@ both!(
         assert!(page.contains("2027-01-07（暂定"), "{page}");
         // The second is extended by 2 working days; the third is replied already, its
         // verdict on time given.
-        act(
-            &app,
+        app.order_act(
             &zjj,
             orders[1],
             json!({"action": "request_extension", "days": 2, "reason": "需更换灯杆"}),
         )
         .await
         .expect(200);
-        let e = act(&app, &op, orders[1], json!({"action": "approve_extension"}))
+        let e = app
+            .order_act(&op, orders[1], json!({"action": "approve_extension"}))
             .await
             .expect(200);
         assert_eq!(e["reply_due"], "2027-01-11");
-        act(
-            &app,
+        app.order_act(
             &zjj,
             orders[2],
             json!({"action": "reply", "text": "已更换灯具"}),

@@ -168,11 +168,7 @@ both!(
         let o = call(&b, &op, "road-light", "路灯不亮").await;
         let n = o["id"].as_i64().unwrap();
         let d = b
-            .post(
-                &format!("/api/v1/hotline/orders/{n}/actions"),
-                &op,
-                json!({"action": "dispatch", "lead": zjj}),
-            )
+            .order_act(&op, n, json!({"action": "dispatch", "lead": zjj}))
             .await
             .expect(200);
         // Counted with the calendar the second server still holds: 1 January worked.
