@@ -94,6 +94,10 @@ pub struct LifecycleResult {
     pub jobs_per_commit: f64,
     /// Share of the writer's time spent committing (fsync).
     pub commit_share: f64,
+    /// Share of the wall-clock time, warm-up included, that the writer spent running
+    /// jobs or committing (summed over its threads: PostgreSQL's two can exceed 1). Near
+    /// 1 per thread, the writer is the bound; well under it, the rest of the machine is.
+    pub writer_busy: f64,
     /// CPU time over the measured interval (the whole machine, and this process).
     pub cpu: cpu::Usage,
     /// Machine CPU microseconds per transition: this process (server, load generator,
@@ -197,6 +201,7 @@ pub async fn lifecycles(
             .collect(),
         jobs_per_commit: 0.0,
         commit_share: 0.0,
+        writer_busy: 0.0,
         cpu: usage,
         cpu_us_per_transition: usage.machine_us_per(steps as f64),
         own_cpu_us_per_transition: usage.own_us_per(steps as f64),

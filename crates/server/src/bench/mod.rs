@@ -257,6 +257,12 @@ fn settle_disk() {
     unsafe { libc::sync() };
 }
 
+/// The writer's busy share: `busy_us` of running jobs and committing (summed over its
+/// threads) over `elapsed` of wall-clock time.
+fn writer_busy(busy_us: u64, elapsed: Duration) -> f64 {
+    busy_us as f64 / (elapsed.as_micros() as f64).max(1.0)
+}
+
 /// The server, on its own runtime.
 struct Server {
     addr: SocketAddr,
@@ -464,7 +470,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         })?;
         for &clients in &o.clients {
             settle_disk();
-            let before = db.writer_stats();
+            let (before, started) = (db.writer_stats(), Instant::now());
             let mut r = crt.block_on(load::lifecycles(
                 server.addr,
                 tokens.clone(),
@@ -474,7 +480,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 measure,
                 backend,
             ))?;
-            let after = db.writer_stats();
+            let (after, elapsed) = (db.writer_stats(), started.elapsed());
             let (b, j) = (after.batches - before.batches, after.jobs - before.jobs);
             r.jobs_per_commit = j as f64 / b.max(1) as f64;
             let (cu, ru) = (
@@ -482,14 +488,16 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 after.run_us - before.run_us,
             );
             r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
+            r.writer_busy = writer_busy(cu + ru, elapsed);
             println!(
-                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, {:.0} % of writer time in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
+                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, writer busy {:.0} % of the time, {:.0} % of it in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
                 r.transitions_per_s,
                 r.cases_per_s,
                 r.all.p50_ms,
                 r.all.p99_ms,
                 r.errors,
                 r.jobs_per_commit,
+                100.0 * r.writer_busy,
                 100.0 * r.commit_share,
                 r.cpu_us_per_transition,
                 r.own_cpu_us_per_transition,

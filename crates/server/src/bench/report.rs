@@ -340,11 +340,13 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          commit (durable). CPU per transition is the machine's busy time over the measured interval (the load generator \
          and, on PostgreSQL, the database server included) divided by the transitions, with this process's own in \
          brackets; the two come from different kernel accounts and can disagree by a few per cent when the machine \
-         is mostly idle.\n"
+         is mostly idle. The writer is busy while it runs jobs or commits (its fsyncs included), as a share of the \
+         run's wall-clock time, summed over its threads (PostgreSQL has two): near 100 % per thread it is the bound, \
+         well under it the rest of the machine is.\n"
     );
     let _ = writeln!(
         s,
-        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | KiB written per transition | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | KiB written per transition | writes per commit; writer busy | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.lifecycle {
         let (bare, ours) = match l.backend.as_str() {
@@ -375,7 +377,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {:.1} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {:.1} | {:.1}; {:.0} % | {} | {} |",
             l.backend,
             l.clients,
             l.transitions_per_s,
@@ -386,6 +388,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             l.cpu_us_per_transition,
             l.own_cpu_us_per_transition,
             l.disk_kib_per_transition,
+            l.jobs_per_commit,
+            100.0 * l.writer_busy,
             bare,
             ours
         );
