@@ -1,0 +1,572 @@
+//! The writer's VFS (SQLite's OS layer): SQLite's own `unix` one, except that a WAL
+//! file's writes that follow one another reach the file in one `pwrite`.
+//!
+//! SQLite writes a WAL frame with two calls (its 24-byte header, then the page), so a
+//! commit of 32 pages is 64 `pwrite` calls before its `fsync`. Through this VFS the
+//! writes to a WAL file are kept in a buffer, in order, and handed to the file in one
+//! call when SQLite next does anything else with that file: syncs it, reads it, asks
+//! its size, truncates it, closes it, controls it, or writes somewhere not contiguous
+//! with the buffer (a frame rewritten in place goes into the buffer if it is there).
+//! At `synchronous=FULL` every commit syncs the WAL before it updates the WAL index
+//! that makes the commit visible to other connections, so no reader ever looks for a
+//! frame still in the buffer, and a 2xx still means on disk. The database file and its
+//! shared memory are opened by `unix` itself, into the very structure SQLite handed us,
+//! and never pass through this code.
+//!
+//! Only a connection at `synchronous=FULL` may use it (at `NORMAL` a commit becomes
+//! visible without a sync): [`super::open_conn`] opens the writer's connections with it
+//! and sets `FULL` on them itself.
+
+use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ptr;
+use std::sync::OnceLock;
+
+use rusqlite::ffi;
+
+/// The name it is registered under.
+pub const NAME: &CStr = c"tb-unix-walbuf";
+
+/// Bytes past which the buffer is written out at once (a large transaction's spill).
+const FLUSH_AT: usize = 1 << 20;
+
+/// The most `unix` writes in one call: it cuts every write to 17 bits of length
+/// (`seekAndWriteFd`), and one of exactly 128 KiB would write nothing. A commit of 32
+/// frames (132 KiB) is two calls.
+const WRITE_AT_MOST: usize = 0x1f000;
+
+/// A WAL file: SQLite's file structure, then ours, then the `unix` file it wraps.
+#[repr(C)]
+struct WalFile {
+    /// What SQLite sees: our methods.
+    base: ffi::sqlite3_file,
+    /// The `unix` file, in the same allocation after this structure.
+    real: *mut ffi::sqlite3_file,
+    /// Writes not yet handed to the file, contiguous from `start`.
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    start: i64,
+}
+
+/// Where the wrapped file starts in the allocation SQLite makes for a file.
+const REAL_AT: usize = std::mem::size_of::<WalFile>().next_multiple_of(16);
+
+/// Register the VFS (once per process); its name, or why it could not be.
+pub fn register() -> Result<&'static CStr, String> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| unsafe {
+        // SAFETY: `sqlite3_vfs_find` initializes SQLite if it must; the structure we
+        // register is leaked, so it outlives every connection.
+        let real = ffi::sqlite3_vfs_find(ptr::null());
+        if real.is_null() {
+            return Err("SQLite has no default VFS".into());
+        }
+        let mut vfs: ffi::sqlite3_vfs = *real;
+        vfs.szOsFile = c_int::try_from(REAL_AT).map_err(|e| e.to_string())? + (*real).szOsFile;
+        vfs.pNext = ptr::null_mut();
+        vfs.zName = NAME.as_ptr();
+        vfs.pAppData = real.cast();
+        vfs.xOpen = Some(x_open);
+        vfs.xDelete = Some(x_delete);
+        vfs.xAccess = Some(x_access);
+        vfs.xFullPathname = Some(x_full_pathname);
+        let vfs = Box::leak(Box::new(vfs));
+        match ffi::sqlite3_vfs_register(vfs, 0) {
+            ffi::SQLITE_OK => Ok(()),
+            rc => Err(format!("sqlite3_vfs_register: {rc}")),
+        }
+    })
+    .clone()
+    .map(|()| NAME)
+}
+
+/// The VFS this one wraps.
+unsafe fn real_vfs(vfs: *mut ffi::sqlite3_vfs) -> *mut ffi::sqlite3_vfs {
+    unsafe { (*vfs).pAppData.cast() }
+}
+
+unsafe extern "C" fn x_open(
+    vfs: *mut ffi::sqlite3_vfs,
+    name: ffi::sqlite3_filename,
+    file: *mut ffi::sqlite3_file,
+    flags: c_int,
+    out_flags: *mut c_int,
+) -> c_int {
+    unsafe {
+        let real_vfs = real_vfs(vfs);
+        let Some(open) = (*real_vfs).xOpen else {
+            return ffi::SQLITE_ERROR;
+        };
+        if flags & ffi::SQLITE_OPEN_WAL == 0 {
+            // Not a WAL: `unix`'s own file, in the room SQLite gave us (larger than
+            // `unix` needs), with `unix`'s methods.
+            return open(real_vfs, name, file, flags, out_flags);
+        }
+        let real = file.cast::<u8>().add(REAL_AT).cast::<ffi::sqlite3_file>();
+        let rc = open(real_vfs, name, real, flags, out_flags);
+        if rc != ffi::SQLITE_OK {
+            (*file).pMethods = ptr::null();
+            return rc;
+        }
+        file.cast::<WalFile>().write(WalFile {
+            base: ffi::sqlite3_file {
+                pMethods: &WAL_METHODS,
+            },
+            real,
+            buf: Vec::new(),
+            start: 0,
+        });
+        ffi::SQLITE_OK
+    }
+}
+
+unsafe extern "C" fn x_delete(
+    vfs: *mut ffi::sqlite3_vfs,
+    name: *const c_char,
+    sync_dir: c_int,
+) -> c_int {
+    unsafe {
+        let real = real_vfs(vfs);
+        match (*real).xDelete {
+            Some(f) => f(real, name, sync_dir),
+            None => ffi::SQLITE_ERROR,
+        }
+    }
+}
+
+unsafe extern "C" fn x_access(
+    vfs: *mut ffi::sqlite3_vfs,
+    name: *const c_char,
+    flags: c_int,
+    out: *mut c_int,
+) -> c_int {
+    unsafe {
+        let real = real_vfs(vfs);
+        match (*real).xAccess {
+            Some(f) => f(real, name, flags, out),
+            None => ffi::SQLITE_ERROR,
+        }
+    }
+}
+
+unsafe extern "C" fn x_full_pathname(
+    vfs: *mut ffi::sqlite3_vfs,
+    name: *const c_char,
+    n: c_int,
+    out: *mut c_char,
+) -> c_int {
+    unsafe {
+        let real = real_vfs(vfs);
+        match (*real).xFullPathname {
+            Some(f) => f(real, name, n, out),
+            None => ffi::SQLITE_ERROR,
+        }
+    }
+}
+
+static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+    iVersion: 3,
+    xClose: Some(w_close),
+    xRead: Some(w_read),
+    xWrite: Some(w_write),
+    xTruncate: Some(w_truncate),
+    xSync: Some(w_sync),
+    xFileSize: Some(w_file_size),
+    xLock: Some(w_lock),
+    xUnlock: Some(w_unlock),
+    xCheckReservedLock: Some(w_check_reserved_lock),
+    xFileControl: Some(w_file_control),
+    xSectorSize: Some(w_sector_size),
+    xDeviceCharacteristics: Some(w_device_characteristics),
+    xShmMap: Some(w_shm_map),
+    xShmLock: Some(w_shm_lock),
+    xShmBarrier: Some(w_shm_barrier),
+    xShmUnmap: Some(w_shm_unmap),
+    xFetch: Some(w_fetch),
+    xUnfetch: Some(w_unfetch),
+};
+
+/// Our part of a WAL file, and the methods of the file it wraps.
+unsafe fn wal<'a>(f: *mut ffi::sqlite3_file) -> (&'a mut WalFile, &'a ffi::sqlite3_io_methods) {
+    unsafe {
+        let w = &mut *f.cast::<WalFile>();
+        let m = &*(*w.real).pMethods;
+        (w, m)
+    }
+}
+
+/// Hand the buffer to the file. It is emptied whatever the outcome: after a failed
+/// write SQLite fails the transaction and writes those frames again.
+unsafe fn flush(w: &mut WalFile, m: &ffi::sqlite3_io_methods) -> c_int {
+    let Some(write) = m.xWrite else {
+        return ffi::SQLITE_IOERR_WRITE;
+    };
+    let mut rc = ffi::SQLITE_OK;
+    let mut at = w.start;
+    for chunk in w.buf.chunks(WRITE_AT_MOST) {
+        // A chunk is under 128 KiB, so its length fits.
+        rc = unsafe { write(w.real, chunk.as_ptr().cast(), chunk.len() as c_int, at) };
+        if rc != ffi::SQLITE_OK {
+            break;
+        }
+        at += chunk.len() as i64;
+    }
+    w.buf.clear();
+    rc
+}
+
+/// Flush, then run `then` on the wrapped file.
+unsafe fn flushed(
+    f: *mut ffi::sqlite3_file,
+    then: impl FnOnce(*mut ffi::sqlite3_file, &ffi::sqlite3_io_methods) -> c_int,
+) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        let rc = flush(w, m);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        then(w.real, m)
+    }
+}
+
+unsafe extern "C" fn w_close(f: *mut ffi::sqlite3_file) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        let rc = flush(w, m);
+        let closed = match m.xClose {
+            Some(close) => close(w.real),
+            None => ffi::SQLITE_OK,
+        };
+        ptr::drop_in_place(&mut w.buf);
+        (*f).pMethods = ptr::null();
+        if rc != ffi::SQLITE_OK { rc } else { closed }
+    }
+}
+
+unsafe extern "C" fn w_read(f: *mut ffi::sqlite3_file, p: *mut c_void, n: c_int, at: i64) -> c_int {
+    unsafe {
+        flushed(f, |r, m| match m.xRead {
+            Some(read) => read(r, p, n, at),
+            None => ffi::SQLITE_IOERR_READ,
+        })
+    }
+}
+
+unsafe extern "C" fn w_write(
+    f: *mut ffi::sqlite3_file,
+    p: *const c_void,
+    n: c_int,
+    at: i64,
+) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        let Ok(len) = usize::try_from(n) else {
+            return ffi::SQLITE_IOERR_WRITE;
+        };
+        let src = std::slice::from_raw_parts(p.cast::<u8>(), len);
+        let end = w.start + w.buf.len() as i64;
+        if !w.buf.is_empty() && at >= w.start && at <= end {
+            // Inside the buffer or right after it: overwrite what is there, append the rest.
+            let from = (at - w.start) as usize;
+            let over = len.min(w.buf.len() - from);
+            w.buf[from..from + over].copy_from_slice(&src[..over]);
+            w.buf.extend_from_slice(&src[over..]);
+        } else {
+            let rc = flush(w, m);
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
+            w.start = at;
+            w.buf.extend_from_slice(src);
+        }
+        if w.buf.len() >= FLUSH_AT {
+            return flush(w, m);
+        }
+        ffi::SQLITE_OK
+    }
+}
+
+unsafe extern "C" fn w_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
+    unsafe {
+        flushed(f, |r, m| match m.xTruncate {
+            Some(t) => t(r, size),
+            None => ffi::SQLITE_IOERR_TRUNCATE,
+        })
+    }
+}
+
+unsafe extern "C" fn w_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+    unsafe {
+        flushed(f, |r, m| match m.xSync {
+            Some(s) => s(r, flags),
+            None => ffi::SQLITE_IOERR_FSYNC,
+        })
+    }
+}
+
+unsafe extern "C" fn w_file_size(f: *mut ffi::sqlite3_file, out: *mut i64) -> c_int {
+    unsafe {
+        flushed(f, |r, m| match m.xFileSize {
+            Some(s) => s(r, out),
+            None => ffi::SQLITE_IOERR_FSTAT,
+        })
+    }
+}
+
+unsafe extern "C" fn w_file_control(
+    f: *mut ffi::sqlite3_file,
+    op: c_int,
+    arg: *mut c_void,
+) -> c_int {
+    unsafe {
+        flushed(f, |r, m| match m.xFileControl {
+            Some(c) => c(r, op, arg),
+            None => ffi::SQLITE_NOTFOUND,
+        })
+    }
+}
+
+unsafe extern "C" fn w_lock(f: *mut ffi::sqlite3_file, l: c_int) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xLock.map_or(ffi::SQLITE_OK, |x| x(w.real, l))
+    }
+}
+
+unsafe extern "C" fn w_unlock(f: *mut ffi::sqlite3_file, l: c_int) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xUnlock.map_or(ffi::SQLITE_OK, |x| x(w.real, l))
+    }
+}
+
+unsafe extern "C" fn w_check_reserved_lock(f: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xCheckReservedLock
+            .map_or(ffi::SQLITE_OK, |x| x(w.real, out))
+    }
+}
+
+unsafe extern "C" fn w_sector_size(f: *mut ffi::sqlite3_file) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xSectorSize.map_or(4096, |x| x(w.real))
+    }
+}
+
+unsafe extern "C" fn w_device_characteristics(f: *mut ffi::sqlite3_file) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xDeviceCharacteristics.map_or(0, |x| x(w.real))
+    }
+}
+
+// A WAL file has no shared memory and is never memory-mapped; these only pass on.
+
+unsafe extern "C" fn w_shm_map(
+    f: *mut ffi::sqlite3_file,
+    page: c_int,
+    size: c_int,
+    extend: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xShmMap.map_or(ffi::SQLITE_IOERR_SHMMAP, |x| {
+            x(w.real, page, size, extend, out)
+        })
+    }
+}
+
+unsafe extern "C" fn w_shm_lock(
+    f: *mut ffi::sqlite3_file,
+    at: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xShmLock
+            .map_or(ffi::SQLITE_IOERR_SHMLOCK, |x| x(w.real, at, n, flags))
+    }
+}
+
+unsafe extern "C" fn w_shm_barrier(f: *mut ffi::sqlite3_file) {
+    unsafe {
+        let (w, m) = wal(f);
+        if let Some(x) = m.xShmBarrier {
+            x(w.real);
+        }
+    }
+}
+
+unsafe extern "C" fn w_shm_unmap(f: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xShmUnmap.map_or(ffi::SQLITE_OK, |x| x(w.real, delete))
+    }
+}
+
+unsafe extern "C" fn w_fetch(
+    f: *mut ffi::sqlite3_file,
+    at: i64,
+    n: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
+    unsafe {
+        *out = ptr::null_mut();
+        flushed(f, |r, m| match m.xFetch {
+            Some(x) => x(r, at, n, out),
+            None => ffi::SQLITE_OK,
+        })
+    }
+}
+
+unsafe extern "C" fn w_unfetch(f: *mut ffi::sqlite3_file, at: i64, p: *mut c_void) -> c_int {
+    unsafe {
+        let (w, m) = wal(f);
+        m.xUnfetch.map_or(ffi::SQLITE_OK, |x| x(w.real, at, p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, OpenFlags};
+
+    fn writer(path: &std::path::Path) -> Connection {
+        let c = Connection::open_with_flags_and_vfs(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            super::register().unwrap(),
+        )
+        .unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;",
+        )
+        .unwrap();
+        c
+    }
+
+    fn count(c: &Connection) -> i64 {
+        c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// What a crash at this moment would leave: copies of the database and its WAL,
+    /// opened with SQLite's own VFS and recovered from the log.
+    fn after_crash(path: &std::path::Path, into: &std::path::Path) -> Connection {
+        std::fs::copy(path, into).unwrap();
+        let wal = |p: &std::path::Path| {
+            p.with_file_name(format!("{}-wal", p.file_name().unwrap().to_str().unwrap()))
+        };
+        std::fs::copy(wal(path), wal(into)).unwrap();
+        Connection::open(into).unwrap()
+    }
+
+    /// The name of the VFS a connection's main database was opened with.
+    fn vfs_of(c: &Connection) -> String {
+        let mut vfs: *mut rusqlite::ffi::sqlite3_vfs = std::ptr::null_mut();
+        // SAFETY: the handle is open; the file control writes the VFS pointer.
+        unsafe {
+            let rc = rusqlite::ffi::sqlite3_file_control(
+                c.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_VFS_POINTER,
+                (&raw mut vfs).cast(),
+            );
+            assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+            std::ffi::CStr::from_ptr((*vfs).zName)
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    }
+
+    #[test]
+    fn the_writers_connections_use_it_and_readers_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let w = crate::sqlite::open_conn(&path, false).unwrap();
+        assert_eq!(vfs_of(&w), super::NAME.to_str().unwrap());
+        let sync: i64 = w.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(sync, 2, "the VFS is only safe at synchronous=FULL");
+        let r = crate::sqlite::open_conn(&path, true).unwrap();
+        assert_eq!(vfs_of(&r), "unix");
+    }
+
+    #[test]
+    fn a_commit_is_in_the_file_when_it_returns_and_readers_see_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let w = writer(&path);
+        w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
+            .unwrap();
+        let reader = Connection::open(&path).unwrap();
+        for round in 1..=20i64 {
+            w.execute_batch("BEGIN").unwrap();
+            for i in 0..50 {
+                // Commits of about 200 KiB: more than `unix` writes in one call.
+                w.execute("INSERT INTO t(v) VALUES (randomblob(?))", [3000 + i * 37])
+                    .unwrap();
+            }
+            w.execute_batch("COMMIT").unwrap();
+            assert_eq!(count(&reader), round * 50);
+            let copy = after_crash(&path, &dir.path().join(format!("c{round}.db")));
+            assert_eq!(count(&copy), round * 50, "round {round}");
+        }
+        // Nothing of an open transaction is visible, in the process or after a crash.
+        w.execute_batch("BEGIN; INSERT INTO t(v) VALUES (randomblob(5000));")
+            .unwrap();
+        assert_eq!(count(&reader), 1000);
+        assert_eq!(
+            count(&after_crash(&path, &dir.path().join("open.db"))),
+            1000
+        );
+        w.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn large_transactions_spills_rewrites_and_checkpoints_keep_the_database_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let w = writer(&path);
+        // A small page cache, so that transactions spill frames into the WAL before
+        // they commit and then rewrite them.
+        w.execute_batch("PRAGMA cache_size=20; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB); CREATE INDEX t_v ON t(v);")
+            .unwrap();
+        for round in 0..6 {
+            w.execute_batch("BEGIN").unwrap();
+            for _ in 0..400 {
+                w.execute_batch("INSERT INTO t(v) VALUES (randomblob(700))")
+                    .unwrap();
+            }
+            w.execute_batch("UPDATE t SET v = randomblob(650) WHERE id % 3 = 0")
+                .unwrap();
+            if round == 3 {
+                w.execute_batch("ROLLBACK").unwrap();
+            } else {
+                w.execute_batch("COMMIT").unwrap();
+            }
+            if round == 2 {
+                let _: i64 = w
+                    .query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get(0))
+                    .unwrap();
+            }
+        }
+        assert_eq!(count(&w), 2000);
+        let copy = after_crash(&path, &dir.path().join("c.db"));
+        assert_eq!(count(&copy), 2000);
+        let ok: String = copy
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let ok: String = w
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        drop(w);
+        let again = Connection::open(&path).unwrap();
+        assert_eq!(count(&again), 2000);
+    }
+}
