@@ -580,15 +580,7 @@ mod tests {
                 });
             }
         });
-        let copy = dir.path().join("killed.db");
-        for suffix in ["", "-wal"] {
-            std::fs::copy(
-                format!("{}{suffix}", path.display()),
-                format!("{}{suffix}", copy.display()),
-            )
-            .unwrap();
-        }
-        let c = Connection::open(&copy).unwrap();
+        let c = wal_vfs::tests::after_crash(&path, &dir.path().join("killed.db"));
         let rows: i64 = c
             .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
             .unwrap();

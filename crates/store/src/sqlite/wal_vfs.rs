@@ -17,7 +17,7 @@
 //! visible without a sync): [`super::open_conn`] opens the writer's connections with it
 //! and sets `FULL` on them itself.
 
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -65,10 +65,10 @@ pub fn register() -> Result<&'static CStr, String> {
         vfs.pNext = ptr::null_mut();
         vfs.zName = NAME.as_ptr();
         vfs.pAppData = real.cast();
+        // Only `xOpen` is ours. The rest are `unix`'s own, which ignore the VFS they
+        // are called with (only `unixOpen` reads its `pAppData`, the locking finder,
+        // and ours is called with `unix` itself).
         vfs.xOpen = Some(x_open);
-        vfs.xDelete = Some(x_delete);
-        vfs.xAccess = Some(x_access);
-        vfs.xFullPathname = Some(x_full_pathname);
         let vfs = Box::leak(Box::new(vfs));
         match ffi::sqlite3_vfs_register(vfs, 0) {
             ffi::SQLITE_OK => Ok(()),
@@ -119,52 +119,10 @@ unsafe extern "C" fn x_open(
     }
 }
 
-unsafe extern "C" fn x_delete(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    sync_dir: c_int,
-) -> c_int {
-    unsafe {
-        let real = real_vfs(vfs);
-        match (*real).xDelete {
-            Some(f) => f(real, name, sync_dir),
-            None => ffi::SQLITE_ERROR,
-        }
-    }
-}
-
-unsafe extern "C" fn x_access(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    flags: c_int,
-    out: *mut c_int,
-) -> c_int {
-    unsafe {
-        let real = real_vfs(vfs);
-        match (*real).xAccess {
-            Some(f) => f(real, name, flags, out),
-            None => ffi::SQLITE_ERROR,
-        }
-    }
-}
-
-unsafe extern "C" fn x_full_pathname(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    n: c_int,
-    out: *mut c_char,
-) -> c_int {
-    unsafe {
-        let real = real_vfs(vfs);
-        match (*real).xFullPathname {
-            Some(f) => f(real, name, n, out),
-            None => ffi::SQLITE_ERROR,
-        }
-    }
-}
-
+/// Version 1: SQLite asks for shared memory and memory maps of the database file only,
+/// never of its WAL, so a WAL file needs none of the later methods.
 static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
-    iVersion: 3,
+    iVersion: 1,
     xClose: Some(w_close),
     xRead: Some(w_read),
     xWrite: Some(w_write),
@@ -177,12 +135,12 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xFileControl: Some(w_file_control),
     xSectorSize: Some(w_sector_size),
     xDeviceCharacteristics: Some(w_device_characteristics),
-    xShmMap: Some(w_shm_map),
-    xShmLock: Some(w_shm_lock),
-    xShmBarrier: Some(w_shm_barrier),
-    xShmUnmap: Some(w_shm_unmap),
-    xFetch: Some(w_fetch),
-    xUnfetch: Some(w_unfetch),
+    xShmMap: None,
+    xShmLock: None,
+    xShmBarrier: None,
+    xShmUnmap: None,
+    xFetch: None,
+    xUnfetch: None,
 };
 
 /// Our part of a WAL file, and the methods of the file it wraps.
@@ -362,76 +320,8 @@ unsafe extern "C" fn w_device_characteristics(f: *mut ffi::sqlite3_file) -> c_in
     }
 }
 
-// A WAL file has no shared memory and is never memory-mapped; these only pass on.
-
-unsafe extern "C" fn w_shm_map(
-    f: *mut ffi::sqlite3_file,
-    page: c_int,
-    size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    unsafe {
-        let (w, m) = wal(f);
-        m.xShmMap.map_or(ffi::SQLITE_IOERR_SHMMAP, |x| {
-            x(w.real, page, size, extend, out)
-        })
-    }
-}
-
-unsafe extern "C" fn w_shm_lock(
-    f: *mut ffi::sqlite3_file,
-    at: c_int,
-    n: c_int,
-    flags: c_int,
-) -> c_int {
-    unsafe {
-        let (w, m) = wal(f);
-        m.xShmLock
-            .map_or(ffi::SQLITE_IOERR_SHMLOCK, |x| x(w.real, at, n, flags))
-    }
-}
-
-unsafe extern "C" fn w_shm_barrier(f: *mut ffi::sqlite3_file) {
-    unsafe {
-        let (w, m) = wal(f);
-        if let Some(x) = m.xShmBarrier {
-            x(w.real);
-        }
-    }
-}
-
-unsafe extern "C" fn w_shm_unmap(f: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    unsafe {
-        let (w, m) = wal(f);
-        m.xShmUnmap.map_or(ffi::SQLITE_OK, |x| x(w.real, delete))
-    }
-}
-
-unsafe extern "C" fn w_fetch(
-    f: *mut ffi::sqlite3_file,
-    at: i64,
-    n: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    unsafe {
-        *out = ptr::null_mut();
-        flushed(f, |r, m| match m.xFetch {
-            Some(x) => x(r, at, n, out),
-            None => ffi::SQLITE_OK,
-        })
-    }
-}
-
-unsafe extern "C" fn w_unfetch(f: *mut ffi::sqlite3_file, at: i64, p: *mut c_void) -> c_int {
-    unsafe {
-        let (w, m) = wal(f);
-        m.xUnfetch.map_or(ffi::SQLITE_OK, |x| x(w.real, at, p))
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use rusqlite::{Connection, OpenFlags};
 
     fn writer(path: &std::path::Path) -> Connection {
@@ -455,7 +345,10 @@ mod tests {
 
     /// What a crash at this moment would leave: copies of the database and its WAL,
     /// opened with SQLite's own VFS and recovered from the log.
-    fn after_crash(path: &std::path::Path, into: &std::path::Path) -> Connection {
+    pub(in crate::sqlite) fn after_crash(
+        path: &std::path::Path,
+        into: &std::path::Path,
+    ) -> Connection {
         std::fs::copy(path, into).unwrap();
         let wal = |p: &std::path::Path| {
             p.with_file_name(format!("{}-wal", p.file_name().unwrap().to_str().unwrap()))
