@@ -245,6 +245,8 @@ fn spawn_memory_trimmer() {
 
 fn main() -> anyhow::Result<()> {
     no_transparent_huge_pages();
+    // Before anything opens a database (SQLite takes its allocator only before then).
+    tongban::sqlite_heap::install();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -266,7 +266,9 @@ impl Conn for RecordingConn<'_> {
         params: &[Val],
         f: &mut dyn FnMut(&dyn Row) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        if is_write(sql) {
+        // What a write just did (an id, a serial taken) cannot be read back from a
+        // snapshot while the write waits to run later.
+        if is_write(sql) || sql == crate::sql::LAST_INSERT_ID || sql == crate::sql::SERIAL_TAKEN {
             return Err(Error::Store(format!(
                 "a write that returns rows cannot be deferred: {sql}"
             )));
@@ -504,5 +506,45 @@ mod tests {
                 from_packed_json(&lz4_flex::compress_prepend_size(&json)).unwrap();
             assert_eq!(&before, v);
         }
+    }
+
+    /// A use case run on a snapshot with its writes kept for later cannot read back what
+    /// a kept write would have done: a write returning rows, the id of the row inserted
+    /// last, the serial just taken. Each is refused, and other reads go to the snapshot.
+    #[test]
+    fn a_recording_refuses_to_read_back_its_own_writes() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE case_serials (region TEXT, day TEXT, last INTEGER, PRIMARY KEY (region, day));
+             INSERT INTO case_serials VALUES ('440902', '2026-12-05', 7);",
+        )
+        .unwrap();
+        let mut inner = crate::sqlite::SqliteConn::new(c);
+        let mut rec = RecordingConn::new(&mut inner);
+        let key = [Val::from("440902"), Val::from("2026-12-05")];
+        rec.execute(crate::sql::NEXT_SERIAL, &key).unwrap();
+        for (sql, params) in [
+            (crate::sql::SERIAL_TAKEN, &key[..]),
+            (crate::sql::LAST_INSERT_ID, &[][..]),
+            (
+                "INSERT INTO case_serials (region, day, last) VALUES (?, ?, 1) RETURNING last",
+                &key[..],
+            ),
+        ] {
+            let got = rec.one(sql, params, |r| r.int(0));
+            assert!(
+                matches!(&got, Err(Error::Store(m)) if m.contains("cannot be deferred")),
+                "{sql}: {got:?}"
+            );
+        }
+        assert_eq!(rec.writes.len(), 1);
+        let last = rec
+            .one(
+                "SELECT last FROM case_serials WHERE day = ? AND region = ?",
+                &[key[1].clone(), key[0].clone()],
+                |r| r.int(0),
+            )
+            .unwrap();
+        assert_eq!(last, 7, "the kept write has not run");
     }
 }

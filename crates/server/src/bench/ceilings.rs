@@ -307,8 +307,9 @@ impl Lifecycle {
                 )?;
                 (r[0], Some(r[1]))
             } else {
-                let r = c.ints(sql::NEXT_SERIAL, &[region.as_str().into(), day.into()])?;
-                (r[0], None)
+                let key = [region.as_str().into(), day.into()];
+                c.exec(sql::NEXT_SERIAL, &key)?;
+                (c.ints(sql::SERIAL_TAKEN, &key)?[0], None)
             };
             self.number = format!("{region}20261205{serial:06}");
             let applicant = 1 + self.rng.below(50_000) as i64;
@@ -343,7 +344,10 @@ impl Lifecycle {
                     c.exec(sql::INSERT_CASE_WITH_ID, &params)?;
                     id
                 }
-                None => c.ints(sql::INSERT_CASE, &params[1..])?[0],
+                None => {
+                    c.exec(sql::INSERT_CASE, &params[1..])?;
+                    c.ints(sql::LAST_INSERT_ID, &[])?[0]
+                }
             };
             if c.is_postgres() {
                 c.exec(

@@ -132,11 +132,10 @@ impl CaseStore for SqlTx<'_> {
             self.next_case_id = Some(id);
             return Ok(serial);
         }
-        self.c.one(
-            sql::NEXT_SERIAL,
-            &[region6.into(), d.as_str().into()],
-            |r| Ok(r.int(0)? as u32),
-        )
+        let key = [region6.into(), d.as_str().into()];
+        self.c.execute(sql::NEXT_SERIAL, &key)?;
+        self.c
+            .one(sql::SERIAL_TAKEN, &key, |r| Ok(r.int(0)? as u32))
     }
 
     fn insert_shared_case(&mut self, mut case: Case) -> R<Arc<Case>> {
@@ -175,7 +174,13 @@ impl CaseStore for SqlTx<'_> {
                 self.c.append(sql::INSERT_CASE_WITH_ID, &params)?;
                 id
             }
-            None => self.c.one(sql::INSERT_CASE, &params[1..], |r| r.int(0))?,
+            None if self.c.backend() == Backend::Sqlite => {
+                self.c.execute(sql::INSERT_CASE, &params[1..])?;
+                self.c.one(sql::LAST_INSERT_ID, &[], |r| r.int(0))?
+            }
+            None => self
+                .c
+                .one(sql::INSERT_CASE_RETURNING_ID, &params[1..], |r| r.int(0))?,
         };
         if self.c.backend() == Backend::Postgres {
             self.c.append(
