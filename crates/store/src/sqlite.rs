@@ -107,9 +107,11 @@ impl Conn for SqliteConn {
     }
 
     /// The writer's page cache (up to 8 MiB) and what its last statements sorted in
-    /// memory live in the C heap, which keeps freed memory for reuse. After a start that
-    /// folded a busy day's statistics, that was some 12 MB of an idle server's 93 MB.
-    /// `shrink_memory` frees the cache's pages; `malloc_trim` hands the free pages back.
+    /// memory live in SQLite's heap: the C heap, which keeps freed memory for reuse,
+    /// unless the program gave SQLite another allocator (`tongban` gives it mimalloc,
+    /// which returns what is freed by itself). After a start that folded a busy day's
+    /// statistics, that was some 12 MB of an idle server's 93 MB. `shrink_memory` frees
+    /// the cache's pages; `malloc_trim` hands the C heap's free pages back.
     fn release_memory(&mut self) {
         let _ = self.0.execute_batch("PRAGMA shrink_memory");
         #[cfg(all(target_os = "linux", target_env = "gnu"))]

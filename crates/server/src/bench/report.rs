@@ -262,7 +262,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          migrations make: the day's serial and the case row (on PostgreSQL also its key row) on receipt, the case saved whole under its version with the \
          columns lists sort on, the event, and the statistics change on receipt and decision. SQLite as the store's \
          writer sets it up (WAL, `synchronous=FULL`, foreign keys on), with SQLite's own VFS (the writer's writes its \
-         WAL frames in one call per commit: ARCHITECTURE.md). The targets are judged against the bare tables; \
+         WAL frames in one call per commit: ARCHITECTURE.md) and, as in the whole process, mimalloc for its memory. The targets are judged against the bare tables; \
          our schema shows how much of the distance is the schema's. CPU is the whole machine's busy time per step, the \
          PostgreSQL server's included; disk is what the machine wrote to its disks per step (`pgpgout`: \
          the WAL, and whatever else was flushed meanwhile).\n\n| ceiling | figure | CPU per step | disk per step |\n|---|---|---|---|"
