@@ -55,18 +55,18 @@ unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
 /// Give SQLite mimalloc and no memory statistics. True when SQLite took it; false when
 /// SQLite was already initialized (it then keeps what it had, which works as well).
 pub fn install() -> bool {
-    let methods = ffi::sqlite3_mem_methods {
-        xMalloc: Some(x_malloc),
-        xFree: Some(x_free),
-        xRealloc: Some(x_realloc),
-        xSize: Some(x_size),
-        xRoundup: Some(x_roundup),
-        xInit: Some(x_init),
-        xShutdown: Some(x_shutdown),
-        pAppData: std::ptr::null_mut(),
-    };
     static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *DONE.get_or_init(|| {
+        let methods = ffi::sqlite3_mem_methods {
+            xMalloc: Some(x_malloc),
+            xFree: Some(x_free),
+            xRealloc: Some(x_realloc),
+            xSize: Some(x_size),
+            xRoundup: Some(x_roundup),
+            xInit: Some(x_init),
+            xShutdown: Some(x_shutdown),
+            pAppData: std::ptr::null_mut(),
+        };
         // SAFETY: sqlite3_config is called before SQLite initializes (it refuses with
         // SQLITE_MISUSE otherwise, changing nothing), with the argument types each option
         // documents: an int for MEMSTATUS, a pointer to methods for MALLOC (SQLite copies

@@ -587,10 +587,7 @@ mod tests {
             .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 400);
-        let check: String = c
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(check, "ok");
+        wal_vfs::tests::assert_intact(&c);
     }
 
     #[test]

@@ -357,6 +357,14 @@ pub(super) mod tests {
         Connection::open(into).unwrap()
     }
 
+    /// Assert that SQLite finds the database whole.
+    pub(in crate::sqlite) fn assert_intact(c: &Connection) {
+        let check: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
+
     /// The name of the VFS a connection's main database was opened with.
     fn vfs_of(c: &Connection) -> String {
         let mut vfs: *mut rusqlite::ffi::sqlite3_vfs = std::ptr::null_mut();
@@ -450,14 +458,8 @@ pub(super) mod tests {
         assert_eq!(count(&w), 2000);
         let copy = after_crash(&path, &dir.path().join("c.db"));
         assert_eq!(count(&copy), 2000);
-        let ok: String = copy
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
-        let ok: String = w
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
+        assert_intact(&copy);
+        assert_intact(&w);
         drop(w);
         let again = Connection::open(&path).unwrap();
         assert_eq!(count(&again), 2000);
