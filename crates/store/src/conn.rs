@@ -88,6 +88,10 @@ pub trait Row {
     fn bytes(&self, i: usize) -> Result<Vec<u8>, Error>;
 }
 
+/// What makes a commit that [`Conn::commit`] returned early durable (SQLite: the
+/// WAL's `fdatasync`); run on another thread.
+pub type OwedSync = Box<dyn FnOnce() -> Result<(), Error> + Send>;
+
 /// A connection, inside the transaction its owner opened.
 pub trait Conn {
     /// Which database.
@@ -152,6 +156,14 @@ pub trait Conn {
         } else {
             Err(Error::Conflict(why.to_string()))
         }
+    }
+
+    /// Commit the open transaction. A driver may return it committed and visible but
+    /// not yet on disk, with what puts it there ([`OwedSync`]): the writer then answers
+    /// the transaction's jobs only once that has run, and meanwhile runs the next jobs
+    /// (SQLite's writer). The default commits durably and owes nothing.
+    fn commit(&mut self) -> Result<Option<OwedSync>, Error> {
+        self.batch("COMMIT").map(|()| None)
     }
 
     /// Upkeep between two write transactions, run by the writer once a batch has been

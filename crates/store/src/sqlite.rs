@@ -1,6 +1,7 @@
 //! Embedded SQLite: one writer thread with group commit ([`crate::writer`]), a small
 //! pool of read-only connections, and a checkpointer thread. WAL with
-//! `synchronous=FULL`: a commit answered is on disk.
+//! `synchronous=FULL`: a commit answered is on disk (the writer's sync thread syncs the
+//! WAL before it answers, while the writer runs the next batch: [`crate::writer`]).
 //!
 //! Checkpoints (copying the WAL back into the database file, with an fsync of the
 //! file) run on their own thread and connection rather than inside the writer's
@@ -153,6 +154,22 @@ impl Conn for SqliteConn {
             return st.raw_execute().map(|_| ()).map_err(map_err);
         }
         self.0.execute_batch(sql).map_err(map_err)
+    }
+
+    /// The writer's commit leaves the WAL's sync to the writer's sync thread
+    /// ([`wal_vfs::commit_deferring_sync`]), so that the next batch runs during it.
+    fn commit(&mut self) -> Result<Option<crate::conn::OwedSync>, Error> {
+        if self.1.is_none() {
+            return self.batch("COMMIT").map(|()| None);
+        }
+        let (r, owed) = wal_vfs::commit_deferring_sync(|| self.batch("COMMIT"));
+        r?;
+        Ok(owed.map(|o| {
+            Box::new(move || {
+                o.sync()
+                    .map_err(|e| Error::Store(format!("WAL sync failed: {e}")))
+            }) as crate::conn::OwedSync
+        }))
     }
 
     fn after_batch(&mut self) {
@@ -588,6 +605,10 @@ mod tests {
             .unwrap();
         assert_eq!(rows, 400);
         wal_vfs::tests::assert_intact(&c);
+        // Each commit's sync was done by the writer's sync thread, before its answer.
+        let stats = db.writer.stats();
+        assert!(stats.syncs > 0);
+        assert_eq!(stats.syncs, stats.batches, "{stats:?}");
     }
 
     #[test]

@@ -6,6 +6,17 @@
 //! by the whole batch, which is where the write rate comes from. A failing job rolls
 //! back alone; the others still commit.
 //!
+//! A connection may commit without waiting for the disk and hand back the sync it owes
+//! ([`Conn::commit`]; SQLite's writer does). The writer's sync thread ([`Syncer`]) then
+//! syncs and answers the batch, while the writer goes on: the jobs that arrive
+//! meanwhile run in its next transaction, which it commits only once that sync is over.
+//! So one sync is under way at a time, each for everything that gathered during the one
+//! before, and the writer's work overlaps the disk's wait instead of following it. A
+//! commit is visible to readers from the moment it is written, up to one sync before it
+//! is durable and answered: a request answered never depends on one that is not (its
+//! own commit comes later, and a sync covers every write before it). If a sync fails,
+//! its jobs are told so and the writer takes no new job.
+//!
 //! Two kinds of job:
 //! - a use case run here ([`WriteJob::Run`]), inside its own `SAVEPOINT`;
 //! - writes decided elsewhere, on a snapshot or without the database, and replayed here
@@ -31,11 +42,12 @@ mod group;
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use tongban_core::Error;
 
-use crate::conn::{Conn, Recorded};
+use crate::conn::{Conn, OwedSync, Recorded};
 
 /// Jobs gathered into one transaction at most.
 pub const MAX_BATCH: usize = 256;
@@ -83,6 +95,11 @@ pub struct Counters {
     pub commit_us: std::sync::atomic::AtomicU64,
     /// Microseconds spent running jobs.
     pub run_us: std::sync::atomic::AtomicU64,
+    /// Microseconds the writers' sync threads spent making commits durable (while the
+    /// writer ran the next jobs).
+    pub sync_us: std::sync::atomic::AtomicU64,
+    /// Commits synced on the sync threads.
+    pub syncs: std::sync::atomic::AtomicU64,
     /// Groups whose case saves went as one statement (PostgreSQL).
     pub saves_at_once: std::sync::atomic::AtomicU64,
     /// Groups whose saves in one statement fell short (a case moved) and ran guard by
@@ -103,6 +120,10 @@ pub struct WriterStats {
     pub commit_us: u64,
     /// Time running jobs, µs.
     pub run_us: u64,
+    /// Time syncing commits on the sync thread, µs (SQLite).
+    pub sync_us: u64,
+    /// Commits synced there.
+    pub syncs: u64,
     /// Jobs waiting for a writer now.
     pub queued: u64,
     /// Groups whose case saves went as one statement (PostgreSQL).
@@ -139,6 +160,7 @@ impl Writer {
         for (i, mut conn) in conns.into_iter().enumerate() {
             let queue = queue.clone();
             let stats = stats.clone();
+            let name = name.to_string();
             // The first writer runs the use cases (and replays); the others replays only.
             let role = match (i, alone) {
                 (0, true) => Role::Only,
@@ -151,11 +173,22 @@ impl Writer {
                     .spawn(move || {
                         // However the first writer ends, nothing is queued for it after.
                         let _gone = (role != Role::Other).then(|| FirstGone(queue.clone()));
+                        // Declared after `_gone`, so dropped before it: what is owed is
+                        // synced and answered first.
+                        let mut syncer =
+                            Syncer::new(format!("{name}-{i}-sync"), queue.clone(), stats.clone());
                         let mut worked = false;
                         while let Some(next) = queue.next_batch(role, worked) {
                             match next {
                                 Next::Batch(batch) => {
-                                    run_batch(conn.as_mut(), begin, batch, &stats);
+                                    run_batch(
+                                        conn.as_mut(),
+                                        begin,
+                                        batch,
+                                        &stats,
+                                        role,
+                                        &mut syncer,
+                                    );
                                     worked = true;
                                 }
                                 Next::Idle => {
@@ -188,6 +221,8 @@ impl Writer {
             jobs: self.stats.jobs.load(Relaxed),
             commit_us: self.stats.commit_us.load(Relaxed),
             run_us: self.stats.run_us.load(Relaxed),
+            sync_us: self.stats.sync_us.load(Relaxed),
+            syncs: self.stats.syncs.load(Relaxed),
             saves_at_once: self.stats.saves_at_once.load(Relaxed),
             saves_fell_short: self.stats.saves_fell_short.load(Relaxed),
             groups_one_by_one: self.stats.groups_one_by_one.load(Relaxed),
@@ -351,19 +386,161 @@ impl Queue {
             }
             w.idle -= 1;
         }
-        let mut batch = Vec::new();
-        if runs {
-            let n = w.runs.len().min(MAX_BATCH);
-            batch.extend(w.runs.drain(..n));
+        Some(Next::Batch(take(&mut w, role, MAX_BATCH)))
+    }
+
+    /// While `syncing` (the writer's last commit is being synced), wait for more jobs
+    /// this writer runs and take up to `max` of them into the transaction it holds
+    /// open; None once the sync is done (time to commit), or when closed and drained.
+    fn more_while(&self, role: Role, syncing: &AtomicBool, max: usize) -> Option<Vec<WriteJob>> {
+        let runs = role != Role::Other;
+        let mut w = self.state.lock().ok()?;
+        loop {
+            if !w.replays.is_empty() || (runs && !w.runs.is_empty()) {
+                return Some(take(&mut w, role, max));
+            }
+            if w.closed || !syncing.load(Ordering::Acquire) {
+                return None;
+            }
+            w.idle += 1;
+            w = self.ready.wait(w).ok()?;
+            w.idle -= 1;
         }
-        // The first of several writers takes use cases while any wait (each holds it
-        // for round trips; replays have the other writers); the only one fills the
-        // batch with replays too (one commit for both).
-        if batch.is_empty() || role == Role::Only {
-            let n = w.replays.len().min(MAX_BATCH - batch.len());
-            batch.extend(w.replays.drain(..n));
+    }
+
+    /// Wait until `syncing` is over (the sync thread wakes the writers when it is).
+    fn wait_while(&self, syncing: &AtomicBool) {
+        let Ok(mut w) = self.state.lock() else {
+            return;
+        };
+        while syncing.load(Ordering::Acquire) {
+            w = match self.ready.wait(w) {
+                Ok(w) => w,
+                Err(_) => return,
+            };
         }
-        Some(Next::Batch(batch))
+    }
+
+    /// Wake the writers (a sync ended). Under the lock, so that a writer that has just
+    /// seen the sync under way is already waiting when told.
+    fn wake(&self) {
+        let _w = self.state.lock();
+        self.ready.notify_all();
+    }
+}
+
+/// Take up to `max` of the jobs waiting that a writer in `role` runs.
+fn take(w: &mut Waiting, role: Role, max: usize) -> Vec<WriteJob> {
+    let mut batch = Vec::new();
+    if role != Role::Other {
+        let n = w.runs.len().min(max);
+        batch.extend(w.runs.drain(..n));
+    }
+    // The first of several writers takes use cases while any wait (each holds it
+    // for round trips; replays have the other writers); the only one fills the
+    // batch with replays too (one commit for both).
+    if batch.is_empty() || role == Role::Only {
+        let n = w.replays.len().min(max - batch.len());
+        batch.extend(w.replays.drain(..n));
+    }
+    batch
+}
+
+/// A commit's owed sync and the answers that wait for it.
+type Owed = (OwedSync, Vec<Completion>);
+
+/// A writer's sync thread: makes each commit its connection left owed durable
+/// ([`Conn::commit`]), then answers the commit's jobs. One commit is synced at a time;
+/// the writer commits again only once the last sync is done, and runs the jobs that
+/// arrive meanwhile in its next transaction, so that the disk's wait and the next
+/// batch's work overlap instead of following each other.
+struct Syncer {
+    name: String,
+    queue: Arc<Queue>,
+    stats: Arc<Counters>,
+    /// A sync is under way (or waiting to start).
+    busy: Arc<AtomicBool>,
+    /// Started at the first commit that owes a sync.
+    thread: Option<(mpsc::Sender<Owed>, std::thread::JoinHandle<()>)>,
+}
+
+impl Syncer {
+    fn new(name: String, queue: Arc<Queue>, stats: Arc<Counters>) -> Syncer {
+        Syncer {
+            name,
+            queue,
+            stats,
+            busy: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
+    }
+
+    /// Sync `owed` and then answer `done` with the outcome, on the sync thread.
+    fn submit(&mut self, owed: OwedSync, done: Vec<Completion>) {
+        if self.thread.is_none() {
+            let (tx, rx) = mpsc::channel::<Owed>();
+            let (queue, stats, busy) = (self.queue.clone(), self.stats.clone(), self.busy.clone());
+            match std::thread::Builder::new()
+                .name(self.name.clone())
+                .spawn(move || {
+                    for (owed, done) in rx {
+                        sync_and_answer(owed, done, &queue, &stats, &busy);
+                    }
+                }) {
+                Ok(t) => self.thread = Some((tx, t)),
+                Err(e) => tracing::warn!(error = %e, "no sync thread; the writer syncs itself"),
+            }
+        }
+        self.busy.store(true, Ordering::Release);
+        let job = match &self.thread {
+            Some((tx, _)) => match tx.send((owed, done)) {
+                Ok(()) => return,
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => (owed, done),
+        };
+        sync_and_answer(job.0, job.1, &self.queue, &self.stats, &self.busy);
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        if let Some((tx, t)) = self.thread.take() {
+            drop(tx);
+            let _ = t.join();
+        }
+    }
+}
+
+fn sync_and_answer(
+    owed: OwedSync,
+    done: Vec<Completion>,
+    queue: &Queue,
+    stats: &Counters,
+    busy: &AtomicBool,
+) {
+    let started = std::time::Instant::now();
+    let r = owed();
+    stats
+        .sync_us
+        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    stats.syncs.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = &r {
+        // What the disk did with the commit is unknown, and after a failed sync the
+        // pages may be gone from the OS's cache while readers already see them: new
+        // writes are refused until the server is restarted (and SQLite recovers the
+        // WAL).
+        tracing::error!(error = %e, jobs = done.len(), "a commit could not be synced; writes stop");
+        queue.close();
+    }
+    busy.store(false, Ordering::Release);
+    queue.wake();
+    for c in done {
+        c(r.as_ref().err());
     }
 }
 
@@ -417,22 +594,85 @@ fn replied(reply: ReplyFn, r: Result<(), Error>) -> Completion {
     })
 }
 
-fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, stats: &Counters) {
+fn run_batch(
+    conn: &mut dyn Conn,
+    begin: &'static str,
+    batch: Vec<WriteJob>,
+    stats: &Counters,
+    role: Role,
+    syncer: &mut Syncer,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     stats.batches.fetch_add(1, Relaxed);
-    stats.jobs.fetch_add(batch.len() as u64, Relaxed);
     if let Err(e) = conn.batch_deferred(begin) {
         // The jobs are dropped unrun; each caller sees that its job was not done.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         return;
     }
     let single = batch.len() == 1;
+    let mut taken = batch.len();
     let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
+    if !run_jobs(conn, batch, single, stats, &mut done) {
+        return;
+    }
+    let mut ran = started.elapsed();
+    // While the last commit is being synced, what arrives joins this transaction.
+    while taken < MAX_BATCH && syncer.busy() {
+        let Some(more) = syncer
+            .queue
+            .more_while(role, &syncer.busy, MAX_BATCH - taken)
+        else {
+            break;
+        };
+        let t = std::time::Instant::now();
+        taken += more.len();
+        // Not alone in the transaction: never the end of it.
+        run_jobs(conn, more, false, stats, &mut done);
+        ran += t.elapsed();
+    }
+    stats.jobs.fetch_add(taken as u64, Relaxed);
+    // The commit waits for the last one's sync: one sync at a time, each for all that
+    // gathered meanwhile.
+    syncer.queue.wait_while(&syncer.busy);
+    let t = std::time::Instant::now();
+    let commit = conn.commit();
+    stats.run_us.fetch_add(ran.as_micros() as u64, Relaxed);
+    stats
+        .commit_us
+        .fetch_add(t.elapsed().as_micros() as u64, Relaxed);
+    match commit {
+        Ok(Some(owed)) => syncer.submit(owed, done),
+        Ok(None) => {
+            for c in done {
+                c(None);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, jobs = done.len(), "commit failed");
+            let _ = conn.batch("ROLLBACK");
+            for c in done {
+                c(Some(&e));
+            }
+        }
+    }
+    conn.after_batch();
+}
+
+/// Run jobs in the open transaction, adding how to answer each to `done`. False when
+/// the transaction is over: a job `single` in it failed, rolled it back and was
+/// answered.
+fn run_jobs(
+    conn: &mut dyn Conn,
+    jobs: Vec<WriteJob>,
+    single: bool,
+    stats: &Counters,
+    done: &mut Vec<Completion>,
+) -> bool {
     let mut replays: Vec<(Vec<Recorded>, ReplyFn)> = Vec::new();
     // Use cases first, each in its own savepoint; any order of the jobs of one batch is
     // a valid order (they were all in flight at once).
-    for job in batch {
+    for job in jobs {
         match job {
             WriteJob::Run(job) => {
                 let mut answer = None;
@@ -443,7 +683,10 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
                 });
                 match (r, answer) {
                     (Ok(true), Some(a)) => done.push(a),
-                    (Ok(false), Some(a)) => return a(None),
+                    (Ok(false), Some(a)) => {
+                        a(None);
+                        return false;
+                    }
                     _ => {}
                 }
             }
@@ -455,24 +698,14 @@ fn run_batch(conn: &mut dyn Conn, begin: &'static str, batch: Vec<WriteJob>, sta
         for ((_, reply), r) in replays.into_iter().zip(outcomes) {
             match r {
                 group::Outcome::Done(r) => done.push(replied(reply, r)),
-                group::Outcome::RolledBack(e) => return reply(Err(e)),
+                group::Outcome::RolledBack(e) => {
+                    reply(Err(e));
+                    return false;
+                }
             }
         }
     }
-    let ran = started.elapsed();
-    let commit = conn.batch("COMMIT").err();
-    stats.run_us.fetch_add(ran.as_micros() as u64, Relaxed);
-    stats
-        .commit_us
-        .fetch_add((started.elapsed() - ran).as_micros() as u64, Relaxed);
-    if let Some(e) = &commit {
-        tracing::error!(error = %e, jobs = done.len(), "commit failed");
-        let _ = conn.batch("ROLLBACK");
-    }
-    for c in done {
-        c(commit.as_ref());
-    }
-    conn.after_batch();
+    true
 }
 
 #[cfg(test)]
@@ -688,6 +921,114 @@ mod tests {
             assert_eq!(commits(), round);
             assert_eq!(releases(), round, "one release per quiet spell, not a loop");
         }
+        writer.close();
+    }
+
+    /// A connection whose commits owe their sync, as SQLite's writer's do: it tells the
+    /// test each statement it runs and each commit, and each sync waits for the test to
+    /// give its outcome.
+    struct Owing {
+        ran: std::sync::mpsc::Sender<String>,
+        outcomes: Arc<Mutex<std::sync::mpsc::Receiver<Result<(), Error>>>>,
+    }
+
+    impl Conn for Owing {
+        fn backend(&self) -> crate::conn::Backend {
+            crate::conn::Backend::Sqlite
+        }
+        fn execute(&mut self, sql: &str, _: &[crate::conn::Val]) -> Result<u64, Error> {
+            self.ran.send(sql.to_string()).unwrap();
+            Ok(1)
+        }
+        fn query(
+            &mut self,
+            _: &str,
+            _: &[crate::conn::Val],
+            _: &mut dyn FnMut(&dyn crate::conn::Row) -> Result<(), Error>,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+        fn batch(&mut self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<Option<OwedSync>, Error> {
+            self.ran.send("COMMIT".into()).unwrap();
+            let outcomes = self.outcomes.clone();
+            Ok(Some(Box::new(move || {
+                let outcome = outcomes.lock().unwrap().recv();
+                outcome.unwrap_or_else(|_| Err(Error::Store("test over".into())))
+            })))
+        }
+    }
+
+    #[test]
+    fn a_commit_owing_its_sync_is_answered_after_it_while_the_next_jobs_gather_for_one_commit() {
+        use std::sync::mpsc::{TryRecvError, channel};
+        let limit = std::time::Duration::from_secs(10);
+        let (ran_tx, ran) = channel();
+        let (outcome, outcomes) = channel();
+        let writer = Writer::start(
+            vec![Box::new(Owing {
+                ran: ran_tx,
+                outcomes: Arc::new(Mutex::new(outcomes)),
+            })],
+            "BEGIN",
+            "test-writer",
+        )
+        .unwrap();
+        let (answer_tx, answers) = channel::<(&'static str, Option<String>)>();
+        let job = |name: &'static str| {
+            let answer = answer_tx.clone();
+            WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                c.execute(name, &[]).unwrap();
+                let done = move |e: Option<&Error>| {
+                    answer.send((name, e.map(|e| e.to_string()))).unwrap();
+                };
+                (true, Box::new(done) as Completion)
+            }))
+        };
+        let next = || ran.recv_timeout(limit).unwrap();
+        writer.submit(job("A")).unwrap();
+        assert_eq!((next(), next()), ("A".to_string(), "COMMIT".to_string()));
+        // Committed, its sync under way: B and C run meanwhile, in the next
+        // transaction, which is not committed while the sync lasts; A is not answered.
+        writer.submit(job("B")).unwrap();
+        writer.submit(job("C")).unwrap();
+        assert_eq!((next(), next()), ("B".to_string(), "C".to_string()));
+        assert_eq!(answers.try_recv().err(), Some(TryRecvError::Empty));
+        // The writer waits (for more jobs or the sync's end), and has not committed.
+        let give_up = std::time::Instant::now() + limit;
+        while writer.queue.state.lock().unwrap().idle != 1 {
+            assert!(std::time::Instant::now() < give_up, "the writer waits");
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            ran.try_recv().err(),
+            Some(TryRecvError::Empty),
+            "no commit before the last one is synced"
+        );
+        // Synced: A is answered, and B and C are committed together.
+        outcome.send(Ok(())).unwrap();
+        assert_eq!(answers.recv_timeout(limit).unwrap(), ("A", None));
+        assert_eq!(next(), "COMMIT");
+        // Their sync fails: both hear it, and the writer takes no new job.
+        outcome.send(Err(Error::Store("EIO".into()))).unwrap();
+        let mut failed = [
+            answers.recv_timeout(limit).unwrap(),
+            answers.recv_timeout(limit).unwrap(),
+        ];
+        failed.sort();
+        for (name, (got, e)) in ["B", "C"].into_iter().zip(failed) {
+            assert_eq!(got, name);
+            assert!(
+                e.is_some_and(|e| e.contains("EIO")),
+                "{name} hears the failed sync"
+            );
+        }
+        assert!(
+            writer.submit(job("D")).is_err(),
+            "no writes after a failed sync"
+        );
         writer.close();
     }
 }

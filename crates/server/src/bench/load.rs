@@ -98,6 +98,9 @@ pub struct LifecycleResult {
     /// jobs or committing (summed over its threads: PostgreSQL's two can exceed 1). Near
     /// 1 per thread, the writer is the bound; well under it, the rest of the machine is.
     pub writer_busy: f64,
+    /// Share of the wall-clock time the writer's sync thread spent making commits
+    /// durable (SQLite: the WAL's `fdatasync`, while the writer ran the next jobs).
+    pub sync_busy: f64,
     /// CPU time over the measured interval (the whole machine, and this process).
     pub cpu: cpu::Usage,
     /// Machine CPU microseconds per transition: this process (server, load generator,
@@ -202,6 +205,7 @@ pub async fn lifecycles(
         jobs_per_commit: 0.0,
         commit_share: 0.0,
         writer_busy: 0.0,
+        sync_busy: 0.0,
         cpu: usage,
         cpu_us_per_transition: usage.machine_us_per(steps as f64),
         own_cpu_us_per_transition: usage.own_us_per(steps as f64),

@@ -489,8 +489,9 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
             );
             r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
             r.writer_busy = writer_busy(cu + ru, elapsed);
+            r.sync_busy = writer_busy(after.sync_us - before.sync_us, elapsed);
             println!(
-                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, writer busy {:.0} % of the time, {:.0} % of it in commit; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
+                "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, writer busy {:.0} % of the time, {:.0} % of it in commit, syncing {:.0} %; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
                 r.transitions_per_s,
                 r.cases_per_s,
                 r.all.p50_ms,
@@ -499,6 +500,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 r.jobs_per_commit,
                 100.0 * r.writer_busy,
                 100.0 * r.commit_share,
+                100.0 * r.sync_busy,
                 r.cpu_us_per_transition,
                 r.own_cpu_us_per_transition,
                 100.0 * r.cpu.busy_share(),

@@ -341,13 +341,15 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          commit (durable). CPU per transition is the machine's busy time over the measured interval (the load generator \
          and, on PostgreSQL, the database server included) divided by the transitions, with this process's own in \
          brackets; the two come from different kernel accounts and can disagree by a few per cent when the machine \
-         is mostly idle. The writer is busy while it runs jobs or commits (its fsyncs included), as a share of the \
-         run's wall-clock time, summed over its threads (PostgreSQL has two): near 100 % per thread it is the bound, \
-         well under it the rest of the machine is.\n"
+         is mostly idle. The writer is busy while it runs jobs or commits, as a share of the run's wall-clock time, \
+         summed over its threads (PostgreSQL has two, each committing with its fsync): near 100 % per thread it is the \
+         bound, well under it the rest of the machine is. On SQLite the commit writes the WAL and the writer's sync \
+         thread then syncs it, answering the commit's requests after, while the writer runs the next batch: \
+         \"syncing\" is that thread's share of the time.\n"
     );
     let _ = writeln!(
         s,
-        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | KiB written per transition | writes per commit; writer busy | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| backend | clients | transitions/s | cases/s | p50 ms | p99 ms | errors | CPU µs per transition (this process) | KiB written per transition | writes per commit; writer busy; syncing | vs bare ceiling | vs our schema's |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.lifecycle {
         let (bare, ours) = match l.backend.as_str() {
@@ -378,7 +380,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {:.1} | {:.1}; {:.0} % | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} | {:.0} ({:.0}) | {:.1} | {:.1}; {:.0} %; {:.0} % | {} | {} |",
             l.backend,
             l.clients,
             l.transitions_per_s,
@@ -391,6 +393,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             l.disk_kib_per_transition,
             l.jobs_per_commit,
             100.0 * l.writer_busy,
+            100.0 * l.sync_busy,
             bare,
             ours
         );

@@ -9,17 +9,25 @@
 //! with the buffer (a frame rewritten in place goes into the buffer if it is there).
 //! At `synchronous=FULL` every commit syncs the WAL before it updates the WAL index
 //! that makes the commit visible to other connections, so no reader ever looks for a
-//! frame still in the buffer, and a 2xx still means on disk. The database file and its
-//! shared memory are opened by `unix` itself, into the very structure SQLite handed us,
-//! and never pass through this code.
+//! frame still in the buffer. The database file and its shared memory are opened by
+//! `unix` itself, into the very structure SQLite handed us, and never pass through this
+//! code.
+//!
+//! The writer's `COMMIT` runs inside [`commit_deferring_sync`]: the sync it asks for
+//! writes the buffer out but leaves the `fdatasync` owed, and the writer's sync thread
+//! does it (through a second handle on the file) before the commit's requests are
+//! answered, while the writer runs the next batch. Every other sync (a checkpoint run
+//! on this connection, the last one at close) is done in place, so the WAL is on disk
+//! before any of its pages is copied into the database.
 //!
 //! Only a connection at `synchronous=FULL` may use it (at `NORMAL` a commit becomes
-//! visible without a sync): [`super::open_conn`] opens the writer's connections with it
-//! and sets `FULL` on them itself.
+//! visible without calling the sync that writes the buffer out): [`super::open_conn`]
+//! opens the writer's connections with it and sets `FULL` on them itself.
 
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_int, c_void};
 use std::ptr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::ffi;
 
@@ -45,6 +53,9 @@ struct WalFile {
     buf: Vec<u8>,
     /// The file offset of `buf[0]`.
     start: i64,
+    /// The same file opened once more, for a sync owed by a deferred commit
+    /// ([`commit_deferring_sync`]) to be done from another thread.
+    again: Option<Arc<std::fs::File>>,
 }
 
 /// Where the wrapped file starts in the allocation SQLite makes for a file.
@@ -107,6 +118,12 @@ unsafe extern "C" fn x_open(
             (*file).pMethods = ptr::null();
             return rc;
         }
+        // Without a second handle every sync is done in place, as SQLite asks.
+        let again = (!name.is_null())
+            .then(|| CStr::from_ptr(name).to_str().ok())
+            .flatten()
+            .and_then(|path| std::fs::File::open(path).ok())
+            .map(Arc::new);
         file.cast::<WalFile>().write(WalFile {
             base: ffi::sqlite3_file {
                 pMethods: &WAL_METHODS,
@@ -114,6 +131,7 @@ unsafe extern "C" fn x_open(
             real,
             buf: Vec::new(),
             start: 0,
+            again,
         });
         ffi::SQLITE_OK
     }
@@ -196,6 +214,7 @@ unsafe extern "C" fn w_close(f: *mut ffi::sqlite3_file) -> c_int {
             None => ffi::SQLITE_OK,
         };
         ptr::drop_in_place(&mut w.buf);
+        ptr::drop_in_place(&mut w.again);
         (*f).pMethods = ptr::null();
         if rc != ffi::SQLITE_OK { rc } else { closed }
     }
@@ -255,11 +274,65 @@ unsafe extern "C" fn w_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
 
 unsafe extern "C" fn w_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     unsafe {
-        flushed(f, |r, m| match m.xSync {
-            Some(s) => s(r, flags),
+        let (w, m) = wal(f);
+        let rc = flush(w, m);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        if DEFERRING.get()
+            && let Some(again) = &w.again
+        {
+            // Written, not yet synced: the commit that asked is answered only once
+            // whoever called `commit_deferring_sync` has synced it.
+            OWED.with_borrow_mut(|owed| *owed = Some(again.clone()));
+            return ffi::SQLITE_OK;
+        }
+        match m.xSync {
+            Some(s) => s(w.real, flags),
             None => ffi::SQLITE_IOERR_FSYNC,
-        })
+        }
     }
+}
+
+thread_local! {
+    /// Set on this thread while [`commit_deferring_sync`] runs its `COMMIT`.
+    static DEFERRING: Cell<bool> = const { Cell::new(false) };
+    /// The WAL whose sync a deferred `COMMIT` skipped.
+    static OWED: RefCell<Option<Arc<std::fs::File>>> = const { RefCell::new(None) };
+}
+
+/// A WAL written by a commit and not yet synced: [`OwedSync::sync`] makes the commit
+/// durable.
+#[derive(Debug)]
+pub struct OwedSync(Arc<std::fs::File>);
+
+impl OwedSync {
+    /// `fdatasync` the WAL (any handle of a file syncs all of its written data).
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
+/// Run `commit` (a `COMMIT` on a connection through this VFS, on this thread) with
+/// the WAL's sync left owed instead of done: the frames are written to the file and
+/// the commit is visible to readers when it returns, but on disk only once the
+/// returned [`OwedSync`] has been synced. None when the commit synced nothing (it
+/// wrote nothing, or the WAL has no second handle and was synced in place). Only the
+/// commit's own syncs are deferred: a checkpoint run at any other time syncs the WAL
+/// before it copies a page into the database.
+pub fn commit_deferring_sync<T>(commit: impl FnOnce() -> T) -> (T, Option<OwedSync>) {
+    struct Disarm;
+    impl Drop for Disarm {
+        fn drop(&mut self) {
+            DEFERRING.set(false);
+        }
+    }
+    OWED.with_borrow_mut(|owed| *owed = None);
+    DEFERRING.set(true);
+    let disarm = Disarm;
+    let out = commit();
+    drop(disarm);
+    (out, OWED.with_borrow_mut(Option::take).map(OwedSync))
 }
 
 unsafe extern "C" fn w_file_size(f: *mut ffi::sqlite3_file, out: *mut i64) -> c_int {
@@ -425,6 +498,43 @@ pub(super) mod tests {
             1000
         );
         w.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn a_deferring_commit_is_written_and_visible_and_owes_only_its_own_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let w = writer(&path);
+        w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
+            .unwrap();
+        let reader = Connection::open(&path).unwrap();
+        for round in 1..=5i64 {
+            w.execute_batch("BEGIN").unwrap();
+            for _ in 0..10 {
+                w.execute("INSERT INTO t(v) VALUES (randomblob(3000))", [])
+                    .unwrap();
+            }
+            let (r, owed) = super::commit_deferring_sync(|| w.execute_batch("COMMIT"));
+            r.unwrap();
+            let owed = owed.expect("a commit that wrote owes the WAL's sync");
+            // Written and visible before the sync: in the file, to readers, and to what
+            // a crash would leave (the OS has the writes).
+            assert_eq!(count(&reader), round * 10);
+            let copy = after_crash(&path, &dir.path().join(format!("c{round}.db")));
+            assert_eq!(count(&copy), round * 10);
+            owed.sync().unwrap();
+        }
+        // A commit that wrote nothing owes nothing.
+        w.execute_batch("BEGIN").unwrap();
+        let (r, owed) = super::commit_deferring_sync(|| w.execute_batch("COMMIT"));
+        r.unwrap();
+        assert!(owed.is_none());
+        // Outside it, commits and checkpoints sync in place and leave nothing owed.
+        w.execute_batch("INSERT INTO t(v) VALUES (1); PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        assert!(super::OWED.with_borrow(Option::is_none));
+        assert!(!super::DEFERRING.get(), "disarmed after the commit");
+        assert_intact(&w);
     }
 
     #[test]
