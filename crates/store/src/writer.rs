@@ -456,46 +456,66 @@ type Owed = (OwedSync, Vec<Completion>);
 /// batch's work overlap instead of following each other.
 struct Syncer {
     name: String,
+    shared: Arc<SyncShared>,
+    /// Started at the first commit that owes a sync.
+    thread: Option<(mpsc::Sender<Owed>, std::thread::JoinHandle<()>)>,
+}
+
+/// What a writer and its sync thread share.
+struct SyncShared {
     queue: Arc<Queue>,
     stats: Arc<Counters>,
     /// A sync is under way (or waiting to start).
-    busy: Arc<AtomicBool>,
-    /// Started at the first commit that owes a sync.
-    thread: Option<(mpsc::Sender<Owed>, std::thread::JoinHandle<()>)>,
+    busy: AtomicBool,
+    /// A sync failed: nothing is committed or answered as done any more.
+    failed: AtomicBool,
 }
 
 impl Syncer {
     fn new(name: String, queue: Arc<Queue>, stats: Arc<Counters>) -> Syncer {
         Syncer {
             name,
-            queue,
-            stats,
-            busy: Arc::new(AtomicBool::new(false)),
+            shared: Arc::new(SyncShared {
+                queue,
+                stats,
+                busy: AtomicBool::new(false),
+                failed: AtomicBool::new(false),
+            }),
             thread: None,
         }
     }
 
+    fn queue(&self) -> &Queue {
+        &self.shared.queue
+    }
+
     fn busy(&self) -> bool {
-        self.busy.load(Ordering::Acquire)
+        self.shared.busy.load(Ordering::Acquire)
+    }
+
+    fn failed(&self) -> bool {
+        self.shared.failed.load(Ordering::Acquire)
     }
 
     /// Sync `owed` and then answer `done` with the outcome, on the sync thread.
     fn submit(&mut self, owed: OwedSync, done: Vec<Completion>) {
         if self.thread.is_none() {
             let (tx, rx) = mpsc::channel::<Owed>();
-            let (queue, stats, busy) = (self.queue.clone(), self.stats.clone(), self.busy.clone());
+            let shared = self.shared.clone();
             match std::thread::Builder::new()
                 .name(self.name.clone())
                 .spawn(move || {
+                    // However this thread ends, the writer is not left waiting for it.
+                    let _guard = SyncThreadGone(shared.clone());
                     for (owed, done) in rx {
-                        sync_and_answer(owed, done, &queue, &stats, &busy);
+                        shared.sync_and_answer(owed, done);
                     }
                 }) {
                 Ok(t) => self.thread = Some((tx, t)),
                 Err(e) => tracing::warn!(error = %e, "no sync thread; the writer syncs itself"),
             }
         }
-        self.busy.store(true, Ordering::Release);
+        self.shared.busy.store(true, Ordering::Release);
         let job = match &self.thread {
             Some((tx, _)) => match tx.send((owed, done)) {
                 Ok(()) => return,
@@ -503,7 +523,7 @@ impl Syncer {
             },
             None => (owed, done),
         };
-        sync_and_answer(job.0, job.1, &self.queue, &self.stats, &self.busy);
+        self.shared.sync_and_answer(job.0, job.1);
     }
 }
 
@@ -516,31 +536,58 @@ impl Drop for Syncer {
     }
 }
 
-fn sync_and_answer(
-    owed: OwedSync,
-    done: Vec<Completion>,
-    queue: &Queue,
-    stats: &Counters,
-    busy: &AtomicBool,
-) {
-    let started = std::time::Instant::now();
-    let r = owed();
-    stats
-        .sync_us
-        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-    stats.syncs.fetch_add(1, Ordering::Relaxed);
-    if let Err(e) = &r {
-        // What the disk did with the commit is unknown, and after a failed sync the
-        // pages may be gone from the OS's cache while readers already see them: new
-        // writes are refused until the server is restarted (and SQLite recovers the
-        // WAL).
-        tracing::error!(error = %e, jobs = done.len(), "a commit could not be synced; writes stop");
-        queue.close();
+/// Marks the syncs failed and wakes the writer if the sync thread ends by a panic: what
+/// it had not synced is never answered as done (its answers are dropped: each caller
+/// sees that its job was not done).
+struct SyncThreadGone(Arc<SyncShared>);
+
+impl Drop for SyncThreadGone {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.fail();
+        }
     }
-    busy.store(false, Ordering::Release);
-    queue.wake();
-    for c in done {
-        c(r.as_ref().err());
+}
+
+impl SyncShared {
+    fn sync_and_answer(&self, owed: OwedSync, done: Vec<Completion>) {
+        let r = if self.failed.load(Ordering::Acquire) {
+            // A sync after a failed one can report success for pages the OS dropped
+            // (Linux reports a writeback error once per file): never trust it.
+            Err(Error::Store(
+                "an earlier WAL sync failed; restart the server".into(),
+            ))
+        } else {
+            let started = std::time::Instant::now();
+            let r = owed();
+            self.stats
+                .sync_us
+                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+            r
+        };
+        if let Err(e) = &r {
+            tracing::error!(error = %e, jobs = done.len(), "a commit could not be synced; writes stop");
+            self.fail();
+        } else {
+            self.busy.store(false, Ordering::Release);
+            self.queue.wake();
+        }
+        for c in done {
+            // One answer's panic must not keep the others from being sent.
+            let _ = catch_unwind(AssertUnwindSafe(|| c(r.as_ref().err())));
+        }
+    }
+
+    /// After a failed sync, what the disk holds of that commit is unknown, and the OS
+    /// may have dropped pages that readers already saw: the writer commits nothing more
+    /// (what it holds open is rolled back, what is queued is dropped unrun) and takes no
+    /// new job until the server is restarted and SQLite recovers the WAL.
+    fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.queue.close();
+        self.busy.store(false, Ordering::Release);
+        self.queue.wake();
     }
 }
 
@@ -603,8 +650,13 @@ fn run_batch(
     syncer: &mut Syncer,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
+    if syncer.failed() {
+        // Dropped unrun: each caller sees that its job was not done.
+        return;
+    }
     let started = std::time::Instant::now();
     stats.batches.fetch_add(1, Relaxed);
+    stats.jobs.fetch_add(batch.len() as u64, Relaxed);
     if let Err(e) = conn.batch_deferred(begin) {
         // The jobs are dropped unrun; each caller sees that its job was not done.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
@@ -620,21 +672,30 @@ fn run_batch(
     // While the last commit is being synced, what arrives joins this transaction.
     while taken < MAX_BATCH && syncer.busy() {
         let Some(more) = syncer
-            .queue
-            .more_while(role, &syncer.busy, MAX_BATCH - taken)
+            .queue()
+            .more_while(role, &syncer.shared.busy, MAX_BATCH - taken)
         else {
             break;
         };
         let t = std::time::Instant::now();
         taken += more.len();
+        stats.jobs.fetch_add(more.len() as u64, Relaxed);
         // Not alone in the transaction: never the end of it.
         run_jobs(conn, more, false, stats, &mut done);
         ran += t.elapsed();
     }
-    stats.jobs.fetch_add(taken as u64, Relaxed);
     // The commit waits for the last one's sync: one sync at a time, each for all that
     // gathered meanwhile.
-    syncer.queue.wait_while(&syncer.busy);
+    syncer.queue().wait_while(&syncer.shared.busy);
+    if syncer.failed() {
+        // Built on a commit that may not be on disk: not committed, not answered done.
+        let _ = conn.batch("ROLLBACK");
+        let e = Error::Store("an earlier WAL sync failed; restart the server".into());
+        for c in done {
+            c(Some(&e));
+        }
+        return;
+    }
     let t = std::time::Instant::now();
     let commit = conn.commit();
     stats.run_us.fetch_add(ran.as_micros() as u64, Relaxed);
@@ -712,6 +773,7 @@ fn run_jobs(
 mod tests {
     use super::*;
     use crate::conn::OwnedVal;
+    use std::sync::mpsc::TryRecvError;
 
     fn run_job() -> WriteJob {
         WriteJob::Run(Box::new(|_| {
@@ -961,74 +1023,136 @@ mod tests {
         }
     }
 
+    /// A writer over an [`Owing`] connection, and what the test sees of it.
+    struct OwingWriter {
+        writer: Writer,
+        /// Statements run and commits, in order.
+        ran: std::sync::mpsc::Receiver<String>,
+        /// Each owed sync's outcome, given by the test.
+        outcome: std::sync::mpsc::Sender<Result<(), Error>>,
+        answer: std::sync::mpsc::Sender<(&'static str, Option<String>)>,
+        /// Each job's answer: its name and its error, if any.
+        answers: std::sync::mpsc::Receiver<(&'static str, Option<String>)>,
+    }
+
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    impl OwingWriter {
+        fn start() -> OwingWriter {
+            let (ran_tx, ran) = std::sync::mpsc::channel();
+            let (outcome, outcomes) = std::sync::mpsc::channel();
+            let (answer, answers) = std::sync::mpsc::channel();
+            let writer = Writer::start(
+                vec![Box::new(Owing {
+                    ran: ran_tx,
+                    outcomes: Arc::new(Mutex::new(outcomes)),
+                })],
+                "BEGIN",
+                "test-writer",
+            )
+            .unwrap();
+            OwingWriter {
+                writer,
+                ran,
+                outcome,
+                answer,
+                answers,
+            }
+        }
+
+        /// A use case that runs the statement `name` and is answered on `answers`.
+        fn submit(&self, name: &'static str) -> Result<(), Error> {
+            let answer = self.answer.clone();
+            self.writer
+                .submit(WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
+                    c.execute(name, &[]).unwrap();
+                    let done = move |e: Option<&Error>| {
+                        let _ = answer.send((name, e.map(|e| e.to_string())));
+                    };
+                    (true, Box::new(done) as Completion)
+                })))
+        }
+
+        fn next_ran(&self) -> String {
+            self.ran.recv_timeout(LIMIT).unwrap()
+        }
+
+        fn next_answer(&self) -> (&'static str, Option<String>) {
+            self.answers.recv_timeout(LIMIT).unwrap()
+        }
+
+        /// A committed, its sync under way; B and C then run in the next transaction,
+        /// which is not committed while the sync lasts, and A is not answered.
+        fn a_syncing_while_b_and_c_run(&self) {
+            self.submit("A").unwrap();
+            assert_eq!(
+                (self.next_ran(), self.next_ran()),
+                ("A".into(), "COMMIT".into())
+            );
+            self.submit("B").unwrap();
+            self.submit("C").unwrap();
+            assert_eq!((self.next_ran(), self.next_ran()), ("B".into(), "C".into()));
+            // The writer waits (for more jobs or the sync's end), and has not committed.
+            let give_up = std::time::Instant::now() + LIMIT;
+            while self.writer.queue.state.lock().unwrap().idle != 1 {
+                assert!(std::time::Instant::now() < give_up, "the writer waits");
+                std::thread::yield_now();
+            }
+            assert_eq!(
+                self.ran.try_recv().err(),
+                Some(TryRecvError::Empty),
+                "no commit before the last one is synced"
+            );
+            assert_eq!(self.answers.try_recv().err(), Some(TryRecvError::Empty));
+        }
+    }
+
     #[test]
     fn a_commit_owing_its_sync_is_answered_after_it_while_the_next_jobs_gather_for_one_commit() {
-        use std::sync::mpsc::{TryRecvError, channel};
-        let limit = std::time::Duration::from_secs(10);
-        let (ran_tx, ran) = channel();
-        let (outcome, outcomes) = channel();
-        let writer = Writer::start(
-            vec![Box::new(Owing {
-                ran: ran_tx,
-                outcomes: Arc::new(Mutex::new(outcomes)),
-            })],
-            "BEGIN",
-            "test-writer",
-        )
-        .unwrap();
-        let (answer_tx, answers) = channel::<(&'static str, Option<String>)>();
-        let job = |name: &'static str| {
-            let answer = answer_tx.clone();
-            WriteJob::Run(Box::new(move |c: &mut dyn Conn| {
-                c.execute(name, &[]).unwrap();
-                let done = move |e: Option<&Error>| {
-                    answer.send((name, e.map(|e| e.to_string()))).unwrap();
-                };
-                (true, Box::new(done) as Completion)
-            }))
-        };
-        let next = || ran.recv_timeout(limit).unwrap();
-        writer.submit(job("A")).unwrap();
-        assert_eq!((next(), next()), ("A".to_string(), "COMMIT".to_string()));
-        // Committed, its sync under way: B and C run meanwhile, in the next
-        // transaction, which is not committed while the sync lasts; A is not answered.
-        writer.submit(job("B")).unwrap();
-        writer.submit(job("C")).unwrap();
-        assert_eq!((next(), next()), ("B".to_string(), "C".to_string()));
-        assert_eq!(answers.try_recv().err(), Some(TryRecvError::Empty));
-        // The writer waits (for more jobs or the sync's end), and has not committed.
-        let give_up = std::time::Instant::now() + limit;
-        while writer.queue.state.lock().unwrap().idle != 1 {
-            assert!(std::time::Instant::now() < give_up, "the writer waits");
-            std::thread::yield_now();
-        }
-        assert_eq!(
-            ran.try_recv().err(),
-            Some(TryRecvError::Empty),
-            "no commit before the last one is synced"
-        );
+        let w = OwingWriter::start();
+        w.a_syncing_while_b_and_c_run();
         // Synced: A is answered, and B and C are committed together.
-        outcome.send(Ok(())).unwrap();
-        assert_eq!(answers.recv_timeout(limit).unwrap(), ("A", None));
-        assert_eq!(next(), "COMMIT");
-        // Their sync fails: both hear it, and the writer takes no new job.
-        outcome.send(Err(Error::Store("EIO".into()))).unwrap();
-        let mut failed = [
-            answers.recv_timeout(limit).unwrap(),
-            answers.recv_timeout(limit).unwrap(),
-        ];
-        failed.sort();
-        for (name, (got, e)) in ["B", "C"].into_iter().zip(failed) {
-            assert_eq!(got, name);
+        w.outcome.send(Ok(())).unwrap();
+        assert_eq!(w.next_answer(), ("A", None));
+        assert_eq!(w.next_ran(), "COMMIT");
+        w.outcome.send(Ok(())).unwrap();
+        let mut both = [w.next_answer(), w.next_answer()];
+        both.sort();
+        assert_eq!(both, [("B", None), ("C", None)]);
+        w.writer.close();
+    }
+
+    #[test]
+    fn after_a_failed_sync_nothing_more_is_committed_or_answered_as_done() {
+        let w = OwingWriter::start();
+        w.a_syncing_while_b_and_c_run();
+        // A's sync fails: A hears it, and so do B and C, built on A and never committed.
+        w.outcome.send(Err(Error::Store("EIO".into()))).unwrap();
+        let mut all = [w.next_answer(), w.next_answer(), w.next_answer()];
+        all.sort();
+        let [(a, a_err), (b, b_err), (c, c_err)] = all;
+        assert_eq!((a, b, c), ("A", "B", "C"));
+        assert!(
+            a_err.is_some_and(|e| e.contains("EIO")),
+            "A hears the disk's error"
+        );
+        for e in [b_err, c_err] {
             assert!(
-                e.is_some_and(|e| e.contains("EIO")),
-                "{name} hears the failed sync"
+                e.is_some_and(|e| e.contains("earlier WAL sync failed")),
+                "B and C fail"
             );
         }
-        assert!(
-            writer.submit(job("D")).is_err(),
-            "no writes after a failed sync"
+        assert_eq!(
+            w.ran.try_recv().err(),
+            Some(TryRecvError::Empty),
+            "no commit after"
         );
-        writer.close();
+        assert!(w.submit("D").is_err(), "no new job after a failed sync");
+        w.writer.close();
+        assert_eq!(
+            w.ran.try_recv().err(),
+            Some(TryRecvError::Disconnected),
+            "nothing ran"
+        );
     }
 }

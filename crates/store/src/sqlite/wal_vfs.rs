@@ -275,11 +275,15 @@ unsafe extern "C" fn w_truncate(f: *mut ffi::sqlite3_file, size: i64) -> c_int {
 unsafe extern "C" fn w_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     unsafe {
         let (w, m) = wal(f);
+        // The WAL's header (written at offset 0 when the log starts over) is synced
+        // before any frame after it is written, as SQLite asks, deferring or not.
+        let header = !w.buf.is_empty() && w.start == 0;
         let rc = flush(w, m);
         if rc != ffi::SQLITE_OK {
             return rc;
         }
         if DEFERRING.get()
+            && !header
             && let Some(again) = &w.again
         {
             // Written, not yet synced: the commit that asked is answered only once
@@ -287,11 +291,19 @@ unsafe extern "C" fn w_sync(f: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
             OWED.with_borrow_mut(|owed| *owed = Some(again.clone()));
             return ffi::SQLITE_OK;
         }
+        #[cfg(test)]
+        SYNCED_IN_PLACE.set(SYNCED_IN_PLACE.get() + 1);
         match m.xSync {
             Some(s) => s(w.real, flags),
             None => ffi::SQLITE_IOERR_FSYNC,
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Syncs done in place on this thread (tests).
+    static SYNCED_IN_PLACE: Cell<u64> = const { Cell::new(0) };
 }
 
 thread_local! {
@@ -508,14 +520,17 @@ pub(super) mod tests {
         w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
             .unwrap();
         let reader = Connection::open(&path).unwrap();
+        let in_place = || super::SYNCED_IN_PLACE.get();
         for round in 1..=5i64 {
             w.execute_batch("BEGIN").unwrap();
             for _ in 0..10 {
                 w.execute("INSERT INTO t(v) VALUES (randomblob(3000))", [])
                     .unwrap();
             }
+            let before = in_place();
             let (r, owed) = super::commit_deferring_sync(|| w.execute_batch("COMMIT"));
             r.unwrap();
+            assert_eq!(in_place(), before, "the commit synced nothing itself");
             let owed = owed.expect("a commit that wrote owes the WAL's sync");
             // Written and visible before the sync: in the file, to readers, and to what
             // a crash would leave (the OS has the writes).
@@ -530,10 +545,25 @@ pub(super) mod tests {
         r.unwrap();
         assert!(owed.is_none());
         // Outside it, commits and checkpoints sync in place and leave nothing owed.
+        let before = in_place();
         w.execute_batch("INSERT INTO t(v) VALUES (1); PRAGMA wal_checkpoint(TRUNCATE);")
             .unwrap();
+        assert!(
+            in_place() >= before + 2,
+            "the commit's sync and the checkpoint's"
+        );
         assert!(super::OWED.with_borrow(Option::is_none));
         assert!(!super::DEFERRING.get(), "disarmed after the commit");
+        // The WAL starts over: the first commit after writes its header and syncs it in
+        // place before any frame, and owes the sync of its frames.
+        let before = in_place();
+        let (r, owed) = super::commit_deferring_sync(|| {
+            w.execute_batch("INSERT INTO t(v) VALUES (randomblob(3000))")
+        });
+        r.unwrap();
+        assert_eq!(in_place(), before + 1, "the new header is synced in place");
+        owed.expect("its frames' sync is owed").sync().unwrap();
+        assert_eq!(count(&reader), 52);
         assert_intact(&w);
     }
 
