@@ -314,6 +314,13 @@ struct Waiting {
     idle: usize,
 }
 
+impl Waiting {
+    /// Whether a job a writer in `role` runs is waiting.
+    fn has_work(&self, role: Role) -> bool {
+        !self.replays.is_empty() || (role != Role::Other && !self.runs.is_empty())
+    }
+}
+
 impl Queue {
     fn push(&self, job: WriteJob) -> Result<(), Error> {
         let mut w = self
@@ -355,12 +362,10 @@ impl Queue {
     /// `worked` since it last gave memory back is told [`Next::Idle`] after waiting
     /// [`IDLE_AFTER`] in vain.
     fn next_batch(&self, role: Role, worked: bool) -> Option<Next> {
-        let runs = role != Role::Other;
         let mut w = self.state.lock().ok()?;
         let mut waited = std::time::Duration::ZERO;
         loop {
-            let mine = !w.replays.is_empty() || (runs && !w.runs.is_empty());
-            if mine {
+            if w.has_work(role) {
                 break;
             }
             // Closed: done once nothing this writer could take is left (use cases
@@ -393,10 +398,9 @@ impl Queue {
     /// this writer runs and take up to `max` of them into the transaction it holds
     /// open; None once the sync is done (time to commit), or when closed and drained.
     fn more_while(&self, role: Role, syncing: &AtomicBool, max: usize) -> Option<Vec<WriteJob>> {
-        let runs = role != Role::Other;
         let mut w = self.state.lock().ok()?;
         loop {
-            if !w.replays.is_empty() || (runs && !w.runs.is_empty()) {
+            if w.has_work(role) {
                 return Some(take(&mut w, role, max));
             }
             if w.closed || !syncing.load(Ordering::Acquire) {
@@ -536,6 +540,11 @@ impl Drop for Syncer {
     }
 }
 
+/// What a job hears when a sync before its own failed.
+fn earlier_sync_failed() -> Error {
+    Error::Store("an earlier WAL sync failed; restart the server".into())
+}
+
 /// Marks the syncs failed and wakes the writer if the sync thread ends by a panic: what
 /// it had not synced is never answered as done (its answers are dropped: each caller
 /// sees that its job was not done).
@@ -554,9 +563,7 @@ impl SyncShared {
         let r = if self.failed.load(Ordering::Acquire) {
             // A sync after a failed one can report success for pages the OS dropped
             // (Linux reports a writeback error once per file): never trust it.
-            Err(Error::Store(
-                "an earlier WAL sync failed; restart the server".into(),
-            ))
+            Err(earlier_sync_failed())
         } else {
             let started = std::time::Instant::now();
             let r = owed();
@@ -690,7 +697,7 @@ fn run_batch(
     if syncer.failed() {
         // Built on a commit that may not be on disk: not committed, not answered done.
         let _ = conn.batch("ROLLBACK");
-        let e = Error::Store("an earlier WAL sync failed; restart the server".into());
+        let e = earlier_sync_failed();
         for c in done {
             c(Some(&e));
         }

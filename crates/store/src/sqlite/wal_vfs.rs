@@ -423,6 +423,14 @@ pub(super) mod tests {
         c
     }
 
+    /// A writer through this VFS with the table `t` made, and a plain reader.
+    fn writer_and_reader(path: &std::path::Path) -> (Connection, Connection) {
+        let w = writer(path);
+        w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
+            .unwrap();
+        (w, Connection::open(path).unwrap())
+    }
+
     fn count(c: &Connection) -> i64 {
         c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap()
@@ -485,10 +493,7 @@ pub(super) mod tests {
     fn a_commit_is_in_the_file_when_it_returns_and_readers_see_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let w = writer(&path);
-        w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
-            .unwrap();
-        let reader = Connection::open(&path).unwrap();
+        let (w, reader) = writer_and_reader(&path);
         for round in 1..=20i64 {
             w.execute_batch("BEGIN").unwrap();
             for i in 0..50 {
@@ -516,10 +521,7 @@ pub(super) mod tests {
     fn a_deferring_commit_is_written_and_visible_and_owes_only_its_own_sync() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let w = writer(&path);
-        w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)")
-            .unwrap();
-        let reader = Connection::open(&path).unwrap();
+        let (w, reader) = writer_and_reader(&path);
         let in_place = || super::SYNCED_IN_PLACE.get();
         for round in 1..=5i64 {
             w.execute_batch("BEGIN").unwrap();
