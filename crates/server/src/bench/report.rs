@@ -219,7 +219,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     let _ = writeln!(
         s,
         "Written by `tongban bench` on {}. Every figure below was measured in that one run, on the machine below, \
-         with the load generator in the same process as the server (two runtimes of two threads each, over TCP \
+         with the load generator in the same process as the server (the server's runtime of two threads and the load generator's of one, over TCP \
          on loopback). Every measurement, ceilings included, starts after `sync(2)` has written out the page \
          cache's dirty pages, so that none pays for the writeback of the one before. The machine is shared and \
          noisy: read the ratios to the ceilings measured in the same run rather than the absolute numbers.\n",
