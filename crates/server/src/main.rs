@@ -587,7 +587,7 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
     }
     println!();
     axum::serve(
-        listener,
+        tongban_web::no_delay(listener),
         tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async {

@@ -30,6 +30,22 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Largest page form accepted (uploads included).
 pub const MAX_FORM_BODY: usize = 50 * 1024 * 1024;
 
+/// A listener whose connections send at once (`TCP_NODELAY`): an answer written in
+/// several pieces (a streamed page, a download, a chunked body) is not held back
+/// waiting for the client to acknowledge the piece before (Nagle's algorithm), which
+/// with delayed acknowledgements can cost 40 ms.
+pub fn no_delay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn tap(tcp: &mut tokio::net::TcpStream) {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    }
+    listener.tap_io(tap as fn(&mut tokio::net::TcpStream))
+}
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
@@ -61,4 +77,23 @@ pub fn app(state: AppState) -> Router {
         })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn every_accepted_connection_sends_at_once() {
+        use axum::serve::Listener;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listener = super::no_delay(listener);
+        for _ in 0..2 {
+            let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            // The client's side keeps Nagle's algorithm: only the server's is set.
+            assert!(!client.nodelay().unwrap());
+            let (io, from) = listener.accept().await;
+            assert_eq!(from, client.local_addr().unwrap());
+            assert!(io.nodelay().unwrap());
+        }
+    }
 }

@@ -282,7 +282,7 @@ impl Server {
         let addr = listener.local_addr()?;
         rt.spawn(async move {
             let _ = axum::serve(
-                listener,
+                tongban_web::no_delay(listener),
                 tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
             )
             .await;

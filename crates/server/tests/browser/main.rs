@@ -70,7 +70,7 @@ async fn hall() -> Hall {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            tongban_web::no_delay(listener),
             tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
