@@ -586,11 +586,7 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
         );
     }
     println!();
-    axum::serve(
-        tongban_web::no_delay(listener),
-        tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    tongban_web::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

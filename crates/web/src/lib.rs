@@ -30,11 +30,27 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Largest page form accepted (uploads included).
 pub const MAX_FORM_BODY: usize = 50 * 1024 * 1024;
 
+/// Serve the application on `listener` until `shutdown` resolves (then let the
+/// requests under way finish): every connection with the client's address for the
+/// handlers ([`axum::extract::ConnectInfo`]) and sending at once ([`no_delay`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        no_delay(listener),
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// A listener whose connections send at once (`TCP_NODELAY`): an answer written in
 /// several pieces (a streamed page, a download, a chunked body) is not held back
 /// waiting for the client to acknowledge the piece before (Nagle's algorithm), which
 /// with delayed acknowledgements can cost 40 ms.
-pub fn no_delay(
+fn no_delay(
     listener: tokio::net::TcpListener,
 ) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
     use axum::serve::ListenerExt;

@@ -257,9 +257,10 @@ fn settle_disk() {
     unsafe { libc::sync() };
 }
 
-/// The writer's busy share: `busy_us` of running jobs and committing (summed over its
-/// threads) over `elapsed` of wall-clock time.
-fn writer_busy(busy_us: u64, elapsed: Duration) -> f64 {
+/// A thread's busy share: `busy_us` (the writer's running jobs and committing,
+/// summed over its threads; or its sync thread's syncing) over `elapsed` of wall-clock
+/// time.
+fn busy_share(busy_us: u64, elapsed: Duration) -> f64 {
     busy_us as f64 / (elapsed.as_micros() as f64).max(1.0)
 }
 
@@ -281,11 +282,7 @@ impl Server {
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         rt.spawn(async move {
-            let _ = axum::serve(
-                tongban_web::no_delay(listener),
-                tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+            let _ = tongban_web::serve(listener, state, std::future::pending()).await;
         });
         Ok(Server { addr, _rt: rt })
     }
@@ -493,8 +490,8 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
                 after.run_us - before.run_us,
             );
             r.commit_share = cu as f64 / (cu + ru).max(1) as f64;
-            r.writer_busy = writer_busy(cu + ru, elapsed);
-            r.sync_busy = writer_busy(after.sync_us - before.sync_us, elapsed);
+            r.writer_busy = busy_share(cu + ru, elapsed);
+            r.sync_busy = busy_share(after.sync_us - before.sync_us, elapsed);
             println!(
                 "{clients:>3} clients: {:>8.0} transitions/s  {:>7.1} cases/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({:.1} writes/commit, writer busy {:.0} % of the time, {:.0} % of it in commit, syncing {:.0} %; CPU {:.0} µs/transition, {:.0} in this process, machine {:.0} % busy; {:.1} KiB written/transition)",
                 r.transitions_per_s,

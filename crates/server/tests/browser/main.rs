@@ -6,7 +6,6 @@
 //! Without chromedriver the suite says so and passes, unless `TONGBAN_REQUIRE_BROWSER=1`
 //! (set by `scripts/test.sh`, which installs it).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -69,12 +68,9 @@ async fn hall() -> Hall {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(
-            tongban_web::no_delay(listener),
-            tongban_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        tongban_web::serve(listener, state, std::future::pending())
+            .await
+            .unwrap();
     });
     Hall {
         base: format!("http://{addr}"),
