@@ -5,5 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p tongban
+# The report names the source it measured: the tree just built.
+if source=$(git describe --always --dirty 2>/dev/null); then
+  export TONGBAN_BENCH_SOURCE="$source"
+fi
 export TONGBAN_PG_DURABLE=1
 exec scripts/with-postgres.sh bash -c 'target/release/tongban bench --postgres-url "$TONGBAN_TEST_POSTGRES_URL" "$@"' bench "$@"

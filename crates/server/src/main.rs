@@ -179,6 +179,10 @@ struct BenchArgs {
     /// Items in the catalog-search workload (0 skips it).
     #[arg(long, default_value_t = 100_000)]
     search_docs: usize,
+    /// The source the binary was built from, for the report (`scripts/bench.sh` passes
+    /// `git describe --always --dirty` of the tree it has just built).
+    #[arg(long, env = "TONGBAN_BENCH_SOURCE")]
+    source: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -303,6 +307,7 @@ fn main() -> anyhow::Result<()> {
                 data_dir: b.data_dir,
                 doc: Some(b.doc),
                 seed: b.seed,
+                source: b.source,
                 postgres_sizes: b
                     .postgres_sizes
                     .map(|v| {

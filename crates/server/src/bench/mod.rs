@@ -100,6 +100,9 @@ pub struct Options {
     pub postgres_sizes: Option<Vec<Size>>,
     /// Items in the catalog-search workload (0 skips it).
     pub search_docs: usize,
+    /// The source the binary was built from (a commit, `-dirty` with uncommitted
+    /// changes), when the caller knows it.
+    pub source: Option<String>,
 }
 
 /// Everything measured.
@@ -590,7 +593,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     }
     let report = Report {
         at: Utc::now().to_rfc3339(),
-        machine: report::machine(),
+        machine: report::machine(o.source.clone()),
         ceilings: ceil,
         deadline,
         lifecycle,

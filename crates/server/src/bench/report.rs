@@ -19,15 +19,18 @@ pub struct Machine {
     pub memory_gib: f64,
     /// Kernel.
     pub kernel: String,
-    /// rustc that built this binary.
+    /// Whether this binary is a release build.
     pub build: String,
+    /// The source it was built from (a commit, `-dirty` with uncommitted changes), when
+    /// the run was told (`scripts/bench.sh` tells it).
+    pub source: Option<String>,
     /// `/proc/loadavg` when the run ended (1, 5, 15 minutes; this run's own load
     /// included): how busy the shared machine was.
     pub load: String,
 }
 
-/// The machine at hand.
-pub fn machine() -> Machine {
+/// The machine at hand, running a binary built from `source`.
+pub fn machine(source: Option<String>) -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -47,6 +50,7 @@ pub fn machine() -> Machine {
             .trim()
             .to_string(),
         build: format!("release={}", !cfg!(debug_assertions)),
+        source,
         load: std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .split_whitespace()
@@ -228,8 +232,16 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     let m = &r.machine;
     let _ = writeln!(
         s,
-        "## Machine\n\n| | |\n|---|---|\n| CPU | {} |\n| logical CPUs | {} |\n| memory | {:.1} GiB |\n| kernel | {} |\n| build | {} |\n| load average at the end (1, 5, 15 min; this run included) | {} |\n",
-        m.cpu, m.cpus, m.memory_gib, m.kernel, m.build, m.load
+        "## Machine\n\n| | |\n|---|---|\n| CPU | {} |\n| logical CPUs | {} |\n| memory | {:.1} GiB |\n| kernel | {} |\n| build | {} |\n| source | {} |\n| load average at the end (1, 5, 15 min; this run included) | {} |\n",
+        m.cpu,
+        m.cpus,
+        m.memory_gib,
+        m.kernel,
+        m.build,
+        m.source
+            .as_deref()
+            .unwrap_or("not recorded (run through scripts/bench.sh to record it)"),
+        m.load
     );
     let _ = writeln!(
         s,
