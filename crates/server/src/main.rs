@@ -15,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use tongban::demo;
+use tongban::{demo, redact};
 use tongban_core::calendar::{Calendar, builtin};
 use tongban_store::{Db, DbUrl, Options};
 use tongban_web::auth::PasswordCost;
@@ -147,16 +147,20 @@ struct ServeArgs {
     jobs_every: u64,
 }
 
+/// The dataset sizes `--sizes` and `--postgres-sizes` take.
+const SIZES: [&str; 4] = ["s", "m", "l", "none"];
+
 #[derive(clap::Args, Debug)]
 struct BenchArgs {
     /// Dataset sizes for reads and statistics: s (10 k), m (1 M), l (10 M); `none` skips them.
-    #[arg(long, default_value = "s,m", value_delimiter = ',')]
+    #[arg(long, default_value = "s,m", value_delimiter = ',', value_parser = SIZES)]
     sizes: Vec<String>,
-    /// Concurrent clients for the lifecycle workload.
-    #[arg(long, default_value = "1,8,64", value_delimiter = ',')]
+    /// Concurrent clients for the lifecycle workload (each one connection).
+    #[arg(long, default_value = "1,8,64", value_delimiter = ',',
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
     clients: Vec<usize>,
     /// Seconds per measurement.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     seconds: u64,
     /// A PostgreSQL server to also run on (an admin URL, e.g. postgres://postgres@127.0.0.1:5432/postgres).
     #[arg(long, env = "TONGBAN_BENCH_POSTGRES_URL")]
@@ -174,7 +178,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Dataset sizes for PostgreSQL (default: --sizes).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = SIZES)]
     postgres_sizes: Option<Vec<String>>,
     /// Items in the catalog-search workload (0 skips it).
     #[arg(long, default_value_t = 100_000)]
@@ -517,20 +521,6 @@ fn search_command(url: &str, options: &Options, q: SearchCmd) -> anyhow::Result<
     }
 }
 
-/// Hide a password in a database URL.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
 async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyhow::Result<()> {
     let url = database_url.clone();
     let db = tokio::task::spawn_blocking(move || open(&url, &options)).await??;
@@ -603,17 +593,50 @@ async fn serve(database_url: String, options: Options, args: ServeArgs) -> anyho
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use clap::Parser;
 
+    use super::{Cli, Command};
+
+    fn bench(args: &[&str]) -> Result<super::BenchArgs, String> {
+        let argv = ["tongban", "bench"].iter().chain(args);
+        match Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .command
+        {
+            Command::Bench(b) => Ok(b),
+            other => Err(format!("not bench: {other:?}")),
+        }
+    }
+
+    /// A benchmark asked for what it cannot measure is refused before it starts, naming
+    /// the option and what it takes, instead of running minutes to report nothing.
     #[test]
-    fn passwords_in_database_urls_are_not_printed() {
+    fn bench_options_out_of_range_are_refused_naming_the_option() {
+        for (args, option) in [
+            (&["--clients", "0"][..], "--clients"),
+            (&["--clients", "8,5000"], "--clients"),
+            (&["--seconds", "0"], "--seconds"),
+            (&["--sizes", "s,xl"], "--sizes"),
+            (&["--postgres-sizes", "q"], "--postgres-sizes"),
+        ] {
+            let e = bench(args).expect_err("refused");
+            assert!(
+                e.contains(option) && e.contains("invalid value"),
+                "{args:?}: {e}"
+            );
+        }
+        let b = bench(&[
+            "--clients",
+            "1,4096",
+            "--seconds",
+            "3600",
+            "--sizes",
+            "none",
+        ])
+        .expect("the bounds themselves are taken");
         assert_eq!(
-            redact("postgres://tb:secret@db:5432/tb"),
-            "postgres://tb:***@db:5432/tb"
-        );
-        assert_eq!(
-            redact("sqlite://data/tongban.db"),
-            "sqlite://data/tongban.db"
+            (b.clients, b.seconds, b.sizes),
+            (vec![1, 4096], 3600, vec!["none".to_string()])
         );
     }
 }

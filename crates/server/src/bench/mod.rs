@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use bytes::Bytes;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -335,7 +336,14 @@ type DatabaseMaker = Box<dyn Fn(&str) -> anyhow::Result<DbUrl>>;
 
 /// Run the suite.
 pub fn run(o: &Options) -> anyhow::Result<Report> {
-    std::fs::create_dir_all(&o.data_dir)?;
+    std::fs::create_dir_all(&o.data_dir)
+        .with_context(|| format!("creating the data directory {}", o.data_dir.display()))?;
+    // A PostgreSQL server that cannot be reached is said before the minutes of
+    // measurements that come before its turn.
+    if let Some(url) = &o.postgres_url {
+        postgres::Client::connect(url, postgres::NoTls)
+            .with_context(|| format!("connecting to PostgreSQL at {}", crate::redact(url)))?;
+    }
     let measure = Duration::from_secs(o.seconds.max(1));
     let warmup = Duration::from_secs(2);
     println!("== 天花板 ceilings (same machine, same run)");
@@ -908,4 +916,52 @@ fn read_set(
         kpi_ms_max: kpi[19],
         kpi_window_ms_p50: kpi_window[10],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Options, run};
+
+    fn options(data_dir: &str, postgres_url: Option<&str>) -> Options {
+        Options {
+            sizes: vec![],
+            sqlite: true,
+            postgres_url: postgres_url.map(str::to_string),
+            clients: vec![1],
+            seconds: 1,
+            data_dir: data_dir.into(),
+            doc: None,
+            seed: 1,
+            postgres_sizes: None,
+            search_docs: 0,
+            source: None,
+        }
+    }
+
+    /// What stops a run before it measures anything is said with what it was about:
+    /// the data directory it could not make, the PostgreSQL server it could not reach
+    /// (its password hidden) — the latter before the SQLite ceilings' minutes, not after.
+    #[test]
+    fn a_run_that_cannot_start_names_the_directory_or_the_server() {
+        let e = run(&options("/proc/no-such-dir/bench", None)).expect_err("no directory");
+        assert_eq!(
+            e.to_string(),
+            "creating the data directory /proc/no-such-dir/bench"
+        );
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = "postgres://bench:secret@127.0.0.1:1/postgres";
+        let e = run(&options(&dir.path().display().to_string(), Some(url))).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "connecting to PostgreSQL at postgres://bench:***@127.0.0.1:1/postgres"
+        );
+        assert!(
+            std::fs::read_dir(dir.path())
+                .expect("listed")
+                .next()
+                .is_none(),
+            "nothing measured or written before the server was tried"
+        );
+    }
 }
