@@ -293,6 +293,19 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(b) => {
+            // Each simulated client holds two connections (its own and the server's),
+            // and the HTTP exchange alone is measured with 64; the rest is databases,
+            // probes and the runtime's own.
+            let most = b.clients.iter().copied().max().unwrap_or(1).max(64) as u64;
+            let needed = 2 * most + 256;
+            if let Some(limit) = tongban::raise_open_files_limit()
+                && limit < needed
+            {
+                anyhow::bail!(
+                    "--clients {most} needs about {needed} open files and this process may \
+                     open {limit} (raise `ulimit -n`)"
+                );
+            }
             let sizes = b
                 .sizes
                 .iter()
@@ -333,6 +346,7 @@ fn main() -> anyhow::Result<()> {
         Command::Export { what } => export_command(&cli.database_url, &options, what),
         Command::Serve(args) => {
             spawn_memory_trimmer();
+            tongban::raise_open_files_limit();
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
