@@ -338,8 +338,11 @@ type DatabaseMaker = Box<dyn Fn(&str) -> anyhow::Result<DbUrl>>;
 pub fn run(o: &Options) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&o.data_dir)
         .with_context(|| format!("creating the data directory {}", o.data_dir.display()))?;
-    // A PostgreSQL server that cannot be reached is said before the minutes of
-    // measurements that come before its turn.
+    // So are a report that could not be written at the end of the run and a PostgreSQL
+    // server that cannot be reached, before the minutes of measurements before them.
+    if let Some(doc) = &o.doc {
+        writable(doc)?;
+    }
     if let Some(url) = &o.postgres_url {
         postgres::Client::connect(url, postgres::NoTls)
             .with_context(|| format!("connecting to PostgreSQL at {}", crate::redact(url)))?;
@@ -610,15 +613,30 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         startup,
         search,
     };
-    std::fs::write(
-        o.data_dir.join("bench.json"),
-        serde_json::to_vec_pretty(&report)?,
-    )?;
+    let json = o.data_dir.join("bench.json");
+    std::fs::write(&json, serde_json::to_vec_pretty(&report)?)
+        .with_context(|| format!("writing {}", json.display()))?;
     if let Some(doc) = &o.doc {
-        std::fs::write(doc, report::markdown(&report, o))?;
+        std::fs::write(doc, report::markdown(&report, o))
+            .with_context(|| format!("writing the report {}", doc.display()))?;
         println!("\nwrote {}", doc.display());
     }
     Ok(report)
+}
+
+/// Whether the report can be written to `path`, found out without changing a report
+/// already there (opened to append, nothing appended) and without leaving a new one.
+fn writable(path: &std::path::Path) -> anyhow::Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("the report cannot be written to {}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -938,11 +956,12 @@ mod tests {
         }
     }
 
-    /// What stops a run before it measures anything is said with what it was about:
-    /// the data directory it could not make, the PostgreSQL server it could not reach
-    /// (its password hidden) — the latter before the SQLite ceilings' minutes, not after.
+    /// What would stop a run is said before it measures anything, with what it was
+    /// about: the data directory it could not make, the report it could not write (not
+    /// at the end of an hour's run), the PostgreSQL server it could not reach (its
+    /// password hidden).
     #[test]
-    fn a_run_that_cannot_start_names_the_directory_or_the_server() {
+    fn a_run_that_cannot_start_names_what_stops_it() {
         let e = run(&options("/proc/no-such-dir/bench", None)).expect_err("no directory");
         assert_eq!(
             e.to_string(),
@@ -950,6 +969,25 @@ mod tests {
         );
 
         let dir = tempfile::tempdir().expect("temp dir");
+        let mut no_doc = options(&dir.path().display().to_string(), None);
+        no_doc.doc = Some("/proc/no-such-dir/PERFORMANCE.md".into());
+        let e = run(&no_doc).expect_err("no place for the report");
+        assert_eq!(
+            e.to_string(),
+            "the report cannot be written to /proc/no-such-dir/PERFORMANCE.md"
+        );
+        let doc = dir.path().join("PERFORMANCE.md");
+        std::fs::write(&doc, "the last run's report").expect("written");
+        super::writable(&doc).expect("an existing report can be replaced");
+        assert_eq!(
+            std::fs::read_to_string(&doc).expect("read"),
+            "the last run's report",
+            "finding out changes nothing"
+        );
+        std::fs::remove_file(&doc).expect("removed");
+        super::writable(&doc).expect("a new report can be written");
+        assert!(!doc.exists(), "and none is left behind");
+
         let url = "postgres://bench:secret@127.0.0.1:1/postgres";
         let e = run(&options(&dir.path().display().to_string(), Some(url))).expect_err("refused");
         assert_eq!(
