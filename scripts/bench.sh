@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p tongban
-# The report names the source it measured: the tree just built.
-if source=$(git describe --always --dirty 2>/dev/null); then
+# The report names the source it measured: the tree just built ("-dirty" with changes
+# not committed, the last run's report aside).
+if source=$(git rev-parse --short HEAD 2>/dev/null); then
+  git diff --quiet HEAD -- . ':!docs/PERFORMANCE.md' || source="$source-dirty"
   export TONGBAN_BENCH_SOURCE="$source"
 fi
 export TONGBAN_PG_DURABLE=1

@@ -6,9 +6,10 @@ pub mod demo;
 pub mod sqlite_heap;
 
 /// Let this process open as many files as the system allows it (the soft limit raised to
-/// the hard one), and say how many that is. Every connection is a file: a server with
-/// more connections than the soft limit (often 1,024) refuses the next one, and the
-/// benchmark holds two per simulated client. `None` where the limits cannot be read.
+/// the hard one), and say how many it may open now (the soft limit as it was, should the
+/// raise be refused). Every connection is a file: a server with more connections than
+/// the soft limit (often 1,024) refuses the next one, and the benchmark holds two per
+/// simulated client. `None` where the limits cannot be read.
 pub fn raise_open_files_limit() -> Option<u64> {
     let mut l = libc::rlimit {
         rlim_cur: 0,
@@ -61,10 +62,11 @@ mod tests {
     }
 
     /// A soft limit under the hard one is raised to it, and the new limit is said. (The
-    /// test lowers the soft limit by one file first, harmless to tests beside it.)
+    /// test sets the soft limit one file under the hard one first, and puts back the
+    /// soft limit it found after; no other test here counts its open files.)
     #[test]
     fn the_open_files_limit_is_raised_to_the_hard_one() {
-        let (_, hard) = open_files_limits();
+        let (soft, hard) = open_files_limits();
         let lowered = libc::rlimit {
             rlim_cur: hard - 1,
             rlim_max: hard,
@@ -74,6 +76,12 @@ mod tests {
         assert_eq!(open_files_limits(), (hard - 1, hard));
         assert_eq!(raise_open_files_limit(), Some(hard));
         assert_eq!(open_files_limits(), (hard, hard));
+        let found = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads the struct we own.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &found) }, 0);
     }
 
     #[test]

@@ -294,16 +294,16 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(b) => {
             // Each simulated client holds two connections (its own and the server's),
-            // and the HTTP exchange alone is measured with 64; the rest is databases,
-            // probes and the runtime's own.
-            let most = b.clients.iter().copied().max().unwrap_or(1).max(64) as u64;
-            let needed = 2 * most + 256;
+            // and the HTTP exchange alone is measured with 64 clients; the rest is
+            // databases, probes and the runtime's own.
+            let most = b.clients.iter().copied().max().unwrap_or(1);
+            let needed = 2 * most.max(64) as u64 + 256;
             if let Some(limit) = tongban::raise_open_files_limit()
                 && limit < needed
             {
                 anyhow::bail!(
-                    "--clients {most} needs about {needed} open files and this process may \
-                     open {limit} (raise `ulimit -n`)"
+                    "{most} clients (and 64 for the HTTP exchange alone) need about {needed} \
+                     open files and this process may open {limit} (raise `ulimit -n`)"
                 );
             }
             let sizes = b

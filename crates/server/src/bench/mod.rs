@@ -338,14 +338,13 @@ type DatabaseMaker = Box<dyn Fn(&str) -> anyhow::Result<DbUrl>>;
 pub fn run(o: &Options) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&o.data_dir)
         .with_context(|| format!("creating the data directory {}", o.data_dir.display()))?;
-    // So are a report that could not be written at the end of the run and a PostgreSQL
-    // server that cannot be reached, before the minutes of measurements before them.
+    // What would stop the run later is found out now, not after minutes (or an hour) of
+    // measurements: a report that cannot be written, a PostgreSQL server out of reach.
     if let Some(doc) = &o.doc {
         writable(doc)?;
     }
     if let Some(url) = &o.postgres_url {
-        postgres::Client::connect(url, postgres::NoTls)
-            .with_context(|| format!("connecting to PostgreSQL at {}", crate::redact(url)))?;
+        reachable(url)?;
     }
     let measure = Duration::from_secs(o.seconds.max(1));
     let warmup = Duration::from_secs(2);
@@ -625,7 +624,9 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
 }
 
 /// Whether the report can be written to `path`, found out without changing a report
-/// already there (opened to append, nothing appended) and without leaving a new one.
+/// already there (opened to append, nothing appended) and without leaving a new one
+/// (the file made is removed; where `path` is a link to nothing yet, the file made at
+/// its target, not the link).
 fn writable(path: &std::path::Path) -> anyhow::Result<()> {
     let existed = path.exists();
     std::fs::OpenOptions::new()
@@ -633,9 +634,38 @@ fn writable(path: &std::path::Path) -> anyhow::Result<()> {
         .create(true)
         .open(path)
         .with_context(|| format!("the report cannot be written to {}", path.display()))?;
-    if !existed {
-        let _ = std::fs::remove_file(path);
+    if !existed && let Ok(made) = std::fs::canonicalize(path) {
+        let _ = std::fs::remove_file(made);
     }
+    Ok(())
+}
+
+/// Whether `--postgres-url` can be used: a `postgres://` URL ending in a database name
+/// (the run makes its own databases beside that one), of a server that answers within
+/// ten seconds unless the URL sets its own `connect_timeout`. The URL is shown with its
+/// password hidden; a string in any other form is not shown at all.
+fn reachable(url: &str) -> anyhow::Result<()> {
+    let database = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, db)| db.split('?').next().unwrap_or_default());
+    if database.is_none_or(str::is_empty) {
+        anyhow::bail!(
+            "--postgres-url takes a postgres:// URL ending in a database name, \
+             e.g. postgres://postgres@127.0.0.1:5432/postgres"
+        );
+    }
+    let shown = crate::redact(url);
+    let mut config: postgres::Config = url
+        .parse()
+        .with_context(|| format!("reading --postgres-url {shown}"))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config
+        .connect(postgres::NoTls)
+        .with_context(|| format!("connecting to PostgreSQL at {shown}"))?;
     Ok(())
 }
 
@@ -999,7 +1029,35 @@ mod tests {
                 .expect("listed")
                 .next()
                 .is_none(),
-            "nothing measured or written before the server was tried"
+            "no database made before the server was tried"
+        );
+        for url in [
+            "postgres://bench:secret@127.0.0.1:1",
+            "postgres://bench:secret@127.0.0.1:1/",
+            "host=127.0.0.1 port=1 user=bench password=secret",
+        ] {
+            let e = run(&options(&dir.path().display().to_string(), Some(url)))
+                .expect_err("not a URL the run can use");
+            assert!(
+                e.to_string()
+                    .starts_with("--postgres-url takes a postgres:// URL ending")
+                    && !e.to_string().contains("secret"),
+                "{url}: {e}"
+            );
+        }
+
+        // A link to a report not written yet stays a link, and nothing is left at its
+        // target.
+        let target = dir.path().join("target.md");
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(&target, &link).expect("linked");
+        super::writable(&link).expect("writable through the link");
+        assert!(!target.exists(), "no file left at the target");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("the link is there")
+                .file_type()
+                .is_symlink()
         );
     }
 }
