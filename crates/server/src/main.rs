@@ -184,7 +184,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 100_000)]
     search_docs: usize,
     /// The source the binary was built from, for the report (`scripts/bench.sh` passes
-    /// `git describe --always --dirty` of the tree it has just built).
+    /// the commit of the tree it has just built, `-dirty` with uncommitted changes).
     #[arg(long, env = "TONGBAN_BENCH_SOURCE")]
     source: Option<String>,
 }
