@@ -346,6 +346,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
     if let Some(url) = &o.postgres_url {
         reachable(url)?;
     }
+    room_for_sqlite(o, free_bytes(&o.data_dir)?)?;
     let measure = Duration::from_secs(o.seconds.max(1));
     let warmup = Duration::from_secs(2);
     println!("== 天花板 ceilings (same machine, same run)");
@@ -640,6 +641,76 @@ fn writable(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Disk a generated SQLite dataset takes per case, with its events, rollups and indexes
+/// (measured on 2026-12-06: 42 MB for 10 k cases, 4.16 GB for 1 M), rounded up.
+const SQLITE_BYTES_PER_CASE: u64 = 4_300;
+
+/// Disk the rest of a run may take on SQLite: the lifecycle's database (every run adds
+/// its cases) and the ceilings' probes.
+const SQLITE_RUN_BYTES: u64 = 1_000_000_000;
+
+/// A dataset's name: its SQLite file (`.db`) and its marker (`{backend}-{name}.ready`).
+fn dataset_name(size: Size, seed: u64) -> String {
+    format!("reads_{}_{}", size.name(), seed)
+}
+
+/// Whether the SQLite datasets still to be generated (those not kept from an earlier run)
+/// fit in `free` bytes: a run that fills the disk at 10 M cases has spent most of an hour
+/// first.
+fn room_for_sqlite(o: &Options, free: u64) -> anyhow::Result<()> {
+    if !o.sqlite {
+        return Ok(());
+    }
+    let to_make: Vec<Size> = o
+        .sizes
+        .iter()
+        .copied()
+        .filter(|&size| {
+            let name = dataset_name(size, o.seed);
+            !(o.data_dir.join(format!("sqlite-{name}.ready")).exists()
+                && o.data_dir.join(format!("{name}.db")).exists())
+        })
+        .collect();
+    let needed = to_make
+        .iter()
+        .map(|s| s.cases() * SQLITE_BYTES_PER_CASE)
+        .sum::<u64>()
+        + SQLITE_RUN_BYTES;
+    if free < needed {
+        let names = to_make.iter().map(|s| s.name()).collect::<Vec<_>>();
+        anyhow::bail!(
+            "the run needs about {:.1} GB free in {} (SQLite datasets to generate: {}, \
+             {} KB per case; 1 GB for the rest) and {:.1} GB are: free some, choose \
+             smaller --sizes or another --data-dir",
+            needed as f64 / 1e9,
+            o.data_dir.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            },
+            SQLITE_BYTES_PER_CASE as f64 / 1e3,
+            free as f64 / 1e9,
+        );
+    }
+    Ok(())
+}
+
+/// Bytes an unprivileged process may still write in the file system holding `dir`.
+fn free_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .with_context(|| format!("the data directory {}", dir.display()))?;
+    // SAFETY: an all-zero statvfs is a valid value of that plain C struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: path is a NUL-terminated string we own; statvfs writes only `st`.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("free space in {}", dir.display()));
+    }
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
 /// Whether `--postgres-url` can be used: a `postgres://` URL ending in a database name
 /// (the run makes its own databases beside that one), of a server that answers within
 /// ten seconds unless the URL sets its own `connect_timeout`. The URL is shown with its
@@ -679,7 +750,7 @@ fn read_set(
     warmup: Duration,
     measure: Duration,
 ) -> anyhow::Result<ReadSet> {
-    let name = format!("reads_{}_{}", size.name(), o.seed);
+    let name = dataset_name(size, o.seed);
     let marker = o.data_dir.join(format!("{backend}-{name}.ready"));
     let reuse = marker.exists()
         && match (backend, &o.postgres_url) {
@@ -968,7 +1039,7 @@ fn read_set(
 
 #[cfg(test)]
 mod tests {
-    use super::{Options, run};
+    use super::{Options, Size, run};
 
     fn options(data_dir: &str, postgres_url: Option<&str>) -> Options {
         Options {
@@ -1059,5 +1130,34 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
+    }
+
+    /// SQLite datasets are only generated where they fit (4.3 KB a case, 1 GB besides);
+    /// those kept from an earlier run need no room, and without SQLite none is made.
+    #[test]
+    fn datasets_are_generated_only_where_they_fit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut big = options(&dir.path().display().to_string(), None);
+        big.sizes = vec![Size::S, Size::M];
+        let gb = 1_000_000_000;
+        let e = super::room_for_sqlite(&big, 2 * gb).expect_err("4.3 GB + 1 GB do not fit in 2");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the run needs about 5.3 GB free in {} (SQLite datasets to generate: s, m, 4.3 KB \
+                 per case; 1 GB for the rest) and 2.0 GB are: free some, choose smaller --sizes \
+                 or another --data-dir",
+                dir.path().display()
+            )
+        );
+        super::room_for_sqlite(&big, 6 * gb).expect("they fit in 6");
+        let m = super::dataset_name(Size::M, big.seed);
+        std::fs::write(dir.path().join(format!("sqlite-{m}.ready")), "{}").expect("marked");
+        std::fs::write(dir.path().join(format!("{m}.db")), "").expect("kept");
+        super::room_for_sqlite(&big, 2 * gb).expect("M is kept: S and the rest fit in 2");
+        big.sqlite = false;
+        big.sizes = vec![Size::L];
+        super::room_for_sqlite(&big, 0).expect("no SQLite datasets without SQLite");
+        assert!(super::free_bytes(dir.path()).expect("statvfs") > 0);
     }
 }
