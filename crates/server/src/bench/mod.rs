@@ -713,8 +713,9 @@ fn free_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
 
 /// Whether `--postgres-url` can be used: a `postgres://` URL ending in a database name
 /// (the run makes its own databases beside that one), of a server that answers within
-/// ten seconds unless the URL sets its own `connect_timeout`. The URL is shown with its
-/// password hidden; a string in any other form is not shown at all.
+/// ten seconds unless the URL sets its own `connect_timeout`, as a role that may create
+/// databases. The URL is shown with its password hidden; a string in any other form is
+/// not shown at all.
 fn reachable(url: &str) -> anyhow::Result<()> {
     let database = url
         .strip_prefix("postgres://")
@@ -734,9 +735,22 @@ fn reachable(url: &str) -> anyhow::Result<()> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    config
+    let mut client = config
         .connect(postgres::NoTls)
         .with_context(|| format!("connecting to PostgreSQL at {shown}"))?;
+    let may_create: bool = client
+        .query_one(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .with_context(|| format!("reading the role's rights at {shown}"))?
+        .get(0);
+    if !may_create {
+        anyhow::bail!(
+            "the role of --postgres-url {shown} may not create databases, and the run \
+             makes its own (tongban_bench_*): use a role with CREATEDB"
+        );
+    }
     Ok(())
 }
 
@@ -1130,6 +1144,37 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
+    }
+
+    /// A PostgreSQL role that may not create databases is refused before the run, which
+    /// makes its own. On the test server (`TONGBAN_TEST_POSTGRES_URL`, trust auth), as
+    /// the store's PostgreSQL tests are.
+    #[test]
+    fn a_postgres_role_that_cannot_create_databases_is_refused() {
+        let Ok(admin) = std::env::var("TONGBAN_TEST_POSTGRES_URL") else {
+            assert_ne!(
+                std::env::var("TONGBAN_REQUIRE_POSTGRES").as_deref(),
+                Ok("1"),
+                "TONGBAN_REQUIRE_POSTGRES=1 but TONGBAN_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("PostgreSQL test skipped: TONGBAN_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        super::reachable(&admin).expect("the test server's admin may");
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("admin");
+        c.batch_execute(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tb_bench_no_createdb') THEN
+                 CREATE ROLE tb_bench_no_createdb LOGIN NOCREATEDB NOSUPERUSER;
+               END IF;
+             END $$",
+        )
+        .expect("role");
+        let (scheme_user, rest) = admin.split_once('@').expect("user@host in the test URL");
+        let scheme = &scheme_user[..scheme_user.find("://").expect("a URL") + 3];
+        let url = format!("{scheme}tb_bench_no_createdb@{rest}");
+        let e = super::reachable(&url).expect_err("refused");
+        assert!(e.to_string().contains("may not create databases"), "{e}");
     }
 
     /// SQLite datasets are only generated where they fit (4.3 KB a case, 1 GB besides);
