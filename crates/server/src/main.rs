@@ -147,14 +147,21 @@ struct ServeArgs {
     jobs_every: u64,
 }
 
-/// The dataset sizes `--sizes` and `--postgres-sizes` take.
-const SIZES: [&str; 4] = ["s", "m", "l", "none"];
+/// A dataset size on the command line: s, m or l, or `none` (no dataset).
+fn size_arg(s: &str) -> Result<Option<tongban::bench::Size>, String> {
+    match s {
+        "none" => Ok(None),
+        _ => tongban::bench::Size::parse(s)
+            .map(Some)
+            .ok_or_else(|| "sizes are s, m, l or none".to_string()),
+    }
+}
 
 #[derive(clap::Args, Debug)]
 struct BenchArgs {
     /// Dataset sizes for reads and statistics: s (10 k), m (1 M), l (10 M); `none` skips them.
-    #[arg(long, default_value = "s,m", value_delimiter = ',', value_parser = SIZES)]
-    sizes: Vec<String>,
+    #[arg(long, default_value = "s,m", value_delimiter = ',', value_parser = size_arg)]
+    sizes: Vec<Option<tongban::bench::Size>>,
     /// Concurrent clients for the lifecycle workload (each one connection).
     #[arg(long, default_value = "1,8,64", value_delimiter = ',',
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4_096))]
@@ -178,8 +185,8 @@ struct BenchArgs {
     #[arg(long, default_value_t = 2026)]
     seed: u64,
     /// Dataset sizes for PostgreSQL (default: --sizes).
-    #[arg(long, value_delimiter = ',', value_parser = SIZES)]
-    postgres_sizes: Option<Vec<String>>,
+    #[arg(long, value_delimiter = ',', value_parser = size_arg)]
+    postgres_sizes: Option<Vec<Option<tongban::bench::Size>>>,
     /// Items in the catalog-search workload (0 skips it).
     #[arg(long, default_value_t = 100_000)]
     search_docs: usize,
@@ -293,30 +300,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(b) => {
-            // Each simulated client holds two connections (its own and the server's),
-            // and the HTTP exchange alone is measured with 64 clients; the rest is
-            // databases, probes and the runtime's own.
-            let most = b.clients.iter().copied().max().unwrap_or(1);
-            let needed = 2 * most.max(64) as u64 + 256;
-            if let Some(limit) = tongban::raise_open_files_limit()
-                && limit < needed
-            {
-                anyhow::bail!(
-                    "{most} clients (and 64 for the HTTP exchange alone) need about {needed} \
-                     open files and this process may open {limit} (raise `ulimit -n`)"
-                );
-            }
-            let sizes = b
-                .sizes
-                .iter()
-                .filter(|s| s.as_str() != "none")
-                .map(|s| {
-                    tongban::bench::Size::parse(s)
-                        .ok_or_else(|| anyhow::anyhow!("unknown size {s} (s, m, l)"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
             tongban::bench::run(&tongban::bench::Options {
-                sizes,
+                sizes: b.sizes.into_iter().flatten().collect(),
                 sqlite: !b.no_sqlite,
                 postgres_url: b.postgres_url,
                 clients: b.clients,
@@ -325,18 +310,7 @@ fn main() -> anyhow::Result<()> {
                 doc: Some(b.doc),
                 seed: b.seed,
                 source: b.source,
-                postgres_sizes: b
-                    .postgres_sizes
-                    .map(|v| {
-                        v.iter()
-                            .filter(|s| s.as_str() != "none")
-                            .map(|s| {
-                                tongban::bench::Size::parse(s)
-                                    .ok_or_else(|| anyhow::anyhow!("unknown size {s} (s, m, l)"))
-                            })
-                            .collect::<anyhow::Result<Vec<_>>>()
-                    })
-                    .transpose()?,
+                postgres_sizes: b.postgres_sizes.map(|v| v.into_iter().flatten().collect()),
                 search_docs: b.search_docs,
             })?;
             Ok(())
@@ -650,7 +624,7 @@ mod tests {
         .expect("the bounds themselves are taken");
         assert_eq!(
             (b.clients, b.seconds, b.sizes),
-            (vec![1, 4096], 3600, vec!["none".to_string()])
+            (vec![1, 4096], 3600, vec![None])
         );
     }
 }

@@ -347,6 +347,7 @@ pub fn run(o: &Options) -> anyhow::Result<Report> {
         reachable(url)?;
     }
     room_for_sqlite(o, free_bytes(&o.data_dir)?)?;
+    files_for_clients(o)?;
     let measure = Duration::from_secs(o.seconds.max(1));
     let warmup = Duration::from_secs(2);
     println!("== 天花板 ceilings (same machine, same run)");
@@ -641,6 +642,24 @@ fn writable(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether this process may open the files the clients need, its soft limit raised to
+/// the hard one first: each simulated client holds two connections (its own and the
+/// server's), the HTTP exchange alone is measured with 64 clients, and the rest is
+/// databases, probes and the runtimes' own.
+fn files_for_clients(o: &Options) -> anyhow::Result<()> {
+    let most = o.clients.iter().copied().max().unwrap_or(1);
+    let needed = 2 * most.max(64) as u64 + 256;
+    if let Some(limit) = crate::raise_open_files_limit()
+        && limit < needed
+    {
+        anyhow::bail!(
+            "{most} clients (and 64 for the HTTP exchange alone) need about {needed} open \
+             files and this process may open {limit} (raise `ulimit -n`)"
+        );
+    }
+    Ok(())
+}
+
 /// Disk a generated SQLite dataset takes per case, with its events, rollups and indexes
 /// (measured on 2026-12-06: 42 MB for 10 k cases, 4.16 GB for 1 M), rounded up.
 const SQLITE_BYTES_PER_CASE: u64 = 4_300;
@@ -654,6 +673,13 @@ fn dataset_name(size: Size, seed: u64) -> String {
     format!("reads_{}_{}", size.name(), seed)
 }
 
+/// Whether the SQLite dataset `name` was generated whole by an earlier run (its marker
+/// is written last) and is still there.
+fn sqlite_dataset_kept(o: &Options, name: &str) -> bool {
+    o.data_dir.join(format!("sqlite-{name}.ready")).exists()
+        && o.data_dir.join(format!("{name}.db")).exists()
+}
+
 /// Whether the SQLite datasets still to be generated (those not kept from an earlier run)
 /// fit in `free` bytes: a run that fills the disk at 10 M cases has spent most of an hour
 /// first.
@@ -665,11 +691,7 @@ fn room_for_sqlite(o: &Options, free: u64) -> anyhow::Result<()> {
         .sizes
         .iter()
         .copied()
-        .filter(|&size| {
-            let name = dataset_name(size, o.seed);
-            !(o.data_dir.join(format!("sqlite-{name}.ready")).exists()
-                && o.data_dir.join(format!("{name}.db")).exists())
-        })
+        .filter(|&size| !sqlite_dataset_kept(o, &dataset_name(size, o.seed)))
         .collect();
     let needed = to_make
         .iter()
@@ -766,11 +788,12 @@ fn read_set(
 ) -> anyhow::Result<ReadSet> {
     let name = dataset_name(size, o.seed);
     let marker = o.data_dir.join(format!("{backend}-{name}.ready"));
-    let reuse = marker.exists()
-        && match (backend, &o.postgres_url) {
-            ("postgres", Some(url)) => pg_database_exists(url, &format!("tongban_bench_{name}"))?,
-            _ => o.data_dir.join(format!("{name}.db")).exists(),
-        };
+    let reuse = match (backend, &o.postgres_url) {
+        ("postgres", Some(url)) => {
+            marker.exists() && pg_database_exists(url, &format!("tongban_bench_{name}"))?
+        }
+        _ => sqlite_dataset_kept(o, &name),
+    };
     let started = Instant::now();
     let (db, info, url) = if reuse {
         let url = match (backend, &o.postgres_url) {
