@@ -75,6 +75,19 @@ impl Size {
             Size::L => "l",
         }
     }
+
+    /// Whether the dataset writes every case's log. Not at 10 M: the reads and
+    /// statistics measured do not read logs, and they would double its size.
+    fn with_events(self) -> bool {
+        self != Size::L
+    }
+
+    /// Disk a generated SQLite dataset of this size takes per case, with its rollups
+    /// and indexes, rounded up (measured on 2026-12-06: 42 MB for 10 k cases and
+    /// 4.16 GB for 1 M with their events, 21.5 GB for 10 M without).
+    fn sqlite_bytes_per_case(self) -> u64 {
+        if self.with_events() { 4_300 } else { 2_300 }
+    }
 }
 
 /// What to run.
@@ -660,10 +673,6 @@ fn files_for_clients(o: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Disk a generated SQLite dataset takes per case, with its events, rollups and indexes
-/// (measured on 2026-12-06: 42 MB for 10 k cases, 4.16 GB for 1 M), rounded up.
-const SQLITE_BYTES_PER_CASE: u64 = 4_300;
-
 /// Disk the rest of a run may take on SQLite: the lifecycle's database (every run adds
 /// its cases) and the ceilings' probes.
 const SQLITE_RUN_BYTES: u64 = 1_000_000_000;
@@ -695,15 +704,25 @@ fn room_for_sqlite(o: &Options, free: u64) -> anyhow::Result<()> {
         .collect();
     let needed = to_make
         .iter()
-        .map(|s| s.cases() * SQLITE_BYTES_PER_CASE)
+        .map(|s| s.cases() * s.sqlite_bytes_per_case())
         .sum::<u64>()
         + SQLITE_RUN_BYTES;
     if free < needed {
-        let names = to_make.iter().map(|s| s.name()).collect::<Vec<_>>();
+        let names = to_make
+            .iter()
+            .map(|s| {
+                let bytes = (s.cases() * s.sqlite_bytes_per_case()) as f64;
+                if bytes < 1e9 {
+                    format!("{} {:.0} MB", s.name(), bytes / 1e6)
+                } else {
+                    format!("{} {:.1} GB", s.name(), bytes / 1e9)
+                }
+            })
+            .collect::<Vec<_>>();
         anyhow::bail!(
-            "the run needs about {:.1} GB free in {} (SQLite datasets to generate: {}, \
-             {} KB per case; 1 GB for the rest) and {:.1} GB are: free some, choose \
-             smaller --sizes or another --data-dir",
+            "the run needs about {:.1} GB free in {} (SQLite datasets to generate: {}; \
+             1 GB for the rest) and {:.1} GB are: free some, choose smaller --sizes or \
+             another --data-dir",
             needed as f64 / 1e9,
             o.data_dir.display(),
             if names.is_empty() {
@@ -711,7 +730,6 @@ fn room_for_sqlite(o: &Options, free: u64) -> anyhow::Result<()> {
             } else {
                 names.join(", ")
             },
-            SQLITE_BYTES_PER_CASE as f64 / 1e3,
             free as f64 / 1e9,
         );
     }
@@ -816,7 +834,14 @@ fn read_set(
         }
         let db = fresh_demo(&url)?;
         let b = bar(size.cases(), "generating cases");
-        let d = dataset::generate(&db, size.cases(), o.seed, size != Size::L, Utc::now(), &b)?;
+        let d = dataset::generate(
+            &db,
+            size.cases(),
+            o.seed,
+            size.with_events(),
+            Utc::now(),
+            &b,
+        )?;
         b.finish();
         // Accounts to read with: a reviewer in every department, twenty applicants.
         let hash = PasswordCost::default().hash(demo::DEMO_PASSWORD);
@@ -1200,7 +1225,8 @@ mod tests {
         assert!(e.to_string().contains("may not create databases"), "{e}");
     }
 
-    /// SQLite datasets are only generated where they fit (4.3 KB a case, 1 GB besides);
+    /// SQLite datasets are only generated where they fit (4.3 KB a case with its log,
+    /// 2.3 KB at 10 M without, 1 GB besides);
     /// those kept from an earlier run need no room, and without SQLite none is made.
     #[test]
     fn datasets_are_generated_only_where_they_fit() {
@@ -1212,8 +1238,8 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "the run needs about 5.3 GB free in {} (SQLite datasets to generate: s, m, 4.3 KB \
-                 per case; 1 GB for the rest) and 2.0 GB are: free some, choose smaller --sizes \
+                "the run needs about 5.3 GB free in {} (SQLite datasets to generate: s 43 MB, \
+                 m 4.3 GB; 1 GB for the rest) and 2.0 GB are: free some, choose smaller --sizes \
                  or another --data-dir",
                 dir.path().display()
             )
@@ -1223,8 +1249,13 @@ mod tests {
         std::fs::write(dir.path().join(format!("sqlite-{m}.ready")), "{}").expect("marked");
         std::fs::write(dir.path().join(format!("{m}.db")), "").expect("kept");
         super::room_for_sqlite(&big, 2 * gb).expect("M is kept: S and the rest fit in 2");
-        big.sqlite = false;
+        // 10 M cases are generated without their logs: about half as much per case.
         big.sizes = vec![Size::L];
+        let e = super::room_for_sqlite(&big, 20 * gb).expect_err("24 GB do not fit in 20");
+        assert!(e.to_string().contains("about 24.0 GB free"), "{e}");
+        assert!(e.to_string().contains("l 23.0 GB;"), "{e}");
+        super::room_for_sqlite(&big, 25 * gb).expect("L fits in 25");
+        big.sqlite = false;
         super::room_for_sqlite(&big, 0).expect("no SQLite datasets without SQLite");
         assert!(super::free_bytes(dir.path()).expect("statvfs") > 0);
     }

@@ -245,7 +245,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
     );
     let _ = writeln!(
         s,
-        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (generated in about 25 minutes; on SQLite 4.3 KB of disk per case, about 43 GB; the run checks for room first)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # everything, PostgreSQL at size S\n```\n"
+        "## How to reproduce\n\n```sh\ncargo build --release\nscripts/bench.sh            # SQLite and a durable throwaway PostgreSQL; sizes S and M\nscripts/bench.sh --sizes s,m,l   # adds 10 M cases (generated in 25-45 minutes; on SQLite about 23 GB, S and M 4.3 GB more; the run checks for room first)\nscripts/bench.sh --sizes s,m,l --postgres-sizes s --clients 1,8,64,128,256   # everything, PostgreSQL at size S\n```\n"
     );
     let _ = writeln!(
         s,
