@@ -202,6 +202,14 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
     c.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
+    // The query planner stability guarantee: a statement's plan never depends on the
+    // values bound to it, so a cached statement is never parsed and planned again
+    // because a parameter was bound anew (see `tx::limit`).
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(map_err)?;
     let pragmas = if read_only {
         // The memory map, if any, is the reader pool's to choose (`ReaderPool`).
         "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
