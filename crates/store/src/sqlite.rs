@@ -203,8 +203,10 @@ pub fn open_conn(path: &Path, read_only: bool) -> Result<Connection, Error> {
         .map_err(map_err)?;
     c.set_prepared_statement_cache_capacity(256);
     // The query planner stability guarantee: a statement's plan never depends on the
-    // values bound to it, so a cached statement is never parsed and planned again
-    // because a parameter was bound anew (see `tx::limit`).
+    // values bound to it. Without it the bundled SQLite reads some bound values while it
+    // plans (a LIMIT since 3.47) and prepares the statement again whenever one of them
+    // is bound anew, which a cached statement run again always is: every inbox page was
+    // parsed and planned from its text. Nothing here needs a value-dependent plan.
     c.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

@@ -82,11 +82,11 @@ impl Size {
         self != Size::L
     }
 
-    /// Disk a generated SQLite dataset of this size takes per case, with its rollups
+    /// Disk a generated SQLite dataset of this size takes: per case, with its rollups
     /// and indexes, rounded up (measured on 2026-12-06: 42 MB for 10 k cases and
     /// 4.16 GB for 1 M with their events, 21.5 GB for 10 M without).
-    fn sqlite_bytes_per_case(self) -> u64 {
-        if self.with_events() { 4_300 } else { 2_300 }
+    fn sqlite_bytes(self) -> u64 {
+        self.cases() * if self.with_events() { 4_300 } else { 2_300 }
     }
 }
 
@@ -702,16 +702,12 @@ fn room_for_sqlite(o: &Options, free: u64) -> anyhow::Result<()> {
         .copied()
         .filter(|&size| !sqlite_dataset_kept(o, &dataset_name(size, o.seed)))
         .collect();
-    let needed = to_make
-        .iter()
-        .map(|s| s.cases() * s.sqlite_bytes_per_case())
-        .sum::<u64>()
-        + SQLITE_RUN_BYTES;
+    let needed = to_make.iter().map(|s| s.sqlite_bytes()).sum::<u64>() + SQLITE_RUN_BYTES;
     if free < needed {
         let names = to_make
             .iter()
             .map(|s| {
-                let bytes = (s.cases() * s.sqlite_bytes_per_case()) as f64;
+                let bytes = s.sqlite_bytes() as f64;
                 if bytes < 1e9 {
                     format!("{} {:.0} MB", s.name(), bytes / 1e6)
                 } else {

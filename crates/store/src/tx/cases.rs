@@ -322,13 +322,10 @@ impl CaseStore for SqlTx<'_> {
             .unwrap_or_else(|| NO_DUE.to_string());
         let since = which.updated_since.map(ms).unwrap_or(i64::MAX);
         self.c.all(
-            &format!(
-                "SELECT id FROM cases WHERE is_open = 1 AND id > ? \
-                 AND (any_provisional = 1 OR (due_date IS NOT NULL AND due_date >= ?) OR updated_at >= ?) \
-                 ORDER BY id{}",
-                super::limit(limit)
-            ),
-            &[after_id.into(), due_from.as_str().into(), since.into()],
+            "SELECT id FROM cases WHERE is_open = 1 AND id > ? \
+             AND (any_provisional = 1 OR (due_date IS NOT NULL AND due_date >= ?) OR updated_at >= ?) \
+             ORDER BY id LIMIT ?",
+            &[after_id.into(), due_from.as_str().into(), since.into(), limit.into()],
             |r| r.int(0),
         )
     }
@@ -336,12 +333,9 @@ impl CaseStore for SqlTx<'_> {
     fn rongque_overdue_case_ids(&mut self, day: NaiveDate, limit: u32) -> R<Vec<i64>> {
         let d = day.to_string();
         self.c.all(
-            &format!(
-                "SELECT id FROM cases WHERE is_open = 1 AND rongque_due IS NOT NULL AND rongque_due < ? \
-                 AND state <> 'draft' ORDER BY rongque_due, id{}",
-                super::limit(limit)
-            ),
-            &[d.as_str().into()],
+            "SELECT id FROM cases WHERE is_open = 1 AND rongque_due IS NOT NULL AND rongque_due < ? \
+             AND state <> 'draft' ORDER BY rongque_due, id LIMIT ?",
+            &[d.as_str().into(), limit.into()],
             |r| r.int(0),
         )
     }
@@ -590,13 +584,14 @@ impl SqlTx<'_> {
             all.extend(arm.iter().map(|s| Val::from(*s)));
             if limited_arms {
                 sql.push_str(order_by);
-                sql.push_str(&super::limit(f.limit));
-                sql.push_str(") AS arm");
+                sql.push_str(" LIMIT ?) AS arm");
                 sql.push_str(&i.to_string());
+                all.push(f.limit.into());
             }
         }
         sql.push_str(order_by);
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" LIMIT ?");
+        all.push(f.limit.into());
         self.c.all(&sql, &all, |r| summary_row(r, f.order))
     }
 }

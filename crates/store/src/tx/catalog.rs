@@ -174,8 +174,8 @@ impl CatalogStore for SqlTx<'_> {
             sql.push_str(" AND name LIKE ?");
             params.push(like.as_str().into());
         }
-        sql.push_str(" ORDER BY id");
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" ORDER BY id LIMIT ?");
+        params.push(f.limit.into());
         self.c.all(&sql, &params, item_row)
     }
 

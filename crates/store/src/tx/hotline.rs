@@ -140,8 +140,8 @@ impl HotlineStore for SqlTx<'_> {
             ));
             params.extend(states.iter().map(|s| Val::from(*s)));
         }
-        sql.push_str(" ORDER BY o.id DESC");
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" ORDER BY o.id DESC LIMIT ?");
+        params.push(f.limit.into());
         self.c.all(&sql, &params, |r| from_json(&r.text(0)?))
     }
 
@@ -170,12 +170,8 @@ impl HotlineStore for SqlTx<'_> {
             (region_prefix.to_string(), prefix_end(region_prefix))
         };
         self.c.all(
-            &format!(
-                "SELECT data FROM work_orders WHERE region >= ? AND region < ? AND created_at >= ? \
-                 ORDER BY created_at DESC, id DESC{}",
-                super::limit(limit)
-            ),
-            &[a.as_str().into(), b.as_str().into(), ms(since).into()],
+            "SELECT data FROM work_orders WHERE region >= ? AND region < ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            &[a.as_str().into(), b.as_str().into(), ms(since).into(), limit.into()],
             |r| from_json(&r.text(0)?),
         )
     }

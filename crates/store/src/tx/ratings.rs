@@ -101,8 +101,8 @@ impl RatingStore for SqlTx<'_> {
             params.push(at.into());
             params.push(id.into());
         }
-        sql.push_str(" ORDER BY at DESC, id DESC");
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" ORDER BY at DESC, id DESC LIMIT ?");
+        params.push(f.limit.into());
         self.c.all(&sql, &params, |r| from_json(&r.text(0)?))
     }
 
@@ -226,8 +226,8 @@ impl RatingStore for SqlTx<'_> {
             sql.push_str(" AND due <= ?");
             params.push(due.as_str().into());
         }
-        sql.push_str(" ORDER BY id");
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" ORDER BY id LIMIT ?");
+        params.push(f.limit.into());
         self.c.all(&sql, &params, |r| from_json(&r.text(0)?))
     }
 

@@ -38,11 +38,8 @@ impl SearchStore for SqlTx<'_> {
 
     fn items_changed_since(&mut self, after: i64, limit: u32) -> R<Vec<(i64, i64)>> {
         self.c.all(
-            &format!(
-                "SELECT id, search_rev FROM items WHERE search_rev > ? ORDER BY search_rev, id{}",
-                super::limit(limit)
-            ),
-            &[after.into()],
+            "SELECT id, search_rev FROM items WHERE search_rev > ? ORDER BY search_rev, id LIMIT ?",
+            &[after.into(), limit.into()],
             |r| Ok((r.int(0)?, r.int(1)?)),
         )
     }

@@ -41,13 +41,10 @@ impl StatsStore for SqlTx<'_> {
         // next fold, never dropped (a separate SELECT and DELETE could disagree on
         // PostgreSQL under READ COMMITTED).
         let taken = self.c.all(
-            &format!(
-                "DELETE FROM case_stat_deltas WHERE id IN (SELECT id FROM case_stat_deltas ORDER BY id{}) \
-                 RETURNING department_id, item_id, month, channel, received, decided, approved, on_time, \
-                 working_days, immediate, refused, withdrawn, terminated, window_id, staff_id",
-                super::limit(limit)
-            ),
-            &[],
+            "DELETE FROM case_stat_deltas WHERE id IN (SELECT id FROM case_stat_deltas ORDER BY id LIMIT ?) \
+             RETURNING department_id, item_id, month, channel, received, decided, approved, on_time, \
+             working_days, immediate, refused, withdrawn, terminated, window_id, staff_id",
+            &[limit.into()],
             |r| {
                 Ok(StatDelta {
                     department_id: r.int(0)?,

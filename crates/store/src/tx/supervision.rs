@@ -154,8 +154,8 @@ impl SupervisionStore for SqlTx<'_> {
             ));
             params.extend(states.iter().map(|s| Val::from(*s)));
         }
-        sql.push_str(" ORDER BY id DESC");
-        sql.push_str(&super::limit(f.limit));
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        params.push(f.limit.into());
         self.c.all(&sql, &params, |r| from_json(&r.text(0)?))
     }
 
