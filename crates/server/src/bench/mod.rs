@@ -165,6 +165,10 @@ pub struct ReadSet {
     pub stats_ms_p50: f64,
     /// The slowest of those 20, ms.
     pub stats_ms_max: f64,
+    /// The query before those 20, ms: the first on the database just opened (a new
+    /// reader connection, and the dataset's pages read from disk unless the OS still
+    /// holds them).
+    pub stats_ms_first: f64,
     /// Rows the statistics query returned.
     pub stats_rows: usize,
     /// The KPI report by department (every figure and target, `GET /kpi`) over the
@@ -909,22 +913,31 @@ fn read_set(
     let (cases, open, applicant_ids) = info;
     println!("{cases} cases ({open} open), ready in {generated_in_s:.0} s");
 
-    // The statistics, straight from the store: what a dashboard waits for.
-    let mut times = Vec::new();
-    let mut rows = 0;
-    for _ in 0..20 {
+    // The statistics, straight from the store: what a dashboard waits for. The first
+    // query opens a reader connection and, on a dataset reused from an earlier run,
+    // reads its pages from the disk unless the OS still holds them, which depends on
+    // what ran before; it is reported apart, and the median and slowest are of the 20
+    // that follow it.
+    let stats_query = || {
         let t = Instant::now();
-        rows = db
+        let rows = db
             .read_blocking(|tx| {
                 tx.on_time_by_department_month("4409", "2024-01", "2026-12")
                     .map(|r| r.len())
             })
             .map_err(e)?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::Ok((rows, t.elapsed().as_secs_f64() * 1000.0))
+    };
+    let (mut rows, stats_first) = stats_query()?;
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let (r, ms) = stats_query()?;
+        rows = r;
+        times.push(ms);
     }
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "on-time rate per department × month: {rows} rows, p50 {:.2} ms, max {:.2} ms",
+        "on-time rate per department × month: {rows} rows, p50 {:.2} ms, max {:.2} ms (first query {stats_first:.2} ms)",
         times[10], times[19]
     );
 
@@ -1088,6 +1101,7 @@ fn read_set(
         mine,
         stats_ms_p50: times[10],
         stats_ms_max: times[19],
+        stats_ms_first: stats_first,
         stats_rows: rows,
         kpi_ms_p50: kpi[10],
         kpi_ms_max: kpi[19],

@@ -436,19 +436,21 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         "8 clients (the inbox also with one). \"Inbox\" is a department reviewer's page of 50 open cases, earliest deadline first, scoped to \
          the department; \"mine\" an applicant's 20 newest cases; \"by id\" one case read whole by a city \
          supervisor. Statistics: the on-time completion rate per department × month over the whole dataset, from \
-         the rollups each transition keeps (median and slowest of 20). KPIs: the whole `GET /kpi` report \
+         the rollups each transition keeps (median and slowest of 20, after a first query on the database just opened, shown \
+         in brackets: a new reader connection, and on a dataset kept from an earlier run its pages read from the disk unless the \
+         OS still holds them). KPIs: the whole `GET /kpi` report \
          (on-time, average days, 即办件, online, 最多跑一次, 一窗受理, satisfaction, rectification, call-back, warnings \
          and their targets) by department and by window over the whole dataset, through the use case, for a city \
          supervisor (median and slowest of 20).\n"
     );
     let _ = writeln!(
         s,
-        "| backend | cases (open) | by id /s, p99 ms | inbox /s, p99 ms | inbox 1 client p50 / p99 ms | mine /s, p99 ms | statistics p50 / max ms | KPIs by department p50 / max ms | KPIs by window p50 ms |\n|---|---|---|---|---|---|---|---|---|"
+        "| backend | cases (open) | by id /s, p99 ms | inbox /s, p99 ms | inbox 1 client p50 / p99 ms | mine /s, p99 ms | statistics p50 / max (first) ms | KPIs by department p50 / max ms | KPIs by window p50 ms |\n|---|---|---|---|---|---|---|---|---|"
     );
     for x in &r.reads {
         let _ = writeln!(
             s,
-            "| {} | {} ({}) | {:.0}, {:.2} | {:.0}, {:.2} | {:.2} / {:.2} | {:.0}, {:.2} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} |",
+            "| {} | {} ({}) | {:.0}, {:.2} | {:.0}, {:.2} | {:.2} / {:.2} | {:.0}, {:.2} | {:.2} / {:.2} ({:.2}) | {:.2} / {:.2} | {:.2} |",
             x.backend,
             x.cases,
             x.open,
@@ -462,6 +464,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             x.mine.latency.p99_ms,
             x.stats_ms_p50,
             x.stats_ms_max,
+            x.stats_ms_first,
             x.kpi_ms_p50,
             x.kpi_ms_max,
             x.kpi_window_ms_p50
@@ -586,9 +589,10 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         );
         let _ = writeln!(
             s,
-            "| statistics over 10 M < 50 ms ({}) | {:.2} ms | {} |",
+            "| statistics over 10 M < 50 ms ({}) | {:.2} ms (slowest of 20; the first query on the database just opened {:.2} ms) | {} |",
             x.backend,
             x.stats_ms_max,
+            x.stats_ms_first,
             mark(x.stats_ms_max < 50.0)
         );
         let _ = writeln!(
