@@ -165,9 +165,9 @@ pub struct ReadSet {
     pub stats_ms_p50: f64,
     /// The slowest of those 20, ms.
     pub stats_ms_max: f64,
-    /// The query before those 20, ms: the first on the database just opened (a new
-    /// reader connection, and the dataset's pages read from disk unless the OS still
-    /// holds them).
+    /// The query before those 20, ms: the run's first on this dataset (on one kept from
+    /// an earlier run, the first on the database just opened: a new reader connection,
+    /// and its pages read from disk unless the OS still holds them).
     pub stats_ms_first: f64,
     /// Rows the statistics query returned.
     pub stats_rows: usize,

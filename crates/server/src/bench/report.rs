@@ -436,8 +436,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         "8 clients (the inbox also with one). \"Inbox\" is a department reviewer's page of 50 open cases, earliest deadline first, scoped to \
          the department; \"mine\" an applicant's 20 newest cases; \"by id\" one case read whole by a city \
          supervisor. Statistics: the on-time completion rate per department × month over the whole dataset, from \
-         the rollups each transition keeps (median and slowest of 20, after a first query on the database just opened, shown \
-         in brackets: a new reader connection, and on a dataset kept from an earlier run its pages read from the disk unless the \
+         the rollups each transition keeps (median and slowest of 20, after the run's first query on the dataset, shown \
+         in brackets: on a dataset kept from an earlier run, a new reader connection and the pages read from the disk unless the \
          OS still holds them). KPIs: the whole `GET /kpi` report \
          (on-time, average days, 即办件, online, 最多跑一次, 一窗受理, satisfaction, rectification, call-back, warnings \
          and their targets) by department and by window over the whole dataset, through the use case, for a city \
@@ -589,7 +589,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         );
         let _ = writeln!(
             s,
-            "| statistics over 10 M < 50 ms ({}) | {:.2} ms (slowest of 20; the first query on the database just opened {:.2} ms) | {} |",
+            "| statistics over 10 M < 50 ms ({}) | {:.2} ms (slowest of 20; the run's first query on the dataset {:.2} ms) | {} |",
             x.backend,
             x.stats_ms_max,
             x.stats_ms_first,
