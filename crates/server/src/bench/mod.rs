@@ -176,6 +176,8 @@ pub struct ReadSet {
     pub kpi_ms_p50: f64,
     /// The slowest of those 20, ms.
     pub kpi_ms_max: f64,
+    /// The report before those 20 (the run's first on this dataset), ms.
+    pub kpi_ms_first: f64,
     /// The same by receiving window, median ms.
     pub kpi_window_ms_p50: f64,
 }
@@ -947,9 +949,11 @@ fn read_set(
         .map_err(e)?
         .ok_or_else(|| anyhow::anyhow!("no supervisor in the dataset"))?
         .actor();
-    let kpi_times = |by: tongban_core::kpi::GroupBy| -> anyhow::Result<Vec<f64>> {
+    // As with the statistics, the first report is timed apart: it is the first to read
+    // the rating and warning tables, which may not be in the page cache yet.
+    let kpi_times = |by: tongban_core::kpi::GroupBy| -> anyhow::Result<(f64, Vec<f64>)> {
         let mut t = Vec::new();
-        for _ in 0..20 {
+        for _ in 0..21 {
             let a = supervisor.clone();
             let start = Instant::now();
             db.read_blocking(move |tx| {
@@ -967,13 +971,14 @@ fn read_set(
             .map_err(e)?;
             t.push(start.elapsed().as_secs_f64() * 1000.0);
         }
+        let first = t.remove(0);
         t.sort_by(|a, b| a.total_cmp(b));
-        Ok(t)
+        Ok((first, t))
     };
-    let kpi = kpi_times(tongban_core::kpi::GroupBy::Department)?;
-    let kpi_window = kpi_times(tongban_core::kpi::GroupBy::Window)?;
+    let (kpi_first, kpi) = kpi_times(tongban_core::kpi::GroupBy::Department)?;
+    let (_, kpi_window) = kpi_times(tongban_core::kpi::GroupBy::Window)?;
     println!(
-        "KPIs by department: p50 {:.2} ms, max {:.2} ms; by window p50 {:.2} ms",
+        "KPIs by department: p50 {:.2} ms, max {:.2} ms (first {kpi_first:.2} ms); by window p50 {:.2} ms",
         kpi[10], kpi[19], kpi_window[10]
     );
 
@@ -1105,6 +1110,7 @@ fn read_set(
         stats_rows: rows,
         kpi_ms_p50: kpi[10],
         kpi_ms_max: kpi[19],
+        kpi_ms_first: kpi_first,
         kpi_window_ms_p50: kpi_window[10],
     })
 }

@@ -441,16 +441,16 @@ pub fn markdown(r: &Report, o: &Options) -> String {
          OS still holds them). KPIs: the whole `GET /kpi` report \
          (on-time, average days, 即办件, online, 最多跑一次, 一窗受理, satisfaction, rectification, call-back, warnings \
          and their targets) by department and by window over the whole dataset, through the use case, for a city \
-         supervisor (median and slowest of 20).\n"
+         supervisor (median and slowest of 20, after a first report, in brackets, timed apart as the statistics' is).\n"
     );
     let _ = writeln!(
         s,
-        "| backend | cases (open) | by id /s, p99 ms | inbox /s, p99 ms | inbox 1 client p50 / p99 ms | mine /s, p99 ms | statistics p50 / max (first) ms | KPIs by department p50 / max ms | KPIs by window p50 ms |\n|---|---|---|---|---|---|---|---|---|"
+        "| backend | cases (open) | by id /s, p99 ms | inbox /s, p99 ms | inbox 1 client p50 / p99 ms | mine /s, p99 ms | statistics p50 / max (first) ms | KPIs by department p50 / max (first) ms | KPIs by window p50 ms |\n|---|---|---|---|---|---|---|---|---|"
     );
     for x in &r.reads {
         let _ = writeln!(
             s,
-            "| {} | {} ({}) | {:.0}, {:.2} | {:.0}, {:.2} | {:.2} / {:.2} | {:.0}, {:.2} | {:.2} / {:.2} ({:.2}) | {:.2} / {:.2} | {:.2} |",
+            "| {} | {} ({}) | {:.0}, {:.2} | {:.0}, {:.2} | {:.2} / {:.2} | {:.0}, {:.2} | {:.2} / {:.2} ({:.2}) | {:.2} / {:.2} ({:.2}) | {:.2} |",
             x.backend,
             x.cases,
             x.open,
@@ -467,6 +467,7 @@ pub fn markdown(r: &Report, o: &Options) -> String {
             x.stats_ms_first,
             x.kpi_ms_p50,
             x.kpi_ms_max,
+            x.kpi_ms_first,
             x.kpi_window_ms_p50
         );
     }
@@ -597,8 +598,8 @@ pub fn markdown(r: &Report, o: &Options) -> String {
         );
         let _ = writeln!(
             s,
-            "| KPI report over 10 M ({}) | {:.2} ms (slowest of 20) | — |",
-            x.backend, x.kpi_ms_max
+            "| KPI report over 10 M ({}) | {:.2} ms (slowest of 20; the run's first {:.2} ms) | — |",
+            x.backend, x.kpi_ms_max, x.kpi_ms_first
         );
     }
     if !r.reads.iter().any(|x| is_l(&x)) {
