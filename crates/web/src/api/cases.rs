@@ -1,9 +1,9 @@
 //! Cases (办件): receive, list, read, act.
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_core::case::{Action, Application, Event};
@@ -36,13 +36,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn post(
     State(s): State<AppState>,
     Auth(a): Auth,
-    headers: HeaderMap,
+    minimal: ReturnMinimal,
     ApiJson(n): ApiJson<Application>,
 ) -> ApiResult<(StatusCode, Response)> {
     let yellow = s.settings.yellow_days;
     let c = s.receive(a.clone(), n).await?;
     let v = s.with_env(|env| view(c, &a, env, yellow));
-    Ok((StatusCode::CREATED, respond(&headers, v)))
+    Ok((StatusCode::CREATED, respond(minimal, v)))
 }
 
 /// Cases in the caller's scope: an applicant's own, a department's inbox (sorted by
@@ -145,7 +145,7 @@ pub struct ActionRequest {
 async fn post_action(
     State(s): State<AppState>,
     Auth(a): Auth,
-    headers: HeaderMap,
+    minimal: ReturnMinimal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<ActionRequest>,
 ) -> ApiResult<Response> {
@@ -157,7 +157,7 @@ async fn post_action(
             Ok(view(c, &a, env, yellow))
         })
         .await?;
-    Ok(respond(&headers, v))
+    Ok(respond(minimal, v))
 }
 
 /// The state of a case after an action, for clients that asked for a minimal answer.
@@ -179,14 +179,32 @@ pub struct CaseBrief {
     pub available_actions: Vec<tongban_core::case::ActionKind>,
 }
 
-/// The whole case, or — with `Prefer: return=minimal` (RFC 7240) — just its new state.
-fn respond(headers: &HeaderMap, v: CaseView) -> Response {
-    let minimal = headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"));
+/// Whether the request asks for `Prefer: return=minimal` (RFC 7240): the new state only,
+/// not the whole case. Read from the request's headers in place, rather than through a
+/// copy of them all.
+struct ReturnMinimal(bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReturnMinimal {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ReturnMinimal(
+            parts
+                .headers
+                .get_all("prefer")
+                .iter()
+                .filter_map(|h| h.to_str().ok())
+                .flat_map(|h| h.split(','))
+                .any(|p| p.trim().eq_ignore_ascii_case("return=minimal")),
+        ))
+    }
+}
+
+/// The answer's `Preference-Applied` header (RFC 7240).
+const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
+
+/// The whole case, or — with `Prefer: return=minimal` — just its new state.
+fn respond(ReturnMinimal(minimal): ReturnMinimal, v: CaseView) -> Response {
     if minimal {
         let brief = CaseBrief {
             id: v.case.id,
@@ -197,7 +215,14 @@ fn respond(headers: &HeaderMap, v: CaseView) -> Response {
             warning: v.warning,
             available_actions: v.available_actions,
         };
-        ([("preference-applied", "return=minimal")], Json(brief)).into_response()
+        (
+            [(
+                PREFERENCE_APPLIED,
+                HeaderValue::from_static("return=minimal"),
+            )],
+            Json(brief),
+        )
+            .into_response()
     } else {
         Json(v).into_response()
     }
