@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use tongban_core::actor::Actor;
 use tongban_core::calendar::{Calendar, CalendarYear};
 use tongban_core::case::{Application, Case};
-use tongban_core::org::Session;
+use tongban_core::org::{Session, SessionKind};
 use tongban_core::store::Recompute;
 use tongban_core::store::Tx;
 use tongban_core::usecase::Env;
@@ -72,6 +72,21 @@ impl SessionCache {
                 None
             }
             None => None,
+        }
+    }
+
+    /// The actor of a live cached session of this kind, copying nothing else; `None`
+    /// otherwise (the caller then asks [`SessionCache::get`] or the database, which
+    /// decide and clean up as before).
+    pub fn actor(&self, token_hash: &str, now: DateTime<Utc>, kind: SessionKind) -> Option<Actor> {
+        let m = self.0.lock().ok()?;
+        match m.get(token_hash) {
+            Some((a, s, at))
+                if at.elapsed() < SESSION_CACHE_TTL && s.expires_at > now && s.kind == kind =>
+            {
+                Some(a.clone())
+            }
+            _ => None,
         }
     }
 

@@ -256,3 +256,43 @@ both!(
         assert_eq!(r.status, 401);
     }
 );
+
+both!(
+    a_session_the_server_holds_still_ends_at_its_expiry_and_keeps_its_kind,
+    |app: TestApp| async move {
+        // A cookie session, used once so that the server holds it: its token is no
+        // bearer token.
+        let r = app
+            .req(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": "reviewer", "password": PW})),
+            )
+            .await;
+        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+        let pair = cookie.split(';').next().unwrap().to_string();
+        let get = Request::builder()
+            .uri("/api/v1/cases")
+            .header(header::COOKIE, &pair)
+            .body(Body::empty())
+            .unwrap();
+        app.send(get).await.expect(200);
+        let token = pair.split_once('=').unwrap().1;
+        assert_eq!(app.get("/api/v1/cases", token).await.status, 401);
+        assert_eq!(app.get("/api/v1/cases", token).await.status, 401);
+
+        // A bearer session, held: it opens the API until its expiry and not after.
+        let t = app.login("clerk").await;
+        app.get("/api/v1/cases", &t).await.expect(200);
+        app.get("/api/v1/cases", &t).await.expect(200);
+        app.clock.advance(
+            Duration::days(tongban_core::usecase::auth::BEARER_DAYS) - Duration::minutes(1),
+        );
+        app.get("/api/v1/cases", &t).await.expect(200);
+        app.clock.advance(Duration::minutes(2));
+        let r = app.get("/api/v1/cases", &t).await;
+        assert_eq!((r.status.as_u16(), r.code()), (401, "unauthenticated"));
+        assert_eq!(app.get("/api/v1/cases", &t).await.status, 401);
+    }
+);
