@@ -96,14 +96,7 @@ fn hex_hash<'a>(token: &str, out: &'a mut [u8; 64]) -> &'a str {
 ///
 /// [`SessionCache::actor`]: crate::state::SessionCache::actor
 fn held_bearer_actor(parts: &Parts, state: &AppState) -> Option<Actor> {
-    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let t = v
-        .strip_prefix("Bearer ")
-        .or_else(|| v.strip_prefix("bearer "))?
-        .trim();
-    if t.is_empty() || t.len() > 100 {
-        return None;
-    }
+    let t = bearer_token(parts).filter(|t| well_formed(t))?;
     let mut hex = [0; 64];
     state.sessions.actor(
         hex_hash(t, &mut hex),
@@ -112,17 +105,24 @@ fn held_bearer_actor(parts: &Parts, state: &AppState) -> Option<Actor> {
     )
 }
 
+/// The bearer token of an `Authorization` header, if the request has one.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let t = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))?;
+    Some(t.trim())
+}
+
+/// Whether a token could be one of ours (anything else is refused without a lookup).
+fn well_formed(token: &str) -> bool {
+    !token.is_empty() && token.len() <= 100
+}
+
 /// The token a request carries, and how.
 pub fn request_token(parts: &Parts) -> Option<(String, SessionKind)> {
-    if let Some(v) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        && let Some(t) = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-    {
-        return Some((t.trim().to_string(), SessionKind::Bearer));
+    if let Some(t) = bearer_token(parts) {
+        return Some((t.to_string(), SessionKind::Bearer));
     }
     cookie(parts, COOKIE).map(|t| (t, SessionKind::Cookie))
 }
@@ -174,7 +174,7 @@ pub async fn session_lookup(
     let Some((token, kind)) = request_token(parts) else {
         return Ok(None);
     };
-    if token.is_empty() || token.len() > 100 {
+    if !well_formed(&token) {
         return Err(Error::Unauthenticated);
     }
     let hash = token_hash(&token);

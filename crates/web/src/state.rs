@@ -59,14 +59,18 @@ pub struct SessionCache(
 /// How long a session is trusted without asking the database again.
 pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Whether a session held since `at` may still be trusted: held less than
+/// [`SESSION_CACHE_TTL`] and not expired by its own end.
+fn live(s: &Session, at: std::time::Instant, now: DateTime<Utc>) -> bool {
+    at.elapsed() < SESSION_CACHE_TTL && s.expires_at > now
+}
+
 impl SessionCache {
     /// A live cached session (not expired by its own end either).
     pub fn get(&self, token_hash: &str, now: DateTime<Utc>) -> Option<(Actor, Session)> {
         let mut m = self.0.lock().ok()?;
         match m.get(token_hash) {
-            Some((a, s, at)) if at.elapsed() < SESSION_CACHE_TTL && s.expires_at > now => {
-                Some((a.clone(), s.clone()))
-            }
+            Some((a, s, at)) if live(s, *at, now) => Some((a.clone(), s.clone())),
             Some(_) => {
                 m.remove(token_hash);
                 None
@@ -81,11 +85,7 @@ impl SessionCache {
     pub fn actor(&self, token_hash: &str, now: DateTime<Utc>, kind: SessionKind) -> Option<Actor> {
         let m = self.0.lock().ok()?;
         match m.get(token_hash) {
-            Some((a, s, at))
-                if at.elapsed() < SESSION_CACHE_TTL && s.expires_at > now && s.kind == kind =>
-            {
-                Some(a.clone())
-            }
+            Some((a, s, at)) if live(s, *at, now) && s.kind == kind => Some(a.clone()),
             _ => None,
         }
     }

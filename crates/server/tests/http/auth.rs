@@ -53,32 +53,39 @@ both!(
     }
 );
 
+/// Sign in with a cookie session (HttpOnly, SameSite=Lax) and use it once to read, so
+/// that the server holds it: the cookie's `name=value` pair and the login's answer.
+async fn cookie_login(app: &TestApp, username: &str) -> (String, serde_json::Value) {
+    let r = app
+        .req(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": PW})),
+        )
+        .await;
+    let body = r.clone().expect(200);
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let get = Request::builder()
+        .uri("/api/v1/cases")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
+    app.send(get).await.expect(200);
+    (pair, body)
+}
+
 both!(
     cookie_sessions_need_the_csrf_token_to_change_anything,
     |app: TestApp| async move {
-        let r = app
-            .req(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": "reviewer", "password": PW})),
-            )
-            .await;
-        let body = r.clone().expect(200);
+        let (pair, body) = cookie_login(&app, "reviewer").await;
         assert!(
             body.get("token").is_none(),
             "a cookie session's token is not in the body"
         );
-        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
-        let pair = cookie.split(';').next().unwrap().to_string();
         let csrf = body["csrf"].as_str().unwrap().to_string();
-        let get = Request::builder()
-            .uri("/api/v1/cases")
-            .header(header::COOKIE, &pair)
-            .body(Body::empty())
-            .unwrap();
-        app.send(get).await.expect(200);
         let post = |with_csrf: bool| {
             let mut b = Request::builder()
                 .method(Method::POST)
@@ -262,22 +269,7 @@ both!(
     |app: TestApp| async move {
         // A cookie session, used once so that the server holds it: its token is no
         // bearer token.
-        let r = app
-            .req(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": "reviewer", "password": PW})),
-            )
-            .await;
-        let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
-        let pair = cookie.split(';').next().unwrap().to_string();
-        let get = Request::builder()
-            .uri("/api/v1/cases")
-            .header(header::COOKIE, &pair)
-            .body(Body::empty())
-            .unwrap();
-        app.send(get).await.expect(200);
+        let (pair, _) = cookie_login(&app, "reviewer").await;
         let token = pair.split_once('=').unwrap().1;
         assert_eq!(app.get("/api/v1/cases", token).await.status, 401);
         assert_eq!(app.get("/api/v1/cases", token).await.status, 401);
