@@ -38,6 +38,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::ServiceExt as _;
     axum::serve(
         no_delay(listener),
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -62,8 +63,23 @@ fn no_delay(
     listener.tap_io(tap as fn(&mut tokio::net::TcpStream))
 }
 
-/// The whole application.
-pub fn app(state: AppState) -> Router {
+/// The whole application, as one service: the routes, with the request trace and the
+/// JSON body limit around all of them once. (`Router::layer` would wrap every route in
+/// a boxed service of its own, which each request clones and whose future it boxes, at
+/// every layer and again under the `/api/v1` nesting: measurable on every request.)
+/// The pages' routes raise the body limit for their forms and uploads
+/// ([`MAX_FORM_BODY`]): the innermost limit is the one that holds.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    axum::extract::Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
     let (api, openapi) = api::router().split_for_parts();
     let spec = serde_json::to_value(&openapi).unwrap_or_default();
     let api = api
@@ -81,18 +97,21 @@ pub fn app(state: AppState) -> Router {
                 "该接口不支持此请求方法",
             )
         });
-    Router::new()
+    let routes = Router::new()
         .nest("/api/v1", api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(pages::router().layer(DefaultBodyLimit::max(MAX_FORM_BODY)))
-        .merge(open311::router().layer(DefaultBodyLimit::max(MAX_BODY)))
+        .merge(open311::router())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async {
             pages::PageError::new(tongban_core::Error::NotFound { entity: "页面" }).into_response()
         })
+        .with_state(state);
+    tower::ServiceBuilder::new()
+        .map_response(IntoResponse::into_response)
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .service(routes)
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{Duration, TimeZone, Utc};
@@ -17,6 +16,7 @@ use tongban_web::auth::PasswordCost;
 use tongban_web::clock::{Clock, ManualClock};
 use tongban_web::{AppState, Settings};
 use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
 
 /// Run a test body on both backends: `both!(name, |app| async move { … });`
 #[macro_export]
@@ -78,7 +78,9 @@ impl Resp {
 }
 
 pub struct TestApp {
-    pub router: Router,
+    /// The whole application ([`tongban_web::app`]), as `serve` runs it.
+    pub router:
+        BoxCloneSyncService<Request<Body>, axum::response::Response, std::convert::Infallible>,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub db: TestDb,
@@ -120,7 +122,7 @@ impl TestApp {
             .expect("demo loads");
         let state = AppState::new(db.db.clone(), clock.clone(), settings).expect("state");
         Some(TestApp {
-            router: tongban_web::app(state.clone()),
+            router: BoxCloneSyncService::new(tongban_web::app(state.clone())),
             state,
             clock,
             db,
@@ -140,7 +142,7 @@ impl TestApp {
         };
         let state = AppState::new(db.db.clone(), self.clock.clone(), settings).expect("state");
         TestApp {
-            router: tongban_web::app(state.clone()),
+            router: BoxCloneSyncService::new(tongban_web::app(state.clone())),
             state,
             clock: self.clock.clone(),
             db,

@@ -217,6 +217,48 @@ both!(
 );
 
 both!(
+    a_json_body_is_held_to_2_mb_and_a_page_upload_to_its_own_larger_limit,
+    |app: TestApp| async move {
+        // The API takes JSON up to MAX_BODY: one byte more is a 413 naming the rule, and
+        // nothing is written.
+        let clerk = app.login("clerk").await;
+        let (_, mut body) = app.food_application().await;
+        body["note"] = serde_json::json!("备".repeat(tongban_web::MAX_BODY / 3));
+        assert!(body.to_string().len() > tongban_web::MAX_BODY);
+        let before = app.fingerprint();
+        let big = app.post("/api/v1/cases", &clerk, body).await;
+        assert_eq!(big.status, 413, "{}", big.text);
+        assert_eq!(big.code(), "payload_too_large");
+        assert_eq!(app.fingerprint(), before);
+
+        // A page form with a 3 MB scan (over the API's limit, under the pages' and the
+        // 10 MB a file may have) is filed.
+        let me = app.sign_in(demo::DEMO_ENTERPRISE_CODE).await;
+        let (item, fields, codes) = food_form(&app).await;
+        let mut f: Vec<(&str, &str)> = vec![("_csrf", &me.csrf), ("save", "submit")];
+        f.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let file_names: Vec<String> = codes.iter().map(|c| format!("file.{c}")).collect();
+        let scan = [PDF, &vec![b' '; 3 * 1024 * 1024]].concat();
+        assert!(scan.len() > tongban_web::MAX_BODY);
+        let files: Vec<(&str, &str, &[u8])> = file_names
+            .iter()
+            .map(|n| (n.as_str(), "营业执照.pdf", scan.as_slice()))
+            .take(1)
+            .chain(
+                file_names
+                    .iter()
+                    .skip(1)
+                    .map(|n| (n.as_str(), "营业执照.pdf", PDF)),
+            )
+            .collect();
+        let ok = app
+            .multipart(&me, &format!("/items/{item}/apply"), &f, &files)
+            .await;
+        assert_eq!(ok.status, 303, "{}", ok.text);
+    }
+);
+
+both!(
     forms_without_the_session_csrf_token_change_nothing,
     |app: TestApp| async move {
         let clerk = app.login("clerk").await;
