@@ -240,17 +240,11 @@ both!(
         let file_names: Vec<String> = codes.iter().map(|c| format!("file.{c}")).collect();
         let scan = [PDF, &vec![b' '; 3 * 1024 * 1024]].concat();
         assert!(scan.len() > tongban_web::MAX_BODY);
-        let files: Vec<(&str, &str, &[u8])> = file_names
+        let mut files: Vec<(&str, &str, &[u8])> = file_names
             .iter()
-            .map(|n| (n.as_str(), "营业执照.pdf", scan.as_slice()))
-            .take(1)
-            .chain(
-                file_names
-                    .iter()
-                    .skip(1)
-                    .map(|n| (n.as_str(), "营业执照.pdf", PDF)),
-            )
+            .map(|n| (n.as_str(), "营业执照.pdf", PDF))
             .collect();
+        files[0].2 = &scan;
         let ok = app
             .multipart(&me, &format!("/items/{item}/apply"), &f, &files)
             .await;
