@@ -66,7 +66,8 @@ fn no_delay(
 /// The whole application, as one service: the routes, with the request trace and the
 /// JSON body limit around all of them once. (`Router::layer` would wrap every route in
 /// a boxed service of its own, which each request clones and whose future it boxes, at
-/// every layer and again under the `/api/v1` nesting: measurable on every request.)
+/// every layer: measurable on every request.) The API's routes are reached under
+/// `/api/v1` by [`ApiOrRest`] rather than `Router::nest`, for the same reason.
 /// The pages' routes raise the body limit for their forms and uploads
 /// ([`MAX_FORM_BODY`]): the innermost limit is the one that holds.
 pub fn app(
@@ -97,16 +98,19 @@ pub fn app(
                 "该接口不支持此请求方法",
             )
         });
-    let routes = Router::new()
-        .nest("/api/v1", api)
-        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi))
+    let rest = Router::new()
+        .merge(SwaggerUi::new(API_DOCS).url("/api/v1/docs/openapi.json", openapi))
         .merge(pages::router().layer(DefaultBodyLimit::max(MAX_FORM_BODY)))
         .merge(open311::router())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async {
             pages::PageError::new(tongban_core::Error::NotFound { entity: "页面" }).into_response()
         })
-        .with_state(state);
+        .with_state(state.clone());
+    let routes = ApiOrRest {
+        api: api.with_state(state),
+        rest,
+    };
     tower::ServiceBuilder::new()
         .map_response(IntoResponse::into_response)
         .layer(TraceLayer::new_for_http())
@@ -114,8 +118,93 @@ pub fn app(
         .service(routes)
 }
 
+/// The API's prefix.
+const API: &str = "/api/v1";
+/// Swagger UI, under the API's prefix but not one of its routes.
+const API_DOCS: &str = "/api/v1/docs";
+
+/// `/api/v1/…` to the API's routes with the prefix taken off (Swagger UI's
+/// `/api/v1/docs…` excepted), everything else to the other routes: what
+/// `Router::nest("/api/v1", api)` does, without the boxed service it puts around every
+/// nested route (cloned, with its future boxed, on every call).
+#[derive(Clone)]
+struct ApiOrRest {
+    api: Router,
+    rest: Router,
+}
+
+impl tower::Service<axum::extract::Request> for ApiOrRest {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: axum::extract::Request) -> Self::Future {
+        match api_uri(req.uri()) {
+            Some(uri) => {
+                *req.uri_mut() = uri;
+                self.api.call(req)
+            }
+            None => self.rest.call(req),
+        }
+    }
+}
+
+/// The URI an API route sees (`/api/v1/cases?x` → `/cases?x`), or `None` for a path that
+/// is not under the API's prefix or is Swagger UI's.
+fn api_uri(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let path = uri.path();
+    let tail = path.strip_prefix(API)?;
+    if !tail.starts_with('/') {
+        return None;
+    }
+    if let Some(docs) = path.strip_prefix(API_DOCS)
+        && (docs.is_empty() || docs.starts_with('/'))
+    {
+        return None;
+    }
+    let pq = match uri.query() {
+        Some(q) => format!("{tail}?{q}"),
+        None => tail.to_string(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(pq.parse().ok()?);
+    axum::http::Uri::from_parts(parts).ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn api_paths_lose_their_prefix_and_nothing_else_does() {
+        let at = |s: &str| super::api_uri(&s.parse().unwrap()).map(|u| u.to_string());
+        assert_eq!(at("/api/v1/cases").as_deref(), Some("/cases"));
+        assert_eq!(
+            at("/api/v1/cases/7/actions?x=1&y=%E5%8A%9E").as_deref(),
+            Some("/cases/7/actions?x=1&y=%E5%8A%9E")
+        );
+        assert_eq!(at("/api/v1/").as_deref(), Some("/"));
+        assert_eq!(at("/api/v1/openapi.json").as_deref(), Some("/openapi.json"));
+        assert_eq!(at("/api/v1/docsets").as_deref(), Some("/docsets"));
+        for rest in [
+            "/api/v1",
+            "/api/v10/cases",
+            "/api/v1docs",
+            "/api/v1/docs",
+            "/api/v1/docs/",
+            "/api/v1/docs/openapi.json",
+            "/cases/7",
+            "/",
+        ] {
+            assert_eq!(at(rest), None, "{rest}");
+        }
+    }
+
     #[tokio::test]
     async fn every_accepted_connection_sends_at_once() {
         use axum::serve::Listener;
