@@ -156,14 +156,15 @@ impl tower::Service<axum::extract::Request> for ApiOrRest {
     }
 }
 
-/// The URI an API route sees (`/api/v1/cases?x` → `/cases?x`), or `None` for a path that
-/// is not under the API's prefix or is Swagger UI's.
+/// The URI an API route sees (`/api/v1/cases?x` → `/cases?x`, `/api/v1` → `/`), or
+/// `None` for a path that is not under the API's prefix or is Swagger UI's.
 fn api_uri(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     let path = uri.path();
-    let tail = path.strip_prefix(API)?;
-    if !tail.starts_with('/') {
-        return None;
-    }
+    let tail = match path.strip_prefix(API)? {
+        "" => "/",
+        t if t.starts_with('/') => t,
+        _ => return None,
+    };
     if let Some(docs) = path.strip_prefix(API_DOCS)
         && (docs.is_empty() || docs.starts_with('/'))
     {
@@ -189,10 +190,11 @@ mod tests {
             Some("/cases/7/actions?x=1&y=%E5%8A%9E")
         );
         assert_eq!(at("/api/v1/").as_deref(), Some("/"));
+        assert_eq!(at("/api/v1").as_deref(), Some("/"));
+        assert_eq!(at("/api/v1?x=1").as_deref(), Some("/?x=1"));
         assert_eq!(at("/api/v1/openapi.json").as_deref(), Some("/openapi.json"));
         assert_eq!(at("/api/v1/docsets").as_deref(), Some("/docsets"));
         for rest in [
-            "/api/v1",
             "/api/v10/cases",
             "/api/v1docs",
             "/api/v1/docs",
