@@ -424,8 +424,14 @@ both!(
         assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"));
         let r = app.get("/api/v1/cases/999999", &clerk).await;
         assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"));
-        let r = app.get("/api/v1/nowhere", &clerk).await;
-        assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"));
+        for nowhere in ["/api/v1/nowhere", "/api/v1/", "/api/v1"] {
+            let r = app.get(nowhere, &clerk).await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (404, "not_found"),
+                "{nowhere}"
+            );
+        }
         let r = app
             .req(Method::DELETE, "/api/v1/cases", Some(&clerk), None)
             .await;
