@@ -99,7 +99,7 @@ pub fn app(
             )
         });
     let rest = Router::new()
-        .merge(SwaggerUi::new(API_DOCS).url("/api/v1/docs/openapi.json", openapi))
+        .merge(SwaggerUi::new(API_DOCS).url(format!("{API_DOCS}/openapi.json"), openapi))
         .merge(pages::router().layer(DefaultBodyLimit::max(MAX_FORM_BODY)))
         .merge(open311::router())
         .route("/healthz", get(|| async { "ok" }))
