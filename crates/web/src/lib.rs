@@ -159,20 +159,17 @@ impl tower::Service<axum::extract::Request> for ApiOrRest {
 /// The URI an API route sees (`/api/v1/cases?x` → `/cases?x`, `/api/v1` → `/`), or
 /// `None` for a path that is not under the API's prefix or is Swagger UI's.
 fn api_uri(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
-    let path = uri.path();
-    let tail = match path.strip_prefix(API)? {
-        "" => "/",
-        t if t.starts_with('/') => t,
-        _ => return None,
-    };
-    if let Some(docs) = path.strip_prefix(API_DOCS)
+    if let Some(docs) = uri.path().strip_prefix(API_DOCS)
         && (docs.is_empty() || docs.starts_with('/'))
     {
         return None;
     }
-    let pq = match uri.query() {
-        Some(q) => format!("{tail}?{q}"),
-        None => tail.to_string(),
+    // What follows the prefix, query included: `/cases?x`, `?x` or nothing.
+    let tail = uri.path_and_query()?.as_str().strip_prefix(API)?;
+    let pq = match tail.as_bytes().first() {
+        Some(b'/') => tail.to_string(),
+        None | Some(b'?') => format!("/{tail}"),
+        Some(_) => return None,
     };
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(pq.parse().ok()?);
