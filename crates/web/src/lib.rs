@@ -166,13 +166,14 @@ fn api_uri(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
     }
     // What follows the prefix, query included: `/cases?x`, `?x` or nothing.
     let tail = uri.path_and_query()?.as_str().strip_prefix(API)?;
-    let pq = match tail.as_bytes().first() {
-        Some(b'/') => tail.to_string(),
-        None | Some(b'?') => format!("/{tail}"),
+    let pq: axum::http::uri::PathAndQuery = match tail.as_bytes().first() {
+        Some(b'/') => tail.parse(),
+        None | Some(b'?') => format!("/{tail}").parse(),
         Some(_) => return None,
-    };
+    }
+    .ok()?;
     let mut parts = uri.clone().into_parts();
-    parts.path_and_query = Some(pq.parse().ok()?);
+    parts.path_and_query = Some(pq);
     axum::http::Uri::from_parts(parts).ok()
 }
 
