@@ -159,22 +159,28 @@ impl tower::Service<axum::extract::Request> for ApiOrRest {
 /// The URI an API route sees (`/api/v1/cases?x` → `/cases?x`, `/api/v1` → `/`), or
 /// `None` for a path that is not under the API's prefix or is Swagger UI's.
 fn api_uri(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
-    if let Some(docs) = uri.path().strip_prefix(API_DOCS)
-        && (docs.is_empty() || docs.starts_with('/'))
-    {
+    if after_prefix(uri.path(), API_DOCS).is_some() {
         return None;
     }
     // What follows the prefix, query included: `/cases?x`, `?x` or nothing.
-    let tail = uri.path_and_query()?.as_str().strip_prefix(API)?;
-    let pq: axum::http::uri::PathAndQuery = match tail.as_bytes().first() {
-        Some(b'/') => tail.parse(),
-        None | Some(b'?') => format!("/{tail}").parse(),
-        Some(_) => return None,
+    let tail = after_prefix(uri.path_and_query()?.as_str(), API)?;
+    let pq: axum::http::uri::PathAndQuery = if tail.starts_with('/') {
+        tail.parse()
+    } else {
+        format!("/{tail}").parse()
     }
     .ok()?;
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = Some(pq);
     axum::http::Uri::from_parts(parts).ok()
+}
+
+/// What follows `prefix` in a path (and query), when `prefix` ends at a segment's
+/// boundary: `/api/v1` is a prefix of `/api/v1/cases` and `/api/v1?x`, not of
+/// `/api/v10`.
+fn after_prefix<'a>(path_and_query: &'a str, prefix: &str) -> Option<&'a str> {
+    let tail = path_and_query.strip_prefix(prefix)?;
+    matches!(tail.as_bytes().first(), None | Some(b'/' | b'?')).then_some(tail)
 }
 
 #[cfg(test)]
